@@ -1,0 +1,119 @@
+"""The REST API under /api/v1: authentication, the one error shape, and each app's router."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.parser import Parser
+from ninja.security import HttpBearer, SessionAuth
+
+from sharehub.errors import ServiceError
+
+logger = logging.getLogger(__name__)
+
+
+class MalformedBody(ServiceError):
+    status = 400
+    code = "malformed_json"
+
+
+class StrictJsonParser(Parser):
+    def parse_body(self, request):
+        try:
+            return json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError) as error:
+            raise MalformedBody(_("The request body is not valid JSON."), fields={"body": str(error)[:200]}) from None
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer shr_…` for people's personal tokens and service accounts."""
+
+    def authenticate(self, request, token):
+        from sharehub.org.services import user_for_token
+
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+def error_body(code: str, message, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": str(message), "fields": {k: str(v) for k, v in (fields or {}).items()}}}
+
+
+api = NinjaAPI(
+    title="Sharehub API",
+    version="1",
+    description="Catalog, sharing policy and audit of a Sharehub organization. "
+    "Authenticate with `Authorization: Bearer <token>` or a browser session (with CSRF).",
+    auth=[BearerToken(), SessionAuth()],
+    parser=StrictJsonParser(),
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+
+def _field_path(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "file", "payload", "filters")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ServiceError)
+def _service_error(request, exc: ServiceError):
+    return api.create_response(request, error_body(exc.code, exc.message, exc.fields), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request, exc: ValidationError):
+    fields = {}
+    for item in exc.errors:
+        fields.setdefault(_field_path(item.get("loc", ())), item.get("msg", _("invalid")))
+    return api.create_response(request, error_body("invalid", _("Some fields are not valid."), fields), status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return api.create_response(
+        request, error_body("unauthenticated", _("Sign in or send a valid bearer token.")), status=401
+    )
+
+
+@api.exception_handler(AuthorizationError)
+def _unauthorized(request, exc):
+    return api.create_response(request, error_body("forbidden", _("You are not allowed to do this.")), status=403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, error_body("not_found", _("Not found.")), status=404)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return api.create_response(request, error_body("http_error", str(exc)), status=exc.status_code)
+
+
+@api.exception_handler(Exception)
+def _unexpected(request, exc):
+    logger.exception("unexpected API error on %s", request.path)
+    return api.create_response(
+        request, error_body("server_error", _("Something went wrong on our side; it has been logged.")), status=500
+    )
+
+
+def _mount() -> None:
+    from sharehub.catalog.api import router as catalog_router
+    from sharehub.events.api import router as events_router
+    from sharehub.org.api import router as org_router
+
+    api.add_router("", org_router)
+    api.add_router("", catalog_router)
+    api.add_router("", events_router)
+
+
+_mount()

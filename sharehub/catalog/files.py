@@ -1,0 +1,141 @@
+"""Content-addressed file storage under the data directory, type sniffing and text extraction."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import filetype
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from sharehub.errors import Invalid, TooLarge
+
+logger = logging.getLogger(__name__)
+
+MAX_EXTRACTED_CHARS = 1_000_000
+_TEXT_EXTENSIONS = {".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown", ".csv": "text/csv"}
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def blob_path(sha256: str) -> Path:
+    return Path(settings.BLOB_DIR) / sha256[:2] / sha256[2:4] / sha256
+
+
+def clean_filename(name: str) -> str:
+    """Keep the last path component, drop control characters; templates escape the rest."""
+    base = os.path.basename((name or "").replace("\\", "/")).strip()
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = base.lstrip(".")[:200]
+    if not base:
+        raise Invalid(fields={"file": _("The file needs a name.")})
+    return base
+
+
+def sniff_type(head: bytes, filename: str) -> str:
+    """The type from the content's magic bytes; text formats by a UTF-8 check and the extension."""
+    kind = filetype.guess(head)
+    if kind is not None:
+        if kind.mime == "application/zip":
+            lowered = filename.lower()
+            if lowered.endswith(".docx"):
+                return DOCX
+            if lowered.endswith(".xlsx"):
+                return XLSX
+        return kind.mime
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 4:  # a multibyte character cut at the end of the sample is fine
+            return "application/octet-stream"
+    return _TEXT_EXTENSIONS.get(Path(filename).suffix.lower(), "text/plain")
+
+
+def store_upload(chunks, limit: int | None = None) -> tuple[str, int, Path]:
+    """Write an upload to a temporary file in the blob folder, hashing as it streams.
+
+    Returns (sha256, size, temp path); the caller moves it into place with `commit_blob`.
+    Raises TooLarge past the limit, leaving nothing behind.
+    """
+    limit = settings.UPLOAD_LIMIT_BYTES if limit is None else limit
+    blob_dir = Path(settings.BLOB_DIR)
+    blob_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp_name = tempfile.mkstemp(dir=blob_dir, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(
+                        _("The file is larger than the limit of %(mb)s MB.") % {"mb": limit // (1024 * 1024)},
+                        fields={"file": _("larger than %(mb)s MB") % {"mb": limit // (1024 * 1024)}},
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return digest.hexdigest(), size, Path(tmp_name)
+
+
+def commit_blob(sha256: str, tmp_path: Path) -> Path:
+    """Move a written upload to its content address (or drop it if the content is already there)."""
+    final = blob_path(sha256)
+    if final.exists():
+        tmp_path.unlink(missing_ok=True)
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp_path, final)
+    return final
+
+
+def extract_text(path: Path, mime_type: str) -> str:
+    """Plain text for search from PDF, DOCX, XLSX, TXT and Markdown; empty for other types or on failure."""
+    try:
+        if mime_type == "application/pdf":
+            from pypdf import PdfReader
+
+            reader = PdfReader(str(path))
+            text = "\n".join((page.extract_text() or "") for page in reader.pages)
+        elif mime_type == DOCX:
+            import docx
+
+            document = docx.Document(str(path))
+            parts = [p.text for p in document.paragraphs]
+            for table in document.tables:
+                for row in table.rows:
+                    parts.append("\t".join(cell.text for cell in row.cells))
+            text = "\n".join(parts)
+        elif mime_type == XLSX:
+            from openpyxl import load_workbook
+
+            workbook = load_workbook(str(path), read_only=True, data_only=True)
+            out = io.StringIO()
+            for sheet in workbook.worksheets:
+                out.write(f"{sheet.title}\n")
+                for row in sheet.iter_rows(values_only=True):
+                    cells = [str(c) for c in row if c is not None]
+                    if cells:
+                        out.write("\t".join(cells) + "\n")
+                if out.tell() > MAX_EXTRACTED_CHARS:
+                    break
+            workbook.close()
+            text = out.getvalue()
+        elif mime_type.startswith("text/"):
+            text = path.read_bytes()[: MAX_EXTRACTED_CHARS * 4].decode("utf-8", errors="replace")
+        else:
+            return ""
+    except Exception as error:  # a damaged file still uploads; it just adds nothing to search
+        logger.warning("text extraction failed for %s (%s): %s", path.name, mime_type, error)
+        return ""
+    return text.replace("\x00", "")[:MAX_EXTRACTED_CHARS]

@@ -1,0 +1,62 @@
+"""Errors that services raise and every interface (API, pages, CLI) turns into one clear answer."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message=None, *, fields: dict | None = None):
+        self.message = message or self.default_message()
+        self.fields = fields or {}
+        super().__init__(str(self.message))
+
+    def default_message(self):
+        return _("The request cannot be carried out.")
+
+
+class NotFound(ServiceError):
+    """Missing and forbidden-to-know look the same (invariant 2)."""
+
+    status = 404
+    code = "not_found"
+
+    def default_message(self):
+        return _("Not found.")
+
+
+class Forbidden(ServiceError):
+    """Only for callers who may know the target exists."""
+
+    status = 403
+    code = "forbidden"
+
+    def default_message(self):
+        return _("You are not allowed to do this.")
+
+
+class Invalid(ServiceError):
+    status = 422
+    code = "invalid"
+
+    def default_message(self):
+        return _("Some fields are not valid.")
+
+
+class TooLarge(ServiceError):
+    status = 413
+    code = "too_large"
+
+    def default_message(self):
+        return _("The upload is too large.")
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+
+    def default_message(self):
+        return _("The request conflicts with the current state.")

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgConfig(AppConfig):
+    name = "sharehub.org"
+    label = "org"
+    verbose_name = _("Organization")
+
+    def ready(self) -> None:
+        from sharehub.org import signals  # noqa: F401

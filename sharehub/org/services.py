@@ -1,0 +1,274 @@
+"""Writes to the organization: departments, people, memberships, service accounts, tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sharehub.errors import Forbidden, Invalid, NotFound
+from sharehub.events.services import record
+from sharehub.org.models import ApiToken, Department, Membership, User
+from sharehub.policy.engine import OrgAction, can, forget
+
+TOKEN_PREFIX = "shr_"
+USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
+DEPT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,19}$")
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _require_admin(actor) -> None:
+    """`actor=None` is the operator at the command line, who already holds the machine."""
+    if actor is None:
+        return
+    decision = can(actor, OrgAction.MANAGE_ORG)
+    if not decision:
+        raise Forbidden(decision.message)
+
+
+def _path_for(department: Department) -> str:
+    parent_path = department.parent.path if department.parent_id else "/"
+    return f"{parent_path}{department.pk}/"
+
+
+@transaction.atomic
+def create_department(
+    actor, *, name: str, code: str, parent: Department | None = None, description: str = ""
+) -> Department:
+    _require_admin(actor)
+    errors = {}
+    name = (name or "").strip()
+    code = (code or "").strip()
+    if not name or len(name) > 120:
+        errors["name"] = _("A department needs a name of at most 120 characters.")
+    elif Department.objects.filter(name=name).exists():
+        errors["name"] = _("A department with this name exists already.")
+    if not DEPT_CODE.match(code):
+        errors["code"] = _("The code starts with a letter and has at most 20 letters, digits, - or _.")
+    elif Department.objects.filter(code__iexact=code).exists():
+        errors["code"] = _("A department with this code exists already.")
+    if errors:
+        raise Invalid(fields=errors)
+    department = Department.objects.create(name=name, code=code, parent=parent, description=description)
+    department.path = _path_for(department)
+    department.save(update_fields=["path"])
+    record(
+        actor,
+        "department.created",
+        department,
+        departments=[department],
+        details={"name": name, "code": code, "parent": parent.pk if parent else None},
+    )
+    return department
+
+
+@transaction.atomic
+def move_department(actor, department: Department, new_parent: Department | None) -> Department:
+    _require_admin(actor)
+    if new_parent is not None and (new_parent.pk == department.pk or new_parent.path.startswith(department.path)):
+        raise Invalid(fields={"parent": _("A department cannot move under itself or its own sub-department.")})
+    old_path = department.path
+    department.parent = new_parent
+    department.path = _path_for(department)
+    department.save(update_fields=["parent", "path"])
+    for child in Department.objects.filter(path__startswith=old_path).exclude(pk=department.pk):
+        child.path = department.path + child.path[len(old_path) :]
+        child.save(update_fields=["path"])
+    record(
+        actor,
+        "department.moved",
+        department,
+        departments=[department],
+        details={"parent": new_parent.pk if new_parent else None},
+    )
+    return department
+
+
+@transaction.atomic
+def create_person(
+    actor,
+    *,
+    username: str,
+    password: str | None = None,
+    display_name: str = "",
+    email: str = "",
+    is_org_admin: bool = False,
+    is_auditor: bool = False,
+    check_password: bool = True,
+) -> User:
+    _require_admin(actor)
+    errors = {}
+    username = (username or "").strip()
+    if not USERNAME.match(username):
+        errors["username"] = _("A username has at most 150 letters, digits or . @ + - _")
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = _("This username is taken.")
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            errors["email"] = _("Enter a valid email address.")
+    if password and check_password:
+        try:
+            validate_password(password, User(username=username, email=email, display_name=display_name))
+        except DjangoValidationError as error:
+            errors["password"] = " ".join(error.messages)
+    if len(display_name or "") > 120:
+        errors["display_name"] = _("At most %(n)s characters.") % {"n": 120}
+    if errors:
+        raise Invalid(fields=errors)
+    user = User(
+        username=username,
+        display_name=display_name,
+        email=email,
+        is_org_admin=is_org_admin,
+        is_auditor=is_auditor,
+        is_staff=is_org_admin,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    record(actor, "person.created", user, details={"username": username, "admin": is_org_admin, "auditor": is_auditor})
+    return user
+
+
+@transaction.atomic
+def set_org_roles(actor, user: User, *, is_org_admin: bool | None = None, is_auditor: bool | None = None) -> User:
+    _require_admin(actor)
+    if user.is_service and (is_org_admin or is_auditor):
+        raise Invalid(fields={"roles": _("A service account cannot hold organization roles.")})
+    changes = {}
+    if is_org_admin is not None and user.is_org_admin != is_org_admin:
+        user.is_org_admin = user.is_staff = is_org_admin
+        changes["admin"] = is_org_admin
+    if is_auditor is not None and user.is_auditor != is_auditor:
+        user.is_auditor = is_auditor
+        changes["auditor"] = is_auditor
+    if changes:
+        user.save(update_fields=["is_org_admin", "is_staff", "is_auditor"])
+        forget(user)
+        record(actor, "person.roles_changed", user, details=changes)
+    return user
+
+
+@transaction.atomic
+def set_membership(actor, user: User, department: Department, role: str = Membership.Role.MEMBER) -> Membership:
+    _require_admin(actor)
+    if role not in Membership.Role.values:
+        raise Invalid(
+            fields={"role": _("Choose one of: %(choices)s.") % {"choices": ", ".join(Membership.Role.values)}}
+        )
+    if user.is_service and role != Membership.Role.MEMBER:
+        raise Invalid(fields={"role": _("A service account can only be a member.")})
+    membership, created = Membership.objects.get_or_create(user=user, department=department, defaults={"role": role})
+    before = None if created else membership.role
+    if not created and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    if created or before != role:
+        forget(user)
+        record(
+            actor,
+            "membership.set",
+            user,
+            departments=[department],
+            details={"department": department.pk, "role": role, "previous_role": before},
+        )
+    return membership
+
+
+@transaction.atomic
+def remove_membership(actor, user: User, department: Department) -> None:
+    _require_admin(actor)
+    deleted, _count = Membership.objects.filter(user=user, department=department).delete()
+    if not deleted:
+        raise NotFound()
+    forget(user)
+    record(actor, "membership.removed", user, departments=[department], details={"department": department.pk})
+
+
+@transaction.atomic
+def create_service_account(actor, *, department: Department, username: str, display_name: str = "") -> User:
+    """A non-person caller (ERP, a tax system) owned by a department; it signs in only with tokens."""
+    _require_admin(actor)
+    user = create_person(actor, username=username, display_name=display_name)
+    user.kind = User.Kind.SERVICE
+    user.service_owner = department
+    user.save(update_fields=["kind", "service_owner"])
+    Membership.objects.create(user=user, department=department, role=Membership.Role.MEMBER)
+    record(actor, "service_account.created", user, departments=[department], details={"username": user.username})
+    return user
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def issue_token(actor, user: User, name: str) -> tuple[ApiToken, str]:
+    """Make a token; returns it and the secret, which is never shown again."""
+    own = actor is not None and getattr(actor, "pk", None) == user.pk
+    if not own:
+        _require_admin(actor)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise Invalid(fields={"name": _("A token needs a name of at most 100 characters.")})
+    if not user.is_active:
+        raise Invalid(fields={"user": _("This account is deactivated.")})
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:12], digest=_digest(raw))
+    record(actor, "token.issued", user, details={"token": token.pk, "name": name, "prefix": token.prefix})
+    return token, raw
+
+
+@transaction.atomic
+def revoke_token(actor, token: ApiToken) -> ApiToken:
+    own = actor is not None and getattr(actor, "pk", None) == token.user_id
+    if not own:
+        _require_admin(actor)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record(
+            actor, "token.revoked", token.user, details={"token": token.pk, "name": token.name, "prefix": token.prefix}
+        )
+    return token
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user a bearer token belongs to, or None. Notes the last use (at most once a minute)."""
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = ApiToken.objects.select_related("user").filter(digest=_digest(raw), revoked_at__isnull=True).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+@transaction.atomic
+def change_password(actor: User, old_password: str, new_password: str) -> None:
+    errors = {}
+    if not actor.check_password(old_password or ""):
+        errors["old_password"] = _("The current password is not right.")
+    try:
+        validate_password(new_password or "", actor)
+    except DjangoValidationError as error:
+        errors["new_password"] = " ".join(error.messages)
+    if errors:
+        raise Invalid(fields=errors)
+    actor.set_password(new_password)
+    actor.save(update_fields=["password"])
+    record(actor, "person.password_changed", actor)

@@ -1,0 +1,1 @@
+"""The one place that decides access. See `engine` for the rules."""

@@ -1,0 +1,306 @@
+"""Sharing policy: who may do what to which resource, and why.
+
+Two views of the same rules live here and nowhere else:
+
+* `can(actor, action, target)` decides one case and says why, in words a person can act on;
+* `visible(actor, queryset, action)` is the set-based SQL filter every list, count, search, feed
+  and export goes through.
+
+The property tests hold the two to the same answers.
+
+Rules, for a resource owned by department O:
+  admin                         sees, reads and manages everything (reads of closed content are audited)
+  member of O (any role)        sees and reads everything O owns, drafts included; edits
+  steward or head of O          also publishes, archives, restores and changes sharing
+  anyone else                   sees the entry of a published/archived open or conditional resource whose
+                                scope includes one of their departments (scope covers sub-departments);
+                                reads open content; reads conditional content with an active grant
+                                to them or to one of their departments; never sees restricted ones
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from sharehub.access.models import Grant
+from sharehub.catalog.models import Resource
+from sharehub.org.models import Department, Membership
+
+
+class Action(StrEnum):
+    VIEW = "view"  # see the catalog entry: title, summary, owner, sharing settings
+    READ = "read"  # see the content: body, attachments, dataset fields and records
+    EDIT = "edit"
+    MANAGE = "manage"  # publish, archive, restore, change sharing
+
+
+class OrgAction(StrEnum):
+    READ_AUDIT = "audit.read"
+    MANAGE_ORG = "org.manage"  # departments, people, memberships, service accounts
+    ADMIN_SITE = "admin.site"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    code: str
+    message: str
+    next_step: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+@dataclass
+class ActorContext:
+    """What the policy needs to know about an actor, loaded once per actor object."""
+
+    user_id: int | None
+    is_admin: bool = False
+    is_auditor: bool = False
+    department_ids: frozenset[int] = frozenset()
+    manager_department_ids: frozenset[int] = frozenset()
+    scope_ids: frozenset[int] = frozenset()  # own departments and all their ancestors
+    roles: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def authenticated(self) -> bool:
+        return self.user_id is not None
+
+
+_CONTEXT_ATTR = "_sharehub_policy_context"
+_PUBLIC_STATUSES = (Resource.Status.PUBLISHED, Resource.Status.ARCHIVED)
+_MANAGER_ROLES = (Membership.Role.STEWARD, Membership.Role.HEAD)
+
+
+def context_for(actor) -> ActorContext:
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return ActorContext(user_id=None)
+    cached = getattr(actor, _CONTEXT_ATTR, None)
+    if cached is not None:
+        return cached
+    rows = list(Membership.objects.filter(user_id=actor.pk).values_list("department_id", "role", "department__path"))
+    scope: set[int] = set()
+    for _dept, _role, path in rows:
+        scope.update(int(part) for part in path.strip("/").split("/") if part)
+    ctx = ActorContext(
+        user_id=actor.pk,
+        is_admin=bool(actor.is_org_admin) and not actor.is_service,
+        is_auditor=bool(actor.is_auditor) and not actor.is_service,
+        department_ids=frozenset(d for d, _r, _p in rows),
+        manager_department_ids=frozenset(d for d, r, _p in rows if r in _MANAGER_ROLES),
+        scope_ids=frozenset(scope),
+        roles={d: r for d, r, _p in rows},
+    )
+    setattr(actor, _CONTEXT_ATTR, ctx)
+    return ctx
+
+
+def forget(actor) -> None:
+    """Drop the cached context after the actor's memberships or roles change."""
+    if actor is not None and hasattr(actor, _CONTEXT_ATTR):
+        delattr(actor, _CONTEXT_ATTR)
+
+
+def _active_grants(ctx: ActorContext, now=None) -> QuerySet[Grant]:
+    now = now or timezone.now()
+    return Grant.objects.filter(
+        Q(grantee_user_id=ctx.user_id) | Q(grantee_department_id__in=ctx.department_ids),
+        revoked_at__isnull=True,
+        valid_from__lte=now,
+        valid_until__gt=now,
+    )
+
+
+def _in_scope_q(ctx: ActorContext) -> Q:
+    scoped = Resource.scope_departments.through.objects.filter(department_id__in=ctx.scope_ids).values("resource_id")
+    return Q(scope_all=True) | Q(pk__in=scoped)
+
+
+def resource_filter(actor, action: Action = Action.VIEW, now=None) -> Q:
+    """The Q object selecting the resources `actor` may perform `action` on."""
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return Q(pk__in=[])
+    if ctx.is_admin:
+        return Q()
+    owned = Q(owner_department_id__in=ctx.department_ids)
+    if action == Action.EDIT:
+        return owned
+    if action == Action.MANAGE:
+        return Q(owner_department_id__in=ctx.manager_department_ids)
+    granted = Q(pk__in=_active_grants(ctx, now).values("resource_id"))
+    shared = Q(status__in=_PUBLIC_STATUSES)
+    if action == Action.VIEW:
+        return owned | (
+            shared
+            & (
+                (Q(sharing_type__in=[Resource.SharingType.OPEN, Resource.SharingType.CONDITIONAL]) & _in_scope_q(ctx))
+                | (Q(sharing_type=Resource.SharingType.CONDITIONAL) & granted)
+            )
+        )
+    if action == Action.READ:
+        return owned | (
+            shared
+            & (
+                (Q(sharing_type=Resource.SharingType.OPEN) & _in_scope_q(ctx))
+                | (Q(sharing_type=Resource.SharingType.CONDITIONAL) & granted)
+            )
+        )
+    raise ValueError(f"unknown action {action!r}")
+
+
+def visible(actor, queryset: QuerySet[Resource] | None = None, action: Action = Action.VIEW) -> QuerySet[Resource]:
+    """Restrict a resource queryset to what `actor` may `action`."""
+    queryset = Resource.objects.all() if queryset is None else queryset
+    return queryset.filter(resource_filter(actor, action))
+
+
+def visible_departments(actor) -> QuerySet[Department]:
+    """Departments are part of the organization's public structure: every signed-in person sees them."""
+    if not context_for(actor).authenticated:
+        return Department.objects.none()
+    return Department.objects.all()
+
+
+def _dept_name(resource: Resource) -> str:
+    return resource.owner_department.name
+
+
+def _contact(resource: Resource) -> str:
+    steward = resource.steward
+    return str(steward) if steward else resource.owner_department.name
+
+
+def _active_grant(ctx: ActorContext, resource: Resource, now=None) -> Grant | None:
+    return _active_grants(ctx, now).filter(resource_id=resource.pk).order_by("-valid_until").first()
+
+
+def _in_scope(ctx: ActorContext, resource: Resource) -> bool:
+    if resource.scope_all:
+        return True
+    scope = {d.pk for d in resource.scope_departments.all()}
+    return bool(scope & ctx.scope_ids)
+
+
+def _decide_resource(ctx: ActorContext, action: Action, resource: Resource, now=None) -> Decision:
+    dept = _dept_name(resource)
+    if not ctx.authenticated:
+        return Decision(False, "anonymous", _("Sign in to see this resource."))
+    if ctx.is_admin:
+        return Decision(True, "admin", _("You are an organization admin; your reads of closed content are audited."))
+    owner_member = resource.owner_department_id in ctx.department_ids
+    if action == Action.MANAGE:
+        if resource.owner_department_id in ctx.manager_department_ids:
+            return Decision(
+                True,
+                "owner_steward",
+                _("You are a steward or head of %(dept)s, which owns this resource.") % {"dept": dept},
+            )
+        return Decision(
+            False,
+            "not_steward",
+            _("Only stewards and heads of %(dept)s publish, archive or change the sharing of this resource.")
+            % {"dept": dept},
+        )
+    if action == Action.EDIT:
+        if owner_member:
+            return Decision(
+                True, "owner_member", _("You belong to %(dept)s, which owns this resource.") % {"dept": dept}
+            )
+        return Decision(False, "not_owner", _("Only members of %(dept)s edit this resource.") % {"dept": dept})
+    if owner_member:
+        return Decision(True, "owner_member", _("You belong to %(dept)s, which owns this resource.") % {"dept": dept})
+    if resource.status == Resource.Status.DRAFT:
+        return Decision(
+            False, "draft", _("This is a draft; only %(dept)s sees it until it is published.") % {"dept": dept}
+        )
+    if resource.sharing_type == Resource.SharingType.RESTRICTED:
+        return Decision(
+            False,
+            "restricted",
+            _("Restricted resource (不予共享): only %(dept)s can see it.") % {"dept": dept},
+            _("Basis: %(basis)s. Contact %(contact)s if you believe you need it.")
+            % {"basis": resource.restriction_basis or "—", "contact": _contact(resource)},
+        )
+    grant = _active_grant(ctx, resource, now) if resource.sharing_type == Resource.SharingType.CONDITIONAL else None
+    in_scope = _in_scope(ctx, resource)
+    if not in_scope and grant is None:
+        return Decision(False, "out_of_scope", _("This resource is shared only with chosen departments, not yours."))
+    if resource.sharing_type == Resource.SharingType.OPEN:
+        return Decision(True, "open", _("Open resource (无条件共享), shared with your department."))
+    if grant is not None:
+        until = date_format(timezone.localtime(grant.valid_until), "DATETIME_FORMAT")
+        return Decision(
+            True,
+            "granted",
+            _("You hold a grant until %(until)s for: %(purpose)s") % {"until": until, "purpose": grant.purpose},
+        )
+    if action == Action.VIEW:
+        return Decision(
+            True,
+            "conditional_entry",
+            _("Conditional resource (有条件共享): the catalog entry is visible to your department."),
+        )
+    return Decision(
+        False,
+        "conditional_no_grant",
+        _("Conditional resource (有条件共享): request access from %(dept)s.") % {"dept": dept},
+        _("Conditions: %(conditions)s. Steward: %(contact)s.")
+        % {"conditions": resource.conditions or "—", "contact": _contact(resource)},
+    )
+
+
+def _decide_org(ctx: ActorContext, action: OrgAction) -> Decision:
+    if not ctx.authenticated:
+        return Decision(False, "anonymous", _("Sign in first."))
+    if action == OrgAction.READ_AUDIT:
+        if ctx.is_auditor:
+            return Decision(True, "auditor", _("You are an auditor."))
+        return Decision(False, "not_auditor", _("Only auditors read the audit trail."))
+    if action in (OrgAction.MANAGE_ORG, OrgAction.ADMIN_SITE):
+        if ctx.is_admin:
+            return Decision(True, "admin", _("You are an organization admin."))
+        return Decision(False, "not_admin", _("Only organization admins manage departments and people."))
+    raise ValueError(f"unknown action {action!r}")
+
+
+def _decide_create(ctx: ActorContext, department: Department) -> Decision:
+    if ctx.is_admin or department.pk in ctx.department_ids:
+        return Decision(True, "member", _("You may publish into %(dept)s.") % {"dept": department.name})
+    return Decision(
+        False, "not_member", _("Only members of %(dept)s publish resources for it.") % {"dept": department.name}
+    )
+
+
+def can(actor, action: Action | OrgAction | str, target=None, *, now=None) -> Decision:
+    """Decide whether `actor` may perform `action` on `target` and say why.
+
+    Targets: a Resource (view/read/edit/manage), a Department (action "create": publish into it),
+    or None for organization-wide actions (audit.read, org.manage, admin.site).
+    """
+    ctx = context_for(actor)
+    if isinstance(target, Resource):
+        return _decide_resource(ctx, Action(action), target, now)
+    if isinstance(target, Department) and action == "create":
+        if not ctx.authenticated:
+            return Decision(False, "anonymous", _("Sign in first."))
+        return _decide_create(ctx, target)
+    if target is None:
+        return _decide_org(ctx, OrgAction(action))
+    raise TypeError(f"policy has no rule for {type(target).__name__}")
+
+
+def creatable_departments(actor) -> QuerySet[Department]:
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return Department.objects.none()
+    if ctx.is_admin:
+        return Department.objects.all()
+    return Department.objects.filter(pk__in=ctx.department_ids)

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from sharehub.api import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("sharehub.web.urls")),
+    path("", include("sharehub.org.urls")),
+    path("", include("sharehub.catalog.urls")),
+    path("", include("sharehub.events.urls")),
+]
+
+handler404 = "sharehub.web.views.not_found"
+handler500 = "sharehub.web.views.server_error"

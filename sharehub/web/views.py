@@ -1,0 +1,16 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+
+
+@login_required
+def home(request):
+    return HttpResponse("ok")
+
+
+def not_found(request, exception=None):
+    return render(request, "web/404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "web/500.html", status=500)
