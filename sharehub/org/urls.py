@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from sharehub.web.views import home
+
+app_name = "org"
+urlpatterns = [
+    path("departments/", home, name="departments"),  # replaced by the organization pages
+    path("tokens/", home, name="tokens"),
+]

@@ -1,11 +1,10 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import render
 
 
 @login_required
 def home(request):
-    return HttpResponse("ok")
+    return render(request, "web/home.html", {})
 
 
 def not_found(request, exception=None):

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    """Each test writes files into its own folder."""
+    settings.BLOB_DIR = tmp_path / "blobs"
+
+
+@pytest.fixture
+def org_units(db):
+    """A small organization: 税务局, 人社局 with a sub-unit 社保中心, and 卫健委."""
+    tax = factories.department("税务局", "SWJ")
+    hr = factories.department("人力资源和社会保障局", "RSJ")
+    social = factories.department("社会保险中心", "SBZX", parent=hr)
+    health = factories.department("卫生健康委员会", "WJW")
+    return {"tax": tax, "hr": hr, "social": social, "health": health}
+
+
+@pytest.fixture
+def people(org_units):
+    return {
+        "tax_steward": factories.member(org_units["tax"], "steward", username="tax_steward"),
+        "tax_member": factories.member(org_units["tax"], "member", username="tax_member"),
+        "hr_head": factories.member(org_units["hr"], "head", username="hr_head"),
+        "social_member": factories.member(org_units["social"], "member", username="social_member"),
+        "health_member": factories.member(org_units["health"], "member", username="health_member"),
+        "admin": factories.person("admin", admin=True),
+        "auditor": factories.person("auditor", auditor=True),
+    }
+
+
+def login_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def client_for():
+    return login_client
