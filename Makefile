@@ -15,9 +15,9 @@ setup: $(BIN)/python
 	npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python scripts/assets.py
 	cd sharehub && ../$(BIN)/sharehub compilemessages --verbosity 0
-	$(BIN)/sharehub migrate --verbosity 0
 
 demo: setup
+	$(BIN)/sharehub migrate --verbosity 0
 	$(BIN)/sharehub demo
 
 browser-deps:
