@@ -1,3 +1,46 @@
-from ninja import Router
+"""Audit API: the event log, for auditors."""
 
-router = Router()
+from __future__ import annotations
+
+from ninja import Query, Router
+
+from sharehub.events.models import Event
+from sharehub.events.queries import EventFilters, list_events
+from sharehub.events.schemas import EventFilterIn, EventPage
+from sharehub.org.api import department_ref
+
+router = Router(tags=["audit"])
+
+MAX_PAGE = 500
+
+
+def _event(event: Event) -> dict:
+    return {
+        "seq": event.seq,
+        "created_at": event.created_at,
+        "actor": event.actor_name or None,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "target_label": event.target_label,
+        "departments": [department_ref(d) for d in event.departments.all()],
+        "details": event.details,
+        "hash": event.hash,
+        "prev_hash": event.prev_hash,
+    }
+
+
+@router.get("/audit/events", response=EventPage, summary="The event log, newest first (auditors)")
+def audit_events(
+    request,
+    params: Query[EventFilterIn],
+    cursor: int | None = Query(None, ge=1, description="`next_cursor` of the previous page: events before this seq"),
+    limit: int = Query(100, ge=1, le=MAX_PAGE),
+):
+    events = list_events(request.user, EventFilters(**params.model_dump()))
+    if cursor is not None:
+        events = events.filter(seq__lt=cursor)
+    page = list(events[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return {"items": [_event(e) for e in page], "next_cursor": str(page[-1].seq) if more else None}

@@ -1,0 +1,39 @@
+"""Response and filter shapes of the audit API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+from sharehub.org.schemas import DepartmentRef
+
+
+class EventOut(Schema):
+    seq: int
+    created_at: datetime
+    actor: str | None = Field(description="Username of the actor; null for the system or the command line")
+    action: str
+    target_type: str
+    target_id: str
+    target_label: str
+    departments: list[DepartmentRef]
+    details: dict[str, Any]
+    hash: str
+    prev_hash: str
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` to get older events; null on the last page.")
+
+
+class EventFilterIn(Schema):
+    actor: str | None = Field(None, description="Username")
+    action: str | None = Field(None, description='Exact action, or a prefix ending in "." such as "resource."')
+    department: int | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
