@@ -57,3 +57,20 @@ def list_events(actor, filters: EventFilters | None = None) -> QuerySet[Event]:
 def action_names() -> list[str]:
     """Distinct actions present in the log, for a filter menu."""
     return list(Event.objects.order_by("action").values_list("action", flat=True).distinct())
+
+
+def target_types() -> list[str]:
+    """Distinct target types present in the log, for a filter menu."""
+    return list(
+        Event.objects.exclude(target_type="").order_by("target_type").values_list("target_type", flat=True).distinct()
+    )
+
+
+def check_chain(actor, progress=None):
+    """Walk the hash chain for an auditor (Forbidden for anyone else); returns chain.VerifyResult."""
+    from sharehub.events.chain import verify_chain
+
+    decision = can(actor, OrgAction.READ_AUDIT)
+    if not decision:
+        raise Forbidden(decision.message)
+    return verify_chain(progress)

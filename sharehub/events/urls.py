@@ -1,8 +1,10 @@
 from django.urls import path
 
-from sharehub.web.views import home
+from sharehub.events import views
 
 app_name = "events"
 urlpatterns = [
-    path("audit/", home, name="audit"),  # replaced by the audit page
+    path("audit/", views.audit, name="audit"),
+    path("audit/verify/", views.audit_verify, name="audit_verify"),
+    path("audit/export.csv", views.audit_export, name="audit_export"),
 ]

@@ -1,9 +1,11 @@
 from django.urls import path
 
-from sharehub.web.views import home
+from sharehub.org import views
 
 app_name = "org"
 urlpatterns = [
-    path("departments/", home, name="departments"),  # replaced by the organization pages
-    path("tokens/", home, name="tokens"),
+    path("departments/", views.departments, name="departments"),
+    path("departments/<int:pk>/", views.department, name="department"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

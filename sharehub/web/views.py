@@ -1,14 +1,77 @@
+"""Home, sign-in pages and error pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse, reverse_lazy
+
+from sharehub.catalog import queries as catalog_queries
+from sharehub.errors import Invalid
+from sharehub.org import services as org_services
+from sharehub.org.models import Membership
+from sharehub.policy.engine import context_for
+
+CREATE_RESOURCE_FALLBACK = "/resources/new/"
+
+
+def _create_url() -> str:
+    try:
+        return reverse("catalog:create")
+    except NoReverseMatch:
+        return CREATE_RESOURCE_FALLBACK
 
 
 @login_required
 def home(request):
-    return render(request, "web/home.html", {})
+    user = request.user
+    context = {
+        "recent_mine": list(catalog_queries.recent_in_departments(user, context_for(user).department_ids)),
+        "recent_across": list(catalog_queries.recent_across(user)),
+        "memberships": list(
+            Membership.objects.filter(user=user).select_related("department").order_by("department__path")
+        ),
+        "create_url": _create_url(),
+    }
+    return render(request, "web/home.html", context)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's form checks the fields; the change itself goes through the service so it is logged."""
+
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("password_change_done")
+
+    def form_valid(self, form):
+        try:
+            org_services.change_password(
+                self.request.user, form.cleaned_data["old_password"], form.cleaned_data["new_password1"]
+            )
+        except Invalid as error:
+            for name, message in error.fields.items():
+                form.add_error("new_password1" if name == "new_password" else name, message)
+            return self.form_invalid(form)
+        update_session_auth_hash(self.request, self.request.user)
+        return super(auth_views.PasswordChangeView, self).form_valid(form)
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "registration/password_change_done.html"
 
 
 def not_found(request, exception=None):
     return render(request, "web/404.html", status=404)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "web/403.html", status=403)
 
 
 def server_error(request):
