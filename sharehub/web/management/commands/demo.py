@@ -1,0 +1,83 @@
+"""`sharehub demo`: load a realistic demo organization into an empty database, then serve it."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from sharehub.demo import data, generator
+from sharehub.org.models import Department
+from sharehub.web.management.base import SharehubCommand
+from sharehub.web.management.commands._console import apply_migrations, progress, table
+from sharehub.web.management.commands.serve import add_server_arguments, run_server
+
+
+def _scale(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the scale must be a number, not {raw!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError("the scale must be above 0 and at most 1")
+    return value
+
+
+class Command(SharehubCommand):
+    help = (
+        "Load a demo city (about 10 departments, 50 people, 300 resources) into an empty database, "
+        "print the demo sign-ins, and serve it. An existing organization is kept as it is."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=42, help="the same seed loads the same demo (default 42)")
+        parser.add_argument("--no-serve", action="store_true", help="load and print the sign-ins, then exit")
+        parser.add_argument("--scale", type=_scale, default=1.0, help=argparse.SUPPRESS)  # smaller demos for tests
+        add_server_arguments(parser)
+
+    def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]
+        apply_migrations(self)
+        if generator.is_loaded():
+            self.stdout.write("The demo organization is loaded already; keeping it as it is.")
+        elif Department.objects.exists():
+            self.stdout.write(
+                "This database already holds an organization, so the demo was not loaded "
+                "(it loads only into an empty database; point SHAREHUB_DATA_DIR at a new folder to try it)."
+            )
+        else:
+            self._load(options["seed"], options["scale"])
+        if generator.is_loaded():
+            self._print_logins()
+        if not options["no_serve"]:
+            run_server(self, host=options["host"], port=options["port"], workers=options["workers"])
+
+    def _load(self, seed: int, scale: float) -> None:
+        total = len(generator.plan(seed, scale))
+        started = time.monotonic()
+        with progress(self, total, "Loading demo", unit="resource") as bar:
+            summary = generator.load(seed=seed, scale=scale, progress=bar.update)
+        elapsed = time.monotonic() - started
+
+        def counts(mapping: dict) -> str:
+            return ", ".join(f"{key} {value}" for key, value in sorted(mapping.items()))
+
+        self.stdout.write(self.style.SUCCESS(f"Loaded the demo organization (seed {seed}) in {elapsed:.1f} s:"))
+        self.stdout.write(
+            f"  {summary.departments} departments, {summary.people} people, "
+            f"{summary.service_accounts} service account(s)\n"
+            f"  {summary.resources} resources: {counts(summary.by_kind)}\n"
+            f"  sharing: {counts(summary.by_sharing)}\n"
+            f"  status: {counts(summary.by_status)}\n"
+            f"  {summary.versions} versions, {summary.attachments} attachments, {summary.projects} projects, "
+            f"{summary.grants} grants, {summary.events} audit events"
+        )
+
+    def _print_logins(self) -> None:
+        rows = [list(row) for row in generator.logins()]
+        self.stdout.write("")
+        self.stdout.write(f"Demo sign-ins (every demo person's password is: {data.PASSWORD})")
+        self.stdout.write(table(["username", "name", "role", "department"], rows))
+        self.stdout.write(
+            f"All {len(data.PEOPLE)} department people use the same password; the service account signs in "
+            "only with API tokens (sharehub token create erp-sync)."
+        )

@@ -1,0 +1,59 @@
+"""`sharehub serve`: apply pending migrations, then run the ASGI app under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+
+from sharehub.web.management.base import SharehubCommand
+from sharehub.web.management.commands._console import apply_migrations
+
+APP = "sharehub.asgi:application"
+
+
+def _port(raw: str) -> int:
+    try:
+        port = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the port must be a number, not {raw!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"the port must be between 1 and 65535, not {port}")
+    return port
+
+
+def _workers(raw: str) -> int:
+    try:
+        workers = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the number of workers must be a whole number, not {raw!r}") from None
+    if workers < 1:
+        raise argparse.ArgumentTypeError("at least one worker is needed")
+    return workers
+
+
+def add_server_arguments(parser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
+    parser.add_argument(
+        "--workers", type=_workers, default=1, help="number of worker processes (default 1; more need PostgreSQL)"
+    )
+
+
+def run_server(command, *, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    shown_host = f"[{host}]" if ":" in host else host
+    command.stdout.write(f"Sharehub is running on http://{shown_host}:{port}/  (press Ctrl+C to stop)")
+    command.stdout.flush()
+    uvicorn.run(APP, host=host, port=port, workers=workers, log_level="info" if command.verbosity > 1 else "warning")
+
+
+class Command(SharehubCommand):
+    help = "Apply pending database migrations, then serve Sharehub (web pages, API and static files)."
+
+    def add_arguments(self, parser):
+        add_server_arguments(parser)
+
+    def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]
+        apply_migrations(self)
+        run_server(self, host=options["host"], port=options["port"], workers=options["workers"])
