@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from sharehub.catalog.models import Attachment, Resource, ResourceVersion
+from sharehub.catalog.models import Attachment, Project, Resource, ResourceVersion
 from sharehub.errors import Forbidden, NotFound
+from sharehub.org.models import Membership, User
 from sharehub.policy.engine import Action, can, visible
 
 
@@ -121,3 +122,44 @@ def recent_across(actor, limit: int = 10) -> QuerySet[Resource]:
 
 def prefetch_for_list(queryset: QuerySet[Resource]) -> QuerySet[Resource]:
     return queryset.prefetch_related(Prefetch("tags"))
+
+
+# --- Added for the catalog pages -----------------------------------------------------------------
+
+
+def related_visible(actor, resource: Resource) -> QuerySet[Resource]:
+    """The resources related to `resource` that the actor may see (one filtered query)."""
+    return visible(actor, resource.related.select_related("owner_department"), Action.VIEW).order_by("code")
+
+
+def count_by(queryset: QuerySet[Resource], field_name: str) -> dict[str, int]:
+    """How many rows of an (already policy-filtered) queryset have each value of `field_name`."""
+    rows = queryset.prefetch_related(None).order_by().values_list(field_name).annotate(n=Count("pk"))
+    return dict(rows)
+
+
+def version_pair(resource: Resource, a: int, b: int) -> tuple[ResourceVersion, ResourceVersion]:
+    """Two versions of a resource, older first. Call only with a resource obtained with Action.READ."""
+    found = {v.number: v for v in versions_of(resource).filter(number__in=[a, b])}
+    if a not in found or b not in found:
+        raise NotFound()
+    low, high = sorted((a, b))
+    return found[low], found[high]
+
+
+def publishable_department_ids(actor, departments) -> set[int]:
+    """Of `departments` (those the actor may create in), where the policy lets the actor publish."""
+    return {d.pk for d in departments if can(actor, Action.MANAGE, Resource(owner_department=d))}
+
+
+def steward_candidates(department_ids, also_id: int | None = None) -> QuerySet[User]:
+    """People who can be named steward of a resource owned by one of these departments (plus the
+    current steward `also_id`, so that an edit form still shows them)."""
+    stewards = Membership.objects.filter(
+        department_id__in=list(department_ids), role__in=[Membership.Role.STEWARD, Membership.Role.HEAD]
+    ).values("user_id")
+    return User.objects.filter(Q(pk__in=stewards, is_active=True) | Q(pk=also_id)).order_by("display_name", "username")
+
+
+def projects_of(department_ids) -> QuerySet[Project]:
+    return Project.objects.filter(department_id__in=list(department_ids)).select_related("department")

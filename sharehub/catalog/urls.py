@@ -1,8 +1,22 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from sharehub.web.views import home
+from sharehub.catalog import views
 
 app_name = "catalog"
 urlpatterns = [
-    path("resources/", home, name="list"),  # replaced by the catalog pages
+    path("resources/", views.resource_list, name="list"),
+    path("resources/export.csv", views.export_csv, name="export"),
+    path("resources/new/", views.resource_create, name="create"),
+    path("resources/<str:ident>/", views.resource_detail, name="detail"),
+    path("resources/<str:ident>/edit/", views.resource_edit, name="edit"),
+    path("resources/<str:ident>/sharing/", views.resource_sharing, name="sharing"),
+    path("resources/<str:ident>/versions/", views.resource_versions, name="versions"),
+    path("resources/<str:ident>/diff/", views.resource_diff, name="diff"),
+    path("resources/<str:ident>/explain/", views.resource_explain, name="explain"),
+    path("resources/<str:ident>/attachments/", views.attachment_add, name="attach"),
+    path("resources/<str:ident>/attachments/<int:aid>/", views.attachment_download, name="attachment"),
+    path("resources/<str:ident>/attachments/<int:aid>/remove/", views.attachment_remove, name="detach"),
+    re_path(
+        r"^resources/(?P<ident>[^/]+)/(?P<verb>publish|archive|restore)/$", views.resource_transition, name="transition"
+    ),
 ]

@@ -1,0 +1,434 @@
+"""The catalog pages. Thin: parse the request, call queries and services, render.
+
+Every page needs a signed-in person. Errors from the services become pages: NotFound a 404,
+Forbidden a 403 with the policy's reason, Invalid the form again with its field errors (422),
+TooLarge a 413.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from sharehub.catalog import files, queries, services
+from sharehub.catalog.forms import FilterForm, ResourceForm, SharingForm, UploadForm
+from sharehub.catalog.markdown import render_markdown
+from sharehub.catalog.models import Resource
+from sharehub.catalog.snapshots import diff_snapshots
+from sharehub.errors import Forbidden, Invalid, NotFound, ServiceError, TooLarge
+from sharehub.policy.engine import Action, Decision, can, creatable_departments
+
+PAGE_SIZE = 25
+MAX_ID_DIGITS = 18  # beyond a 64-bit id: cannot exist
+
+SHARING_CSS = {
+    Resource.SharingType.OPEN: "sh-badge-open",
+    Resource.SharingType.CONDITIONAL: "sh-badge-conditional",
+    Resource.SharingType.RESTRICTED: "sh-badge-restricted",
+}
+
+
+def page(view):
+    """Sign-in required; service errors the view did not handle become error pages."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            raise Http404() from None
+        except Forbidden as error:
+            return _forbidden(request, message=error.message)
+        except ServiceError as error:
+            return render(
+                request,
+                "catalog/error.html",
+                {"message": error.message, "fields": error.fields},
+                status=error.status,
+            )
+
+    return wrapper
+
+
+def _forbidden(request, decision: Decision | None = None, resource: Resource | None = None, message=None):
+    context = {
+        "message": message or (decision.message if decision else _("You are not allowed to do this.")),
+        "next_step": decision.next_step if decision else "",
+        "resource": resource,
+    }
+    return render(request, "catalog/forbidden.html", context, status=403)
+
+
+def _access(request, ident: str, action: Action = Action.VIEW) -> Resource:
+    if ident.isdigit() and len(ident) > MAX_ID_DIGITS:
+        raise NotFound()
+    return queries.access_resource(request.user, ident, action)
+
+
+def _partial(request) -> bool:
+    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
+
+
+# --- the list and the export ---------------------------------------------------------------------
+
+
+@page
+def resource_list(request):
+    form = FilterForm(request.user, request.GET)
+    queryset = queries.list_resources(request.user, form.filters())
+    paginator = Paginator(queryset, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    counts = queries.count_by(queryset, "sharing_type")
+    sharing_counts = [
+        {"value": value, "label": label, "count": counts.get(value, 0), "css": SHARING_CSS[value]}
+        for value, label in Resource.SharingType.choices
+    ]
+    context = {
+        "form": form,
+        "page_obj": page_obj,
+        "resources": page_obj.object_list,
+        "total": paginator.count,
+        "sharing_counts": sharing_counts,
+        "can_create": creatable_departments(request.user).exists(),
+    }
+    template = "catalog/_results.html" if _partial(request) else "catalog/list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _csv_cell(value) -> str:
+    """Text a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+@page
+def export_csv(request):
+    """The filtered list as CSV: catalog fields only, never content. BOM first so Excel reads UTF-8."""
+    form = FilterForm(request.user, request.GET)
+    queryset = queries.list_resources(request.user, form.filters())
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            _("Code"),
+            _("Title"),
+            _("Kind"),
+            _("Owner department"),
+            _("Sharing type"),
+            _("Status"),
+            _("Scope"),
+            _("Category"),
+            _("Data grade"),
+            _("Steward"),
+            _("Update frequency"),
+            _("Tags"),
+            _("Summary"),
+            _("Created"),
+            _("Updated"),
+            _("Published"),
+            _("Address"),
+        ]
+    )
+    whole = _("The whole organization")
+    for r in queryset.iterator(chunk_size=500):
+        scope = whole if r.scope_all else "; ".join(d.name for d in r.scope_departments.all())
+        row = [
+            r.code,
+            r.title,
+            r.get_kind_display(),
+            r.owner_department.name,
+            r.get_sharing_type_display(),
+            r.get_status_display(),
+            scope,
+            r.category or "",
+            r.data_grade or "",
+            r.steward or "",
+            r.get_update_frequency_display(),
+            ", ".join(t.name for t in r.tags.all()),
+            r.summary,
+            _local(r.created_at),
+            _local(r.updated_at),
+            _local(r.published_at),
+            request.build_absolute_uri(reverse("catalog:detail", args=[r.code])),
+        ]
+        writer.writerow([_csv_cell(v) for v in row])
+    response = HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="sharehub-catalog-{stamp}.csv"'
+    return response
+
+
+# --- create, edit, sharing -----------------------------------------------------------------------
+
+
+def _form_page(request, form, *, resource=None, publishable=(), status=200):
+    context = {"form": form, "resource": resource, "publishable": sorted(publishable), "kinds": Resource.Kind}
+    return render(request, "catalog/form.html", context, status=status)
+
+
+@page
+def resource_create(request):
+    departments = list(creatable_departments(request.user))
+    if not departments:
+        return _forbidden(request, message=_("You belong to no department, so there is nowhere to publish to."))
+    publishable = queries.publishable_department_ids(request.user, departments)
+    if request.method != "POST":
+        initial = {"sharing_type": Resource.SharingType.OPEN}
+        wanted = request.GET.get("department", "")
+        if wanted.isdigit() and int(wanted) in {d.pk for d in departments}:
+            initial["owner_department"] = int(wanted)
+        form = ResourceForm(request.user, initial=initial)
+        return _form_page(request, form, publishable=publishable)
+    form = ResourceForm(request.user, request.POST)
+    publish = request.POST.get("action") == "publish"
+    status = 422
+    if form.is_valid():
+        try:
+            resource = services.create_resource(
+                request.user,
+                owner_department=form.cleaned_data["owner_department"],
+                kind=form.cleaned_data["kind"],
+                publish=publish,
+                **form.values(),
+            )
+        except Invalid as error:
+            form.add_service_errors(error.fields or {None: error.message})
+        except Forbidden as error:
+            form.add_error(None, str(error.message))
+            status = 403
+        else:
+            if publish:
+                messages.success(request, _("Published %(code)s.") % {"code": resource.code})
+            else:
+                messages.success(request, _("Saved %(code)s as a draft.") % {"code": resource.code})
+            return redirect("catalog:detail", ident=resource.code)
+    form.style()
+    return _form_page(request, form, publishable=publishable, status=status)
+
+
+@page
+def resource_edit(request, ident):
+    resource = _access(request, ident)
+    decision = can(request.user, Action.EDIT, resource)
+    if not decision:
+        return _forbidden(request, decision, resource)
+    with_sharing = bool(can(request.user, Action.MANAGE, resource))
+    if request.method != "POST":
+        services.note_content_read(request.user, [resource], via="edit")
+        form = ResourceForm(request.user, resource=resource, with_sharing=with_sharing)
+        return _form_page(request, form, resource=resource)
+    form = ResourceForm(request.user, request.POST, resource=resource, with_sharing=with_sharing)
+    if form.is_valid():
+        try:
+            updated = services.update_resource(
+                request.user, resource, form.values(), note=form.cleaned_data.get("note", "")
+            )
+        except Invalid as error:
+            form.add_service_errors(error.fields or {None: error.message})
+        else:
+            if updated.version != resource.version:
+                messages.success(request, _("Saved version %(n)s.") % {"n": updated.version})
+            else:
+                messages.info(request, _("Nothing changed."))
+            return redirect("catalog:detail", ident=updated.code)
+    form.style()
+    return _form_page(request, form, resource=resource, status=422)
+
+
+@page
+def resource_sharing(request, ident):
+    resource = _access(request, ident)
+    decision = can(request.user, Action.MANAGE, resource)
+    if not decision:
+        return _forbidden(request, decision, resource)
+    status = 200
+    if request.method == "POST":
+        form = SharingForm(request.user, resource, request.POST)
+        status = 422
+        if form.is_valid():
+            try:
+                services.change_sharing(request.user, resource, **form.sharing_values())
+            except Invalid as error:
+                form.add_service_errors(error.fields or {None: error.message})
+            else:
+                messages.success(request, _("Sharing settings saved."))
+                return redirect("catalog:detail", ident=resource.code)
+        form.style()
+    else:
+        form = SharingForm(request.user, resource)
+    return render(request, "catalog/sharing.html", {"form": form, "resource": resource}, status=status)
+
+
+@require_POST
+@page
+def resource_transition(request, ident, verb):
+    resource = _access(request, ident)
+    try:
+        services.transition(request.user, resource, verb)
+    except Invalid as error:
+        messages.error(request, str(error.message))
+    else:
+        done = {
+            "publish": _("Published %(code)s."),
+            "archive": _("Archived %(code)s. It stays in the catalog, marked as archived."),
+            "restore": _("Restored %(code)s."),
+        }[verb]
+        messages.success(request, done % {"code": resource.code})
+    return redirect("catalog:detail", ident=resource.code)
+
+
+# --- detail, versions, explanation ---------------------------------------------------------------
+
+
+def _detail(request, resource: Resource, *, upload_form=None, upload_error=None, status=200):
+    user = request.user
+    read = can(user, Action.READ, resource)
+    context = {
+        "resource": resource,
+        "read": read,
+        "can_edit": bool(can(user, Action.EDIT, resource)),
+        "can_manage": bool(can(user, Action.MANAGE, resource)),
+        "scope_departments": list(resource.scope_departments.all()),
+        "tags": list(resource.tags.all()),
+        "related": list(queries.related_visible(user, resource)),
+        "upload_form": upload_form or UploadForm(),
+        "upload_error": upload_error,
+    }
+    if read:
+        context["body_html"] = render_markdown(resource.body)
+        context["attachments"] = list(queries.attachments_of(resource))
+        services.note_content_read(user, [resource], via="page")
+    return render(request, "catalog/detail.html", context, status=status)
+
+
+@page
+def resource_detail(request, ident):
+    return _detail(request, _access(request, ident))
+
+
+@page
+def resource_versions(request, ident):
+    resource = _access(request, ident, Action.READ)
+    versions = list(queries.versions_of(resource))
+    context = {"resource": resource, "versions": versions}
+    return render(request, "catalog/versions.html", context)
+
+
+def _version_number(raw) -> int:
+    if not raw or not str(raw).isdigit() or len(str(raw)) > 9:
+        raise Invalid(_("Choose two versions to compare."), fields={"version": _("Choose two versions to compare.")})
+    return int(raw)
+
+
+@page
+def resource_diff(request, ident):
+    resource = _access(request, ident, Action.READ)
+    old, new = queries.version_pair(
+        resource, _version_number(request.GET.get("a")), _version_number(request.GET.get("b"))
+    )
+    changes = diff_snapshots(old.snapshot, new.snapshot)
+    services.note_content_read(request.user, [resource], via="diff")
+    context = {
+        "resource": resource,
+        "old": old,
+        "new": new,
+        "changes": changes,
+    }
+    return render(request, "catalog/diff.html", context)
+
+
+@page
+def resource_explain(request, ident):
+    resource = _access(request, ident)
+    user = request.user
+    labels = {
+        Action.VIEW: _("See the catalog entry"),
+        Action.READ: _("Read the content"),
+        Action.EDIT: _("Edit"),
+        Action.MANAGE: _("Publish, archive, change sharing"),
+    }
+    decisions = [
+        {"action": action, "label": label, "decision": can(user, action, resource)} for action, label in labels.items()
+    ]
+    read = decisions[1]["decision"]
+    context = {
+        "resource": resource,
+        "decisions": decisions,
+        "scope_departments": list(resource.scope_departments.all()),
+        "steward": resource.steward,
+        "can_request": resource.sharing_type == Resource.SharingType.CONDITIONAL and not read,
+    }
+    return render(request, "catalog/explain.html", context)
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+@require_POST
+@page
+def attachment_add(request, ident):
+    resource = _access(request, ident)
+    decision = can(request.user, Action.EDIT, resource)
+    if not decision:
+        return _forbidden(request, decision, resource)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _detail(request, resource, upload_form=form, upload_error=_("Choose a file to upload."), status=422)
+    upload = form.cleaned_data["file"]
+    try:
+        attachment = services.add_attachment(request.user, resource, upload.name, upload.chunks())
+    except TooLarge as error:
+        return _detail(request, resource, upload_form=form, upload_error=error.message, status=413)
+    except Invalid as error:
+        message = "; ".join(str(m) for m in error.fields.values()) or error.message
+        return _detail(request, resource, upload_form=form, upload_error=message, status=422)
+    messages.success(request, _("Attached %(name)s.") % {"name": attachment.filename})
+    return redirect(reverse("catalog:detail", kwargs={"ident": resource.code}) + "#attachments")
+
+
+@require_http_methods(["GET", "HEAD"])
+@page
+def attachment_download(request, ident, aid):
+    if ident.isdigit() and len(ident) > MAX_ID_DIGITS:
+        raise NotFound()
+    resource, attachment = queries.access_attachment(request.user, ident, aid)
+    path = files.blob_path(attachment.blob.sha256)
+    if not path.exists():
+        raise NotFound()
+    services.note_content_read(request.user, [resource], via="download")
+    response = FileResponse(
+        path.open("rb"), as_attachment=True, filename=attachment.filename, content_type=attachment.blob.mime_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+@page
+def attachment_remove(request, ident, aid):
+    if ident.isdigit() and len(ident) > MAX_ID_DIGITS:
+        raise NotFound()
+    resource, attachment = queries.access_attachment(request.user, ident, aid)
+    services.remove_attachment(request.user, attachment)
+    messages.success(request, _("Removed %(name)s.") % {"name": attachment.filename})
+    return redirect(reverse("catalog:detail", kwargs={"ident": resource.code}) + "#attachments")
