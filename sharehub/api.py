@@ -95,6 +95,11 @@ def _not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, ServiceError):  # ninja wraps the parser's MalformedBody
+        return _service_error(request, exc.__cause__)
+    if exc.status_code == 403:  # ninja's SessionAuth CSRF check
+        message = _("The CSRF check failed; reload the page and try again.")
+        return api.create_response(request, error_body("csrf_failed", message), status=403)
     return api.create_response(request, error_body("http_error", str(exc)), status=exc.status_code)
 
 

@@ -17,7 +17,7 @@ from django.db.models import Prefetch, Q
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, Query, Router
+from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
 from sharehub.catalog import queries, services
@@ -213,7 +213,7 @@ def create_resource(request, payload: ResourceCreateIn):
         publish=payload.publish,
         **fields,
     )
-    return 201, _serialize_one(request.user, resource.pk)
+    return Status(201, _serialize_one(request.user, resource.pk))
 
 
 @router.get("/resources/{ident}", response=ResourceOut, summary="One resource by id or code")
@@ -331,7 +331,7 @@ def list_attachments(request, ident: str):
 def upload_attachment(request, ident: str, file: File[UploadedFile]):
     resource = queries.access_resource(request.user, ident, Action.EDIT)
     attachment = services.add_attachment(request.user, resource, file.name, file.chunks())
-    return 201, _attachment(resource, attachment)
+    return Status(201, _attachment(resource, attachment))
 
 
 def content_disposition(filename: str) -> str:
@@ -367,7 +367,7 @@ def download_attachment(request, ident: str, attachment_id: int):
 def delete_attachment(request, ident: str, attachment_id: int):
     _resource_obj, attachment = queries.access_attachment(request.user, ident, attachment_id)
     services.remove_attachment(request.user, attachment)
-    return 204, None
+    return Status(204, None)
 
 
 # --- explain

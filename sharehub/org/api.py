@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from sharehub.errors import Invalid, NotFound
 from sharehub.org import services
@@ -115,7 +115,7 @@ def create_department(request, payload: DepartmentIn):
     department = services.create_department(
         request.user, name=payload.name, code=payload.code, parent=parent, description=payload.description
     )
-    return 201, _department(department)
+    return Status(201, _department(department))
 
 
 @router.get("/departments/{department_id}", response=DepartmentDetail, summary="One department with its stewards")
@@ -162,7 +162,7 @@ def list_people(
 @router.post("/people", response={201: PersonOut}, summary="Create a person (admins)")
 def create_person(request, payload: PersonIn):
     user = services.create_person(request.user, **payload.dict())
-    return 201, _person(_person_or_404(request.user, user.pk))
+    return Status(201, _person(_person_or_404(request.user, user.pk)))
 
 
 @router.post(
@@ -186,4 +186,4 @@ def remove_membership(request, person_id: int, department_id: int):
     person = _person_or_404(request.user, person_id)
     department = _department_or_404(request.user, department_id)
     services.remove_membership(request.user, person, department)
-    return 204, None
+    return Status(204, None)
