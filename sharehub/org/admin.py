@@ -279,6 +279,9 @@ class UserAdmin(MembershipFormsetMixin, PolicyPermissions, DjangoUserAdmin):
         # People carry history (events, resources); deactivate them instead.
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
 
