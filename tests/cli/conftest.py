@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+
+class Run:
+    """The result of one command: what it printed."""
+
+    def __init__(self, stdout: str, stderr: str):
+        self.stdout = stdout
+        self.stderr = stderr
+
+    @property
+    def last_line(self) -> str:
+        return self.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def run():
+    """Call a sharehub command in-process and return its output; CommandError propagates."""
+
+    def _run(*args, **options) -> Run:
+        out, err = io.StringIO(), io.StringIO()
+        call_command(*args, stdout=out, stderr=err, **options)
+        return Run(out.getvalue(), err.getvalue())
+
+    return _run
+
+
+@pytest.fixture
+def no_server(monkeypatch):
+    """Replace uvicorn.run so that nothing listens; records how it was called."""
+    import uvicorn
+
+    calls: list[tuple[tuple, dict]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    return calls

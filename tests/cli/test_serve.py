@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management.base import CommandError
+
+from sharehub.web.management.commands import _console
+
+pytestmark = pytest.mark.django_db
+
+
+def test_serve_runs_uvicorn_with_the_asgi_app(run, no_server):
+    result = run("serve", "--host", "0.0.0.0", "--port", "9000", "--workers", "3")
+    assert no_server == [
+        (("sharehub.asgi:application",), {"host": "0.0.0.0", "port": 9000, "workers": 3, "log_level": "warning"})
+    ]
+    assert "http://0.0.0.0:9000/" in result.stdout
+
+
+def test_serve_defaults(run, no_server):
+    run("serve")
+    (_args, kwargs) = no_server[0]
+    assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("127.0.0.1", 8000, 1)
+
+
+def test_serve_applies_pending_migrations_first(run, no_server, monkeypatch):
+    order = []
+    monkeypatch.setattr(_console, "pending_migrations", lambda: 2)
+    monkeypatch.setattr(_console, "call_command", lambda name, **kwargs: order.append(name))
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: order.append("uvicorn"))
+    result = run("serve")
+    assert order == ["migrate", "uvicorn"]
+    assert "2 pending database migration" in result.stdout
+
+
+def test_serve_without_pending_migrations_does_not_migrate(run, no_server, monkeypatch):
+    called = []
+    monkeypatch.setattr(_console, "call_command", lambda name, **kwargs: called.append(name))
+    run("serve")
+    assert called == []
+    assert len(no_server) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "http"], "port must be a number"),
+        (["--port", "70000"], "between 1 and 65535"),
+        (["--workers", "0"], "at least one worker"),
+    ],
+)
+def test_serve_rejects_bad_arguments(run, no_server, args, message):
+    with pytest.raises(CommandError, match=message):
+        run("serve", *args)
+    assert no_server == []
