@@ -65,8 +65,8 @@ def page(view):
 
 def _forbidden(request, decision: Decision | None = None, resource: Resource | None = None, message=None):
     context = {
-        "message": message or (decision.message if decision else _("You are not allowed to do this.")),
-        "next_step": decision.next_step if decision else "",
+        "message": message or (decision.message if decision is not None else _("You are not allowed to do this.")),
+        "next_step": decision.next_step if decision is not None else "",
         "resource": resource,
     }
     return render(request, "catalog/forbidden.html", context, status=403)
