@@ -58,8 +58,17 @@ api = NinjaAPI(
 )
 
 
+_SOURCES = ("body", "query", "path", "form", "file", "header", "cookie")
+_SCHEMA_PARAMS = ("payload", "filters")
+
+
 def _field_path(loc) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "file", "payload", "filters")]
+    """("body", "payload", "tags", 0) -> "tags.0"; ("file", "file") -> "file"."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in _SOURCES:
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] in _SCHEMA_PARAMS:
+        parts = parts[1:]
     return ".".join(parts) or "body"
 
 
