@@ -28,6 +28,7 @@ def tax():
 
 def test_import_a_folder(run, tax, tmp_path):
     department, steward = tax
+    factories.member(department, "head", username="chenzhiqiang")  # the steward, not the head, is chosen
     folder = tmp_path / "files"
     folder.mkdir()
     (folder / "会议纪要.md").write_text("# 会议纪要\n\n税务与社保数据对接。", encoding="utf-8")
@@ -58,6 +59,7 @@ def test_import_a_csv_with_a_bad_row(run, tax, tmp_path):
     titles = set(Resource.objects.values_list("title", flat=True))
     assert titles == {"纳税人登记信息核验说明", "电子税务局", "个税明细"}
     first = Resource.objects.get(title="纳税人登记信息核验说明")
+    assert first.body == "# 核验\n\n步骤"  # a quoted field over several lines
     assert sorted(first.tags.values_list("name", flat=True)) == ["社保", "纳税"]
     assert first.update_frequency == "monthly" and first.status == "draft"
     link = Resource.objects.get(title="电子税务局")

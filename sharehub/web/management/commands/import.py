@@ -164,7 +164,10 @@ class Command(SharehubCommand):
             if membership is None:
                 raise CommandError(f"{username!r} is not a steward or head of {department.name}.")
         else:
-            membership = managers.filter(user__is_active=True).order_by("role", "user__username").first()
+            active = managers.filter(user__is_active=True).order_by("user__username")
+            membership = (
+                active.filter(role=Membership.Role.STEWARD).first() or active.filter(role=Membership.Role.HEAD).first()
+            )
             if membership is None:
                 raise CommandError(
                     f"{department.name} has no steward or head to import as; add one, or pass --steward."
