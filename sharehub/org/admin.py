@@ -5,15 +5,17 @@ each change lands on the event log."""
 from __future__ import annotations
 
 import contextlib
+import zoneinfo
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from sharehub.errors import ServiceError
@@ -34,6 +36,8 @@ admin.site.site_header = _("Sharehub administration")
 admin.site.site_title = _("Sharehub administration")
 admin.site.index_title = _("Organization")
 admin.site.site_url = "/"
+# The admin's own "change password" link goes to the product page, which logs the change.
+admin.site.password_change = lambda request, extra_context=None: redirect("password_change")
 # Groups and per-model permissions are not used: the policy decides.
 with contextlib.suppress(admin.sites.NotRegistered):
     admin.site.unregister(Group)
@@ -245,6 +249,17 @@ class PersonCreationForm(forms.ModelForm):
         return data
 
 
+class PersonChangeForm(UserChangeForm):
+    def clean_time_zone(self):
+        zone = (self.cleaned_data.get("time_zone") or "").strip()
+        if zone:
+            try:
+                zoneinfo.ZoneInfo(zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValidationError(_("Unknown time zone; use a name like Asia/Shanghai.")) from None
+        return zone
+
+
 PROFILE_FIELDS = ("display_name", "email", "time_zone", "is_active")
 ROLE_FIELDS = ("is_org_admin", "is_auditor")
 
@@ -252,6 +267,7 @@ ROLE_FIELDS = ("is_org_admin", "is_auditor")
 @admin.register(User)
 class UserAdmin(MembershipFormsetMixin, PolicyPermissions, DjangoUserAdmin):
     add_form = PersonCreationForm
+    form = PersonChangeForm
     list_display = ["username", "display_name", "kind", "is_org_admin", "is_auditor", "is_active", "last_login"]
     list_filter = ["kind", "is_org_admin", "is_auditor", "is_active"]
     search_fields = ["username", "display_name", "email"]

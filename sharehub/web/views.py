@@ -46,7 +46,7 @@ class LoginView(auth_views.LoginView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's form checks the fields; the change itself goes through the service so it is logged."""
 
-    template_name = "registration/password_change_form.html"
+    template_name = "web/password_change_form.html"  # registration/… would be the admin app's template
     success_url = reverse_lazy("password_change_done")
 
     def form_valid(self, form):
@@ -63,7 +63,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
-    template_name = "registration/password_change_done.html"
+    template_name = "web/password_change_done.html"
 
 
 def not_found(request, exception=None):

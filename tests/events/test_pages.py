@@ -165,3 +165,18 @@ def test_no_page_edits_or_deletes_events(activity, people, client_for):
     assert client.post("/audit/").status_code == 405
     assert client.post("/audit/export.csv").status_code == 405
     assert list(Event.objects.order_by("seq").values_list("seq", "hash"))[: len(before)] == before
+
+
+def test_times_are_shown_in_the_viewers_zone(activity, people, client_for):
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone as tz
+
+    auditor = people["auditor"]
+    auditor.time_zone = "America/New_York"
+    auditor.save(update_fields=["time_zone"])
+    event = Event.objects.order_by("-seq").first()
+    expected = tz.localtime(event.created_at, ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M:%S")
+    html = client_for(auditor).get("/audit/").content.decode()
+    assert expected in html
+    assert "America/New_York" in html

@@ -229,3 +229,27 @@ def test_token_revoke_action(people, client_for):
     assert Event.objects.filter(action="token.revoked", actor=people["admin"]).exists()
     assert client_for(people["admin"]).get("/admin/org/apitoken/add/").status_code == 403
     assert ApiToken.objects.count() == 1
+
+
+def test_admin_password_link_goes_to_the_logged_page(people, client_for):
+    response = client_for(people["admin"]).get("/admin/password_change/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/password/"
+
+
+def test_unknown_time_zone_is_refused(people, client_for):
+    user = people["tax_member"]
+    response = client_for(people["admin"]).post(
+        f"/admin/org/user/{user.pk}/change/",
+        {
+            "display_name": "tax_member",
+            "email": "",
+            "time_zone": "Mars/Olympus",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.time_zone == ""

@@ -22,6 +22,7 @@ def test_login_page_renders_for_anonymous():
     assert response.status_code == 200
     assert b"Sharehub" in response.content
     assert b'name="password"' in response.content
+    assert b"sh-auth" in response.content
 
 
 def test_home_requires_login():
@@ -78,6 +79,8 @@ def test_password_change_goes_through_the_service(people):
     _login(client, "tax_member", factories.PASSWORD)
     page = client.get("/accounts/password/")
     assert page.status_code == 200
+    assert "web/password_change_form.html" in [t.name for t in page.templates]
+    assert b"sh-auth" in page.content  # our layout, not the admin's template of the same name
     response = client.post(
         "/accounts/password/",
         {
