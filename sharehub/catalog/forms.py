@@ -24,6 +24,21 @@ def _empty(label: str) -> list[tuple[str, str]]:
     return [("", label)]
 
 
+def _tree_label(department) -> str:
+    """A department's name indented by its depth in the tree, for select boxes."""
+    return "\u3000" * department.depth + department.name
+
+
+class DepartmentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return _tree_label(obj)
+
+
+class DepartmentMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return _tree_label(obj)
+
+
 class BootstrapMixin:
     """Give every widget the Bootstrap class it needs, and mark the ones with errors."""
 
@@ -55,7 +70,7 @@ class BootstrapMixin:
 
 class FilterForm(BootstrapMixin, forms.Form):
     q = forms.CharField(label=_l("Text"), required=False, max_length=200)
-    department = forms.ModelChoiceField(label=_l("Department"), queryset=None, required=False)
+    department = DepartmentChoiceField(label=_l("Department"), queryset=None, required=False)
     include_sub = forms.BooleanField(label=_l("Include sub-departments"), required=False, initial=True)
     kind = forms.ChoiceField(label=_l("Kind"), required=False)
     sharing_type = forms.ChoiceField(label=_l("Sharing type"), required=False)
@@ -136,7 +151,7 @@ class SharingFieldsMixin:
             widget=forms.RadioSelect,
             initial=SCOPE_ALL,
         )
-        self.fields["scope_departments"] = forms.ModelMultipleChoiceField(
+        self.fields["scope_departments"] = DepartmentMultipleChoiceField(
             label=_("Departments in scope"),
             queryset=visible_departments(self.user),
             required=False,
@@ -191,14 +206,14 @@ class ResourceForm(SharingFieldsMixin, BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if resource is None:
             departments = list(creatable_departments(user))
-            self.fields["owner_department"] = forms.ModelChoiceField(
+            self.fields["owner_department"] = DepartmentChoiceField(
                 label=_("Owner department"), queryset=creatable_departments(user), empty_label=None
             )
             self.fields["kind"] = forms.ChoiceField(label=_("Kind"), choices=Resource.Kind.choices)
             department_ids = [d.pk for d in departments]
         else:
             department_ids = [resource.owner_department_id]
-        self.fields["title"] = forms.CharField(label=_("Title"), required=False, max_length=200)
+        self.fields["title"] = forms.CharField(label=_("Title"), max_length=200)
         self.fields["summary"] = forms.CharField(
             label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 2})
         )
