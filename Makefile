@@ -17,7 +17,6 @@ setup: $(BIN)/python
 	cd sharehub && ../$(BIN)/sharehub compilemessages --verbosity 0
 
 demo: setup
-	$(BIN)/sharehub migrate --verbosity 0
 	$(BIN)/sharehub demo
 
 browser-deps:

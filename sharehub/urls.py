@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("sharehub.events.urls")),
 ]
 
+handler403 = "sharehub.web.views.permission_denied"
 handler404 = "sharehub.web.views.not_found"
 handler500 = "sharehub.web.views.server_error"

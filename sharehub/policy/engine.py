@@ -226,7 +226,7 @@ def _decide_resource(ctx: ActorContext, action: Action, resource: Resource, now=
             False,
             "restricted",
             _("Restricted resource (不予共享): only %(dept)s can see it.") % {"dept": dept},
-            _("Basis: %(basis)s. Contact %(contact)s if you believe you need it.")
+            _("Basis: %(basis)s — contact %(contact)s if you believe you need it.")
             % {"basis": resource.restriction_basis or "—", "contact": _contact(resource)},
         )
     grant = _active_grant(ctx, resource, now) if resource.sharing_type == Resource.SharingType.CONDITIONAL else None
@@ -252,7 +252,7 @@ def _decide_resource(ctx: ActorContext, action: Action, resource: Resource, now=
         False,
         "conditional_no_grant",
         _("Conditional resource (有条件共享): request access from %(dept)s.") % {"dept": dept},
-        _("Conditions: %(conditions)s. Steward: %(contact)s.")
+        _("Conditions: %(conditions)s — steward: %(contact)s")
         % {"conditions": resource.conditions or "—", "contact": _contact(resource)},
     )
 
