@@ -12,7 +12,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
-from sharehub.errors import ServiceError
+from sharehub.errors import Invalid, ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +22,40 @@ class MalformedBody(ServiceError):
     code = "malformed_json"
 
 
+def _nul_fields(value, path: str = "") -> list[str]:
+    """Where strings hold a NUL character, which no database text column accepts."""
+    if isinstance(value, str):
+        return [path or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return []
+    found = []
+    for key, item in items:
+        child = f"{path}.{key}" if path else str(key)
+        found += [child] if "\x00" in str(key) else _nul_fields(item, child)
+    return found
+
+
+def _reject_nul(data):
+    fields = _nul_fields(data)
+    if fields:
+        raise Invalid(fields={name: _("Must not contain the NUL character.") for name in fields[:20]})
+    return data
+
+
 class StrictJsonParser(Parser):
     def parse_body(self, request):
         try:
-            return json.loads(request.body or b"{}")
+            data = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError) as error:
             raise MalformedBody(_("The request body is not valid JSON."), fields={"body": str(error)[:200]}) from None
+        return _reject_nul(data)
+
+    def parse_querydict(self, data, list_fields, request):
+        return _reject_nul(super().parse_querydict(data, list_fields, request))
 
 
 class BearerToken(HttpBearer):

@@ -124,8 +124,19 @@ def _serialize_many(actor, resources: list[Resource], *, with_body: bool) -> lis
 
 def _serialize_one(actor, ident) -> dict:
     """Fetch again through the policy (with everything prefetched) and serialize with the body."""
-    resource = queries.access_resource(actor, ident)
+    resource = _access(actor, ident)
     return _serialize_many(actor, [resource], with_body=True)[0]
+
+
+def _checked(ident: str) -> str:
+    """Idents no resource can have (NUL, non-ASCII or oversized digits) are 404 before reaching SQL."""
+    if "\x00" in ident or (ident.isdigit() and not (ident.isascii() and len(ident) <= 18)):
+        raise NotFound()
+    return ident
+
+
+def _access(actor, ident: str, action: Action = Action.VIEW) -> Resource:
+    return queries.access_resource(actor, _checked(str(ident)), action)
 
 
 # --- the cursor: (-updated_at, -id) keyset, opaque to clients
@@ -218,20 +229,20 @@ def create_resource(request, payload: ResourceCreateIn):
 
 @router.get("/resources/{ident}", response=ResourceOut, summary="One resource by id or code")
 def get_resource(request, ident: str):
-    resource = queries.access_resource(request.user, ident)
+    resource = _access(request.user, ident)
     return _serialize_many(request.user, [resource], with_body=True)[0]
 
 
 @router.patch("/resources/{ident}", response=ResourceOut, summary="Edit content, and sharing if you manage it")
 def update_resource(request, ident: str, payload: ResourcePatchIn):
-    resource = queries.access_resource(request.user, ident, Action.EDIT)
+    resource = _access(request.user, ident, Action.EDIT)
     changes = _changes(request.user, payload, drop=("note",))
     services.update_resource(request.user, resource, changes, note=payload.note)
     return _serialize_one(request.user, resource.pk)
 
 
 def _transition(request, ident: str, verb: str) -> dict:
-    resource = queries.access_resource(request.user, ident, Action.MANAGE)
+    resource = _access(request.user, ident, Action.MANAGE)
     services.transition(request.user, resource, verb)
     return _serialize_one(request.user, resource.pk)
 
@@ -272,13 +283,13 @@ def _version_or_404(resource: Resource, number: int) -> ResourceVersion:
 
 @router.get("/resources/{ident}/versions", response=list[VersionOut], summary="The versions, newest first")
 def list_versions(request, ident: str):
-    resource = queries.access_resource(request.user, ident, Action.READ)
+    resource = _access(request.user, ident, Action.READ)
     return [_version(v) for v in queries.versions_of(resource)]
 
 
 @router.get("/resources/{ident}/versions/{number}", response=VersionDetail, summary="One version's snapshot")
 def get_version(request, ident: str, number: int):
-    resource = queries.access_resource(request.user, ident, Action.READ)
+    resource = _access(request.user, ident, Action.READ)
     version = _version_or_404(resource, number)
     services.note_content_read(request.user, [resource], via=READ_VIA)
     return {**_version(version), "snapshot": version.snapshot}
@@ -291,7 +302,7 @@ def diff_versions(
     from_version: int = Query(..., alias="from", ge=1),
     to_version: int = Query(..., alias="to", ge=1),
 ):
-    resource = queries.access_resource(request.user, ident, Action.READ)
+    resource = _access(request.user, ident, Action.READ)
     old = _version_or_404(resource, from_version)
     new = _version_or_404(resource, to_version)
     changes = diff_snapshots(old.snapshot, new.snapshot)
@@ -319,7 +330,7 @@ def _attachment(resource: Resource, attachment: Attachment) -> dict:
 
 @router.get("/resources/{ident}/attachments", response=list[AttachmentOut], summary="Attached files")
 def list_attachments(request, ident: str):
-    resource = queries.access_resource(request.user, ident, Action.READ)
+    resource = _access(request.user, ident, Action.READ)
     return [_attachment(resource, a) for a in queries.attachments_of(resource)]
 
 
@@ -329,7 +340,7 @@ def list_attachments(request, ident: str):
     summary="Upload a file (multipart field `file`)",
 )
 def upload_attachment(request, ident: str, file: File[UploadedFile]):
-    resource = queries.access_resource(request.user, ident, Action.EDIT)
+    resource = _access(request.user, ident, Action.EDIT)
     attachment = services.add_attachment(request.user, resource, file.name, file.chunks())
     return Status(201, _attachment(resource, attachment))
 
@@ -347,7 +358,7 @@ def content_disposition(filename: str) -> str:
     response={200: None},
 )
 def download_attachment(request, ident: str, attachment_id: int):
-    resource, attachment = queries.access_attachment(request.user, ident, attachment_id)
+    resource, attachment = queries.access_attachment(request.user, _checked(ident), attachment_id)
     path = blob_path(attachment.blob.sha256)
     try:
         handle = path.open("rb")
@@ -365,7 +376,7 @@ def download_attachment(request, ident: str, attachment_id: int):
     "/resources/{ident}/attachments/{attachment_id}", response={204: None}, summary="Remove a file from the resource"
 )
 def delete_attachment(request, ident: str, attachment_id: int):
-    _resource_obj, attachment = queries.access_attachment(request.user, ident, attachment_id)
+    _resource_obj, attachment = queries.access_attachment(request.user, _checked(ident), attachment_id)
     services.remove_attachment(request.user, attachment)
     return Status(204, None)
 
@@ -379,7 +390,7 @@ def _contact(user) -> dict:
 
 @router.get("/resources/{ident}/explain", response=ExplainOut, summary="What the caller may do here, and why")
 def explain_resource(request, ident: str):
-    resource = queries.access_resource(request.user, ident)
+    resource = _access(request.user, ident)
     decisions = {action.value: asdict(can(request.user, action, resource)) for action in Action}
     managers = (
         Membership.objects.filter(

@@ -9,7 +9,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from sharehub.catalog.models import Resource
-from sharehub.org.schemas import DepartmentRef, PersonRef
+from sharehub.org.schemas import DbId, DepartmentRef, PersonRef, UtcDateTime
 
 
 class NamedRef(Schema):
@@ -62,13 +62,13 @@ class ResourcePage(Schema):
 
 
 class ResourceFilterIn(Schema):
-    department: int | None = Field(None, description="Owner department id (its sub-departments included)")
+    department: DbId | None = Field(None, description="Owner department id (its sub-departments included)")
     kind: Resource.Kind | None = None
     tag: str | None = None
     sharing_type: Resource.SharingType | None = None
     status: Resource.Status | None = None
-    category: int | None = None
-    updated_since: datetime | None = None
+    category: DbId | None = None
+    updated_since: UtcDateTime | None = None
     q: str | None = Field(None, description="Words in the title or summary, or an exact code")
 
 
@@ -83,22 +83,22 @@ class _ResourceFields(Schema):
     body: str | None = None
     tags: list[str] | None = None
     update_frequency: Resource.Frequency | None = None
-    category: int | None = None
-    data_grade: int | None = None
-    steward: int | None = None
-    project: int | None = None
+    category: DbId | None = None
+    data_grade: DbId | None = None
+    steward: DbId | None = None
+    project: DbId | None = None
     link_url: str | None = None
     dataset_fields: list[dict[str, Any] | str] | None = None
-    related: list[int | str] | None = None
+    related: list[DbId | str] | None = None
     sharing_type: Resource.SharingType | None = None
     scope_all: bool | None = None
-    scope_departments: list[int] | None = None
+    scope_departments: list[DbId] | None = None
     conditions: str | None = None
     restriction_basis: str | None = None
 
 
 class ResourceCreateIn(_ResourceFields):
-    owner_department: int
+    owner_department: DbId
     kind: Resource.Kind
     title: str
     publish: bool = Field(False, description="Publish at once (stewards and heads of the owner department)")

@@ -8,6 +8,7 @@ from sharehub.events.models import Event
 from sharehub.events.queries import EventFilters, list_events
 from sharehub.events.schemas import EventFilterIn, EventPage
 from sharehub.org.api import department_ref
+from sharehub.org.schemas import MAX_DB_INT
 
 router = Router(tags=["audit"])
 
@@ -34,7 +35,9 @@ def _event(event: Event) -> dict:
 def audit_events(
     request,
     params: Query[EventFilterIn],
-    cursor: int | None = Query(None, ge=1, description="`next_cursor` of the previous page: events before this seq"),
+    cursor: int | None = Query(
+        None, ge=1, le=MAX_DB_INT, description="`next_cursor` of the previous page: events before this seq"
+    ),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
 ):
     events = list_events(request.user, EventFilters(**params.model_dump()))

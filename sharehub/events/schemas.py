@@ -7,7 +7,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from sharehub.org.schemas import DepartmentRef
+from sharehub.org.schemas import DbId, DepartmentRef, UtcDateTime
 
 
 class EventOut(Schema):
@@ -32,8 +32,8 @@ class EventPage(Schema):
 class EventFilterIn(Schema):
     actor: str | None = Field(None, description="Username")
     action: str | None = Field(None, description='Exact action, or a prefix ending in "." such as "resource."')
-    department: int | None = None
+    department: DbId | None = None
     target_type: str | None = None
     target_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: UtcDateTime | None = None
+    until: UtcDateTime | None = None

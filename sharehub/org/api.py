@@ -10,6 +10,7 @@ from sharehub.errors import Invalid, NotFound
 from sharehub.org import services
 from sharehub.org.models import Department, Membership, User
 from sharehub.org.schemas import (
+    MAX_DB_INT,
     DepartmentDetail,
     DepartmentIn,
     DepartmentOut,
@@ -143,7 +144,7 @@ def list_people(
     request,
     department: int | None = None,
     q: str | None = None,
-    cursor: int | None = Query(None, description="`next_cursor` of the previous page"),
+    cursor: int | None = Query(None, ge=1, le=MAX_DB_INT, description="`next_cursor` of the previous page"),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
 ):
     people = _people(request.user).order_by("id")

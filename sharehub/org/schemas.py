@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Annotated
+
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import AfterValidator, ConfigDict
 
 from sharehub.org.models import Membership
+
+MAX_DB_INT = 2**63 - 1
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Times without a zone are UTC; times that leave the calendar in UTC are refused."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(str(_("This time is out of range."))) from None
+
+
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class StrictSchema(Schema):
@@ -64,7 +84,7 @@ class PersonIn(StrictSchema):
 
 
 class MembershipIn(StrictSchema):
-    department: int
+    department: DbId
     role: Membership.Role = Membership.Role.MEMBER
 
 
@@ -86,5 +106,5 @@ class DepartmentDetail(DepartmentOut):
 class DepartmentIn(StrictSchema):
     name: str
     code: str
-    parent: int | None = None
+    parent: DbId | None = None
     description: str = ""
