@@ -198,18 +198,11 @@ class DepartmentAdmin(MembershipFormsetMixin, PolicyAdmin):
             obj._state.db = created._state.db
             return
         with transaction.atomic():
-            plain = [name for name in ("name", "code", "description") if name in form.changed_data]
+            plain = {name: form.cleaned_data[name] for name in services.DEPARTMENT_FIELDS if name in form.changed_data}
             if plain:
-                obj.save(update_fields=plain)
-                record(
-                    actor,
-                    "department.updated",
-                    obj,
-                    departments=[obj],
-                    details={name: form.cleaned_data[name] for name in plain},
-                )
+                services.update_department(actor, Department.objects.get(pk=obj.pk), **plain)
             if "parent" in form.changed_data:
-                services.move_department(actor, obj, form.cleaned_data["parent"])
+                services.move_department(actor, Department.objects.get(pk=obj.pk), form.cleaned_data["parent"])
 
 
 # --- people --------------------------------------------------------------------------------------
@@ -260,7 +253,6 @@ class PersonChangeForm(UserChangeForm):
         return zone
 
 
-PROFILE_FIELDS = ("display_name", "email", "time_zone", "is_active")
 ROLE_FIELDS = ("is_org_admin", "is_auditor")
 
 
@@ -319,13 +311,10 @@ class UserAdmin(MembershipFormsetMixin, PolicyPermissions, DjangoUserAdmin):
             obj._state.db = created._state.db
             return
         with transaction.atomic():
-            plain = [name for name in PROFILE_FIELDS if name in form.changed_data]
+            plain = {name: form.cleaned_data[name] for name in services.PROFILE_FIELDS if name in form.changed_data}
             if plain:
-                obj.save(update_fields=plain)
-                record(actor, "person.updated", obj, details={name: form.cleaned_data[name] for name in plain})
-            roles = {
-                name: form.cleaned_data[name] for name in ("is_org_admin", "is_auditor") if name in form.changed_data
-            }
+                services.update_person(actor, User.objects.get(pk=obj.pk), **plain)
+            roles = {name: form.cleaned_data[name] for name in ROLE_FIELDS if name in form.changed_data}
             if roles:
                 services.set_org_roles(actor, User.objects.get(pk=obj.pk), **roles)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import zoneinfo
 from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
@@ -68,6 +69,90 @@ def create_department(
         details={"name": name, "code": code, "parent": parent.pk if parent else None},
     )
     return department
+
+
+DEPARTMENT_FIELDS = ("name", "code", "description")
+PROFILE_FIELDS = ("display_name", "email", "time_zone", "is_active")
+
+
+@transaction.atomic
+def update_department(actor, department: Department, **changes) -> Department:
+    """Rename a department or change its code or description; resource codes already issued keep theirs."""
+    _require_admin(actor)
+    unknown = set(changes) - set(DEPARTMENT_FIELDS)
+    if unknown:
+        raise Invalid(fields={name: _("Unknown field.") for name in sorted(unknown)})
+    errors = {}
+    if "name" in changes:
+        changes["name"] = (changes["name"] or "").strip()
+        if not changes["name"] or len(changes["name"]) > 120:
+            errors["name"] = _("A department needs a name of at most 120 characters.")
+        elif Department.objects.filter(name=changes["name"]).exclude(pk=department.pk).exists():
+            errors["name"] = _("A department with this name exists already.")
+    if "code" in changes:
+        changes["code"] = (changes["code"] or "").strip()
+        if not DEPT_CODE.match(changes["code"]):
+            errors["code"] = _("The code starts with a letter and has at most 20 letters, digits, - or _.")
+        elif Department.objects.filter(code__iexact=changes["code"]).exclude(pk=department.pk).exists():
+            errors["code"] = _("A department with this code exists already.")
+    if errors:
+        raise Invalid(fields=errors)
+    changed = {name: value for name, value in changes.items() if getattr(department, name) != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(department, name, value)
+        department.save(update_fields=list(changed))
+        record(actor, "department.updated", department, departments=[department], details=changed)
+    return department
+
+
+@transaction.atomic
+def update_person(actor, user: User, **changes) -> User:
+    """Change a person's profile or (de)activate them; people are never deleted, they carry history."""
+    _require_admin(actor)
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise Invalid(fields={name: _("Unknown field.") for name in sorted(unknown)})
+    errors = {}
+    if changes.get("email"):
+        try:
+            validate_email(changes["email"])
+        except DjangoValidationError:
+            errors["email"] = _("Enter a valid email address.")
+    if changes.get("time_zone"):
+        try:
+            zoneinfo.ZoneInfo(changes["time_zone"])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            errors["time_zone"] = _("Unknown time zone; use a name like Asia/Shanghai.")
+    if len(changes.get("display_name") or "") > 120:
+        errors["display_name"] = _("At most %(n)s characters.") % {"n": 120}
+    if errors:
+        raise Invalid(fields=errors)
+    changed = {name: value for name, value in changes.items() if getattr(user, name) != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(changed))
+        forget(user)
+        record(actor, "person.updated", user, details=changed)
+    return user
+
+
+@transaction.atomic
+def set_password(actor, user: User, password: str | None) -> User:
+    """An admin sets (or, with None, disables) someone's password."""
+    _require_admin(actor)
+    if password:
+        try:
+            validate_password(password, user)
+        except DjangoValidationError as error:
+            raise Invalid(fields={"password": " ".join(error.messages)}) from None
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save(update_fields=["password"])
+    record(actor, "person.password_set", user, details={"usable": user.has_usable_password()})
+    return user
 
 
 @transaction.atomic
