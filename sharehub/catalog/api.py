@@ -10,7 +10,7 @@ import base64
 import binascii
 import logging
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from django.db.models import Prefetch, Q
@@ -40,6 +40,7 @@ from sharehub.catalog.snapshots import diff_snapshots
 from sharehub.errors import Invalid, NotFound
 from sharehub.org.api import department_ref, person_ref
 from sharehub.org.models import Membership
+from sharehub.org.schemas import MAX_DB_INT
 from sharehub.policy.engine import Action, can, visible
 
 logger = logging.getLogger(__name__)
@@ -151,8 +152,10 @@ def _decode_cursor(cursor: str) -> Q:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, pk = raw.rsplit("|", 1)
-        updated_at, pk = datetime.fromisoformat(stamp), int(pk)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
+        updated_at, pk = datetime.fromisoformat(stamp).astimezone(UTC), int(pk)
+        if not 0 < pk <= MAX_DB_INT:
+            raise ValueError(pk)
+    except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
         raise Invalid(fields={"cursor": _("This cursor is not one the API gave out.")}) from None
     return Q(updated_at__lt=updated_at) | Q(updated_at=updated_at, pk__lt=pk)
 

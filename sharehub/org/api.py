@@ -162,7 +162,7 @@ def list_people(
 
 @router.post("/people", response={201: PersonOut}, summary="Create a person (admins)")
 def create_person(request, payload: PersonIn):
-    user = services.create_person(request.user, **payload.dict())
+    user = services.create_person(request.user, **payload.model_dump())
     return Status(201, _person(_person_or_404(request.user, user.pk)))
 
 

@@ -83,3 +83,15 @@ def test_control_characters_in_upload_names_are_dropped(api_as, people, catalog)
     response = api_as(people["admin"]).upload(f"/resources/{catalog['open'].pk}/attachments", "a\x00b.txt", b"x")
     assert response.status_code == 201
     assert response.json()["filename"] == "ab.txt"
+
+
+@pytest.mark.parametrize(
+    "raw", ["2024-01-01T00:00:00+00:00|99999999999999999999999", "9999-12-31T23:59:59-23:59|1", "x|1"]
+)
+def test_forged_cursor_is_422(api_as, people, raw):
+    import base64
+
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode()
+    response = api_as(people["admin"]).get("/resources", {"cursor": cursor})
+    assert response.status_code == 422
+    assert "cursor" in error_of(response)["fields"]

@@ -342,3 +342,20 @@ def test_explain_gives_each_decision_and_contacts(api_as, people, catalog):
     assert body["steward"]["username"] == "tax_steward"
     assert body["owner_department"]["code"] == "SWJ"
     assert [c["username"] for c in body["department_contacts"]] == ["tax_steward"]
+
+
+def test_list_query_count_does_not_grow_with_rows(api_as, people, org_units, catalog):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_as(people["health_member"])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/resources", {"include_body": "true"}).status_code == 200
+        return len(captured)
+
+    few = count()
+    for _ in range(6):
+        factories.resource(org_units["tax"], by=people["tax_steward"], sharing_type="conditional", tags=["x"])
+    assert count() == few
