@@ -16,7 +16,6 @@ The organization, used by every case:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -259,12 +258,11 @@ def test_table_covers_every_role_and_case():
     assert relations >= set(ROLE_RELATION.values())
 
 
-SENTENCE_END = re.compile(r"[.。!！?？)）]$")
-
-
 def _is_sentence(text: str) -> bool:
+    """Words a person can read: not empty, not a code, every placeholder filled. (Messages may end
+    with data, e.g. the resource's conditions, so no closing punctuation is required.)"""
     text = str(text).strip()
-    return len(text) >= 8 and "%(" not in text and bool(SENTENCE_END.search(text))
+    return len(text) >= 6 and not text.isidentifier() and "%(" not in text and "{" not in text
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=[a.value for a in ACTIONS])
