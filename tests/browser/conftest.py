@@ -1,0 +1,92 @@
+"""Headless Chromium through Playwright's sync API, against pytest-django's live server.
+
+Debian's Chromium is used (never a downloaded browser); `make test` installs it through
+scripts/install-browser.sh. When it is missing the browser tests fail with a clear message: a
+silently skipped journey would look like a passing one.
+
+Make test data in fixtures that run before `browser`, not in the test body: Playwright's sync API
+runs the test inside a greenlet, and a database connection opened there is out of reach of Django's
+teardown (on PostgreSQL the test database then cannot be dropped).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("SHAREHUB_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+VIEWPORT = {"width": 1366, "height": 900}
+
+
+@pytest.fixture(autouse=True)
+def _async_unsafe_allowed(monkeypatch):
+    """Playwright's sync API runs an event loop in the test's thread, which trips Django's
+    async-unsafe check on every ORM call made here; allow it for the browser tests only."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Argon2 is deliberately slow; the journeys check pages, not hashing strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def browser():
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: the browser tests need Debian's chromium package. "
+            "Run scripts/install-browser.sh (make test does), or point SHAREHUB_CHROMIUM at a Chromium binary.",
+            pytrace=False,
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - a dev dependency
+        pytest.fail("playwright is not installed: pip install -e '.[dev]'", pytrace=False)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page_errors() -> list[str]:
+    """Uncaught JavaScript errors of the `page` fixture's pages, in order."""
+    return []
+
+
+@pytest.fixture
+def page(browser, page_errors):
+    """A fresh zh-CN browser context and page, 1366x900; uncaught script errors go to page_errors."""
+    context = browser.new_context(locale="zh-CN", viewport=VIEWPORT, timezone_id="Asia/Shanghai")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.on("pageerror", lambda error: page_errors.append(f"{page.url}: {error}"))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def shot(request):
+    """shot(page, "name") saves a full-page screenshot to test-artifacts/<test>/NN-name.png."""
+    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    counter = iter(range(1, 100))
+
+    def take(page, name: str) -> Path:
+        path = folder / f"{next(counter):02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
