@@ -4,7 +4,7 @@ Debian's Chromium is used (never a downloaded browser); `make test` installs it 
 scripts/install-browser.sh. When it is missing the browser tests fail with a clear message: a
 silently skipped journey would look like a passing one.
 
-Make test data in fixtures that run before `browser`, not in the test body: Playwright's sync API
+Make test data in fixtures, before the first new_page(), not after it: Playwright's sync API
 runs the test inside a greenlet, and a database connection opened there is out of reach of Django's
 teardown (on PostgreSQL the test database then cannot be dropped).
 """
@@ -36,43 +36,46 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def browser():
+def _require_chromium() -> None:
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: the browser tests need Debian's chromium package. "
             "Run scripts/install-browser.sh (make test does), or point SHAREHUB_CHROMIUM at a Chromium binary.",
             pytrace=False,
         )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - a dev dependency
-        pytest.fail("playwright is not installed: pip install -e '.[dev]'", pytrace=False)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
 def page_errors() -> list[str]:
-    """Uncaught JavaScript errors of the `page` fixture's pages, in order."""
+    """Uncaught JavaScript errors of the pages opened through `new_page`, in order."""
     return []
 
 
 @pytest.fixture
-def page(browser, page_errors):
-    """A fresh zh-CN browser context and page, 1366x900; uncaught script errors go to page_errors."""
-    context = browser.new_context(locale="zh-CN", viewport=VIEWPORT, timezone_id="Asia/Shanghai")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.on("pageerror", lambda error: page_errors.append(f"{page.url}: {error}"))
-    try:
-        yield page
-    finally:
-        context.close()
+def new_page(page_errors):
+    """new_page() opens a fresh zh-CN browser context and page, 1366x900; uncaught script errors go
+    to page_errors. Chromium starts on the first call, inside the test, so a missing browser makes
+    the test fail (not error, not skip)."""
+    state: dict = {}
+
+    def open_page():
+        if "browser" not in state:
+            _require_chromium()
+            from playwright.sync_api import sync_playwright
+
+            state["playwright"] = sync_playwright().start()
+            state["browser"] = state["playwright"].chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = state["browser"].new_context(locale="zh-CN", viewport=VIEWPORT, timezone_id="Asia/Shanghai")
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.on("pageerror", lambda error: page_errors.append(f"{page.url}: {error}"))
+        return page
+
+    yield open_page
+    if "browser" in state:
+        state["browser"].close()
+    if "playwright" in state:
+        state["playwright"].stop()
 
 
 @pytest.fixture

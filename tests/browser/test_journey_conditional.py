@@ -60,8 +60,9 @@ def _sign_out(page, base: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_conditional_resource_journey(world, live_server, page, page_errors, shot):
+def test_conditional_resource_journey(world, live_server, new_page, page_errors, shot):
     base = live_server.url
+    page = new_page()
 
     # 1. The steward of 税务局 publishes a conditional resource.
     _sign_in(page, base, "li_steward")
