@@ -44,3 +44,13 @@ def login_client(user) -> Client:
 @pytest.fixture
 def client_for():
     return login_client
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked(settings):
+    """Tests read English messages; tests of the Chinese UI ask for zh-hans explicitly."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
