@@ -25,7 +25,10 @@ def access_resource(actor, ident: int | str, action: Action = Action.VIEW) -> Re
     A caller who may not see the entry gets NotFound whether or not it exists; one who sees the
     entry but may not do `action` gets Forbidden with the policy's reason.
     """
-    lookup = Q(pk=int(ident)) if str(ident).isdigit() else Q(code=str(ident))
+    text = str(ident)
+    if "\x00" in text or len(text) > 64:
+        raise NotFound()
+    lookup = Q(pk=int(text)) if text.isascii() and text.isdigit() and len(text) <= 18 else Q(code=text)
     resource = visible(actor, _base().filter(lookup), Action.VIEW).first()
     if resource is None:
         raise NotFound()
@@ -102,6 +105,8 @@ def attachments_of(resource: Resource) -> QuerySet[Attachment]:
 
 def access_attachment(actor, resource_ident, attachment_id: int) -> tuple[Resource, Attachment]:
     resource = access_resource(actor, resource_ident, Action.READ)
+    if not 0 < int(attachment_id) < 2**63:
+        raise NotFound()
     attachment = attachments_of(resource).filter(pk=attachment_id).first()
     if attachment is None:
         raise NotFound()

@@ -76,6 +76,9 @@ def _clean_text(errors: dict, data: dict, name: str, *, required: bool = False, 
     if not isinstance(value, str):
         errors[name] = _("Must be text.")
         return
+    if "\x00" in value:
+        errors[name] = _("Must not contain the NUL character.")
+        return
     value = value.strip() if name != "body" else value
     if required and not value.strip():
         errors[name] = _("This field is required.")

@@ -31,7 +31,6 @@ from sharehub.errors import Forbidden, Invalid, NotFound, ServiceError, TooLarge
 from sharehub.policy.engine import Action, Decision, can, creatable_departments
 
 PAGE_SIZE = 25
-MAX_ID_DIGITS = 18  # beyond a 64-bit id: cannot exist
 
 SHARING_CSS = {
     Resource.SharingType.OPEN: "sh-badge-open",
@@ -73,8 +72,6 @@ def _forbidden(request, decision: Decision | None = None, resource: Resource | N
 
 
 def _access(request, ident: str, action: Action = Action.VIEW) -> Resource:
-    if ident.isdigit() and len(ident) > MAX_ID_DIGITS:
-        raise NotFound()
     return queries.access_resource(request.user, ident, action)
 
 
@@ -409,8 +406,6 @@ def attachment_add(request, ident):
 @require_http_methods(["GET", "HEAD"])
 @page
 def attachment_download(request, ident, aid):
-    if ident.isdigit() and len(ident) > MAX_ID_DIGITS:
-        raise NotFound()
     resource, attachment = queries.access_attachment(request.user, ident, aid)
     path = files.blob_path(attachment.blob.sha256)
     if not path.exists():
@@ -426,8 +421,6 @@ def attachment_download(request, ident, aid):
 @require_POST
 @page
 def attachment_remove(request, ident, aid):
-    if ident.isdigit() and len(ident) > MAX_ID_DIGITS:
-        raise NotFound()
     resource, attachment = queries.access_attachment(request.user, ident, aid)
     services.remove_attachment(request.user, attachment)
     messages.success(request, _("Removed %(name)s.") % {"name": attachment.filename})
