@@ -34,8 +34,8 @@ from sharehub.org.models import Department, Membership
 
 
 class Action(StrEnum):
-    VIEW = "view"  # see the catalog entry: title, summary, owner, sharing settings
-    READ = "read"  # see the content: body, attachments, dataset fields and records
+    VIEW = "view"  # the catalog entry: title, summary, owner, sharing settings, a dataset's field list
+    READ = "read"  # the content: body, attachments, versions, dataset records
     EDIT = "edit"
     MANAGE = "manage"  # publish, archive, restore, change sharing
 
