@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 import contextlib
 import gettext
+import importlib
+import os
 import re
 from pathlib import Path
 
@@ -163,7 +165,12 @@ def _assert_chinese(html: str, present: list[str], absent: list[str]) -> None:
 
 
 @pytest.mark.django_db
-def test_login_page_is_chinese_by_default(client):
+def test_login_page_is_chinese_by_default(client, settings):
+    """Without Accept-Language the configured default applies: zh-hans (tests/conftest.py sets en for other tests)."""
+    if os.environ.get("SHAREHUB_LANGUAGE"):
+        pytest.skip("SHAREHUB_LANGUAGE overrides the default language")
+    settings.LANGUAGE_CODE = importlib.import_module("sharehub.settings").LANGUAGE_CODE
+    assert settings.LANGUAGE_CODE == "zh-hans"
     html = _page(client, "/accounts/login/")
     _assert_chinese(html, ["登录", "用户名", "密码"], [">Sign in<", "Username", "Password<"])
 
@@ -190,7 +197,7 @@ def test_catalog_page_is_chinese(people, org_units, client_for):
     tax = org_units["tax"]
     factories.resource(tax, by=people["tax_steward"], title="税务公开目录")
     factories.resource(tax, by=people["tax_steward"], sharing_type="conditional", title="纳税人有条件数据")
-    html = _page(client_for(people["tax_member"]), "/resources/")
+    html = _page(client_for(people["tax_member"]), "/resources/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
     _assert_chinese(
         html,
         ["资源目录", "共享类型", "全部部门", "无条件共享", "有条件共享", "导出 CSV", "2 个资源"],
