@@ -262,7 +262,7 @@ def _validate(actor, data: dict, *, kind: str, owner: Department, current: Resou
             scope_depts = list(current.scope_departments.all())
         else:
             scope_depts = []
-        if scope_all is False and not scope_depts:
+        if scope_all is False and not scope_depts and sharing != Resource.SharingType.RESTRICTED:
             errors["scope_departments"] = _("Choose at least one department, or share with the whole organization.")
         if kind == Resource.Kind.LINK:
             url = final("link_url", "")

@@ -173,11 +173,6 @@ def _dept_name(resource: Resource) -> str:
     return resource.owner_department.name
 
 
-def _contact(resource: Resource) -> str:
-    steward = resource.steward
-    return str(steward) if steward else resource.owner_department.name
-
-
 def _active_grant(ctx: ActorContext, resource: Resource, now=None) -> Grant | None:
     return _active_grants(ctx, now).filter(resource_id=resource.pk).order_by("-valid_until").first()
 
@@ -226,8 +221,7 @@ def _decide_resource(ctx: ActorContext, action: Action, resource: Resource, now=
             False,
             "restricted",
             _("Restricted resource (不予共享): only %(dept)s can see it.") % {"dept": dept},
-            _("Basis: %(basis)s — contact %(contact)s if you believe you need it.")
-            % {"basis": resource.restriction_basis or "—", "contact": _contact(resource)},
+            _("Basis for not sharing: %(basis)s") % {"basis": resource.restriction_basis or "—"},
         )
     grant = _active_grant(ctx, resource, now) if resource.sharing_type == Resource.SharingType.CONDITIONAL else None
     in_scope = _in_scope(ctx, resource)
@@ -252,8 +246,7 @@ def _decide_resource(ctx: ActorContext, action: Action, resource: Resource, now=
         False,
         "conditional_no_grant",
         _("Conditional resource (有条件共享): request access from %(dept)s.") % {"dept": dept},
-        _("Conditions: %(conditions)s — steward: %(contact)s")
-        % {"conditions": resource.conditions or "—", "contact": _contact(resource)},
+        _("Conditions: %(conditions)s") % {"conditions": resource.conditions or "—"},
     )
 
 

@@ -38,8 +38,18 @@ def add_server_arguments(parser) -> None:
     )
 
 
+def collect_static(command) -> None:
+    """Copy the static files into the data directory once, so the server serves a fixed set that an
+    upgrade in place cannot change under it."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
 def run_server(command, *, host: str, port: int, workers: int) -> None:
     import uvicorn
+
+    collect_static(command)
 
     shown_host = f"[{host}]" if ":" in host else host
     command.stdout.write(f"Sharehub is running on http://{shown_host}:{port}/  (press Ctrl+C to stop)")
