@@ -11,6 +11,16 @@ class AppendOnlyError(Exception):
     pass
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk writes would bypass the model's guard; refuse them too."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("events are append-only")
+
+    def delete(self):
+        raise AppendOnlyError("events are append-only")
+
+
 class Event(models.Model):
     """One thing that happened. Each row holds the hash of the one before it (`prev_hash`), so that
     editing, deleting or reordering any row breaks the chain where it happened."""
@@ -30,10 +40,14 @@ class Event(models.Model):
     target_type = models.CharField(_("target type"), max_length=60, blank=True, db_index=True)
     target_id = models.CharField(_("target id"), max_length=64, blank=True, db_index=True)
     target_label = models.CharField(_("target"), max_length=300, blank=True)
-    departments = models.ManyToManyField("org.Department", blank=True, related_name="+", verbose_name=_("departments"))
+    departments = models.ManyToManyField(
+        "org.Department", through="EventDepartment", blank=True, related_name="+", verbose_name=_("departments")
+    )
     details = models.JSONField(_("details"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-seq"]
@@ -50,6 +64,24 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("events are append-only")
+
+
+class EventDepartment(models.Model):
+    """Which departments an event involves. Part of the hashed entry, so rows are never removed:
+    a department with events cannot be deleted."""
+
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey("org.Department", on_delete=models.PROTECT, related_name="+")
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        db_table = "events_event_departments"
+        constraints = [models.UniqueConstraint(fields=["event", "department"], name="one_row_per_event_department")]
+        verbose_name = _("event department")
+
+    def __str__(self) -> str:
+        return f"#{self.event_id} → {self.department_id}"
 
 
 class ChainHead(models.Model):

@@ -9,5 +9,5 @@ def create_head(apps, schema_editor):
 class Migration(migrations.Migration):
     """The single chain-head row exists from the start, so appending only ever locks it."""
 
-    dependencies = [("events", "0002_initial")]
+    dependencies = [("events", "0001_initial")]
     operations = [migrations.RunPython(create_head, migrations.RunPython.noop)]
