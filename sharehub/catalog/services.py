@@ -406,6 +406,7 @@ def update_resource(actor, resource: Resource, changes: dict, note: str = "") ->
         raise Invalid(fields={name: _("Unknown field.") for name in sorted(unknown)})
     resource = _locked(resource)
     _require(can(actor, Action.EDIT, resource))
+    involved_before = _involved(resource)
     sharing_changes = {k: v for k, v in changes.items() if k in SHARING_FIELDS}
     if sharing_changes:
         _require(can(actor, Action.MANAGE, resource))
@@ -429,7 +430,7 @@ def update_resource(actor, resource: Resource, changes: dict, note: str = "") ->
             actor,
             "resource.sharing_changed",
             resource,
-            departments=_involved(resource),
+            departments={*involved_before, *_involved(resource)},
             details={
                 "code": resource.code,
                 "sharing_type": resource.sharing_type,

@@ -12,8 +12,10 @@ Rules, for a resource owned by department O:
   admin                         sees, reads and manages everything (reads of closed content are audited)
   member of O (any role)        sees and reads everything O owns, drafts included; edits
   steward or head of O          also publishes, archives, restores and changes sharing
-  anyone else                   sees the entry of a published/archived open or conditional resource whose
-                                scope includes one of their departments (scope covers sub-departments);
+  anyone else signed in         sees the entry of a published/archived open or conditional resource shared
+                                with the whole organization (everyone signed in, with or without a
+                                department), or whose scope includes one of their departments (a scope
+                                covers sub-departments; a department grant reaches its direct members);
                                 reads open content; reads conditional content with an active grant
                                 to them or to one of their departments; never sees restricted ones
 """
