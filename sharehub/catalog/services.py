@@ -146,7 +146,7 @@ def _clean_dataset_fields(errors: dict, data: dict) -> None:
             errors["dataset_fields"] = _("Field %(n)s must be an object with a name.") % {"n": index}
             return
         name = str(item.get("name", "")).strip()
-        if not FIELD_NAME.match(name):
+        if not FIELD_NAME.fullmatch(name):
             errors["dataset_fields"] = _("Field %(n)s needs a name of at most 64 letters, digits, - _ or .") % {
                 "n": index
             }

@@ -150,7 +150,7 @@ class DepartmentForm(forms.ModelForm):
 
     def clean_code(self):
         code = (self.cleaned_data.get("code") or "").strip()
-        if not services.DEPT_CODE.match(code):
+        if not services.DEPT_CODE.fullmatch(code):
             raise ValidationError(_("The code starts with a letter and has at most 20 letters, digits, - or _."))
         others = Department.objects.filter(code__iexact=code).exclude(pk=self.instance.pk)
         if others.exists():
@@ -218,7 +218,7 @@ class PersonCreationForm(forms.ModelForm):
 
     def clean_username(self):
         username = (self.cleaned_data.get("username") or "").strip()
-        if not services.USERNAME.match(username):
+        if not services.USERNAME.fullmatch(username):
             raise ValidationError(_("A username has at most 150 letters, digits or . @ + - _"))
         if User.objects.filter(username__iexact=username).exists():
             raise ValidationError(_("This username is taken."))

@@ -40,24 +40,35 @@ def _path_for(department: Department) -> str:
     return f"{parent_path}{department.pk}/"
 
 
+def _clean_department_fields(fields: dict, current: Department | None = None) -> dict:
+    """Check a department's name and code (those given); raise Invalid naming each bad one."""
+    fields = dict(fields)
+    errors = {}
+    others = Department.objects.exclude(pk=current.pk) if current is not None else Department.objects.all()
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+        if not fields["name"] or len(fields["name"]) > 120 or "\x00" in fields["name"]:
+            errors["name"] = _("A department needs a name of at most 120 characters.")
+        elif others.filter(name=fields["name"]).exists():
+            errors["name"] = _("A department with this name exists already.")
+    if "code" in fields:
+        fields["code"] = (fields["code"] or "").strip()
+        if not DEPT_CODE.fullmatch(fields["code"]):
+            errors["code"] = _("The code starts with a letter and has at most 20 letters, digits, - or _.")
+        elif others.filter(code__iexact=fields["code"]).exists():
+            errors["code"] = _("A department with this code exists already.")
+    if errors:
+        raise Invalid(fields=errors)
+    return fields
+
+
 @transaction.atomic
 def create_department(
     actor, *, name: str, code: str, parent: Department | None = None, description: str = ""
 ) -> Department:
     _require_admin(actor)
-    errors = {}
-    name = (name or "").strip()
-    code = (code or "").strip()
-    if not name or len(name) > 120:
-        errors["name"] = _("A department needs a name of at most 120 characters.")
-    elif Department.objects.filter(name=name).exists():
-        errors["name"] = _("A department with this name exists already.")
-    if not DEPT_CODE.match(code):
-        errors["code"] = _("The code starts with a letter and has at most 20 letters, digits, - or _.")
-    elif Department.objects.filter(code__iexact=code).exists():
-        errors["code"] = _("A department with this code exists already.")
-    if errors:
-        raise Invalid(fields=errors)
+    fields = _clean_department_fields({"name": name, "code": code})
+    name, code = fields["name"], fields["code"]
     department = Department.objects.create(name=name, code=code, parent=parent, description=description)
     department.path = _path_for(department)
     department.save(update_fields=["path"])
@@ -82,21 +93,7 @@ def update_department(actor, department: Department, **changes) -> Department:
     unknown = set(changes) - set(DEPARTMENT_FIELDS)
     if unknown:
         raise Invalid(fields={name: _("Unknown field.") for name in sorted(unknown)})
-    errors = {}
-    if "name" in changes:
-        changes["name"] = (changes["name"] or "").strip()
-        if not changes["name"] or len(changes["name"]) > 120:
-            errors["name"] = _("A department needs a name of at most 120 characters.")
-        elif Department.objects.filter(name=changes["name"]).exclude(pk=department.pk).exists():
-            errors["name"] = _("A department with this name exists already.")
-    if "code" in changes:
-        changes["code"] = (changes["code"] or "").strip()
-        if not DEPT_CODE.match(changes["code"]):
-            errors["code"] = _("The code starts with a letter and has at most 20 letters, digits, - or _.")
-        elif Department.objects.filter(code__iexact=changes["code"]).exclude(pk=department.pk).exists():
-            errors["code"] = _("A department with this code exists already.")
-    if errors:
-        raise Invalid(fields=errors)
+    changes = _clean_department_fields(changes, department)
     changed = {name: value for name, value in changes.items() if getattr(department, name) != value}
     if changed:
         for name, value in changed.items():
@@ -192,7 +189,7 @@ def create_person(
     _require_admin(actor)
     errors = {}
     username = (username or "").strip()
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):
         errors["username"] = _("A username has at most 150 letters, digits or . @ + - _")
     elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = _("This username is taken.")
