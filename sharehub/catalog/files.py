@@ -119,7 +119,8 @@ def extract_text(path: Path, mime_type: str) -> str:
         elif mime_type == XLSX:
             from openpyxl import load_workbook
 
-            workbook = load_workbook(str(path), read_only=True, data_only=True)
+            with open(path, "rb") as handle:  # a file object: openpyxl would refuse a path with no .xlsx suffix
+                workbook = load_workbook(io.BytesIO(handle.read()), read_only=True, data_only=True)
             out = io.StringIO()
             for sheet in workbook.worksheets:
                 out.write(f"{sheet.title}\n")
