@@ -8,7 +8,7 @@ from datetime import datetime, time
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from sharehub.catalog import queries
 from sharehub.catalog.models import Category, DataGrade, Resource
@@ -69,16 +69,16 @@ class BootstrapMixin:
 
 
 class FilterForm(BootstrapMixin, forms.Form):
-    q = forms.CharField(label=_l("Text"), required=False, max_length=200)
-    department = DepartmentChoiceField(label=_l("Department"), queryset=None, required=False)
-    include_sub = forms.BooleanField(label=_l("Include sub-departments"), required=False, initial=True)
-    kind = forms.ChoiceField(label=_l("Kind"), required=False)
-    sharing_type = forms.ChoiceField(label=_l("Sharing type"), required=False)
-    status = forms.ChoiceField(label=_l("Status"), required=False)
-    category = forms.ModelChoiceField(label=_l("Category"), queryset=Category.objects.all(), required=False)
-    tag = forms.CharField(label=_l("Tag"), required=False, max_length=50)
+    q = forms.CharField(label=gettext_lazy("Text"), required=False, max_length=200)
+    department = DepartmentChoiceField(label=gettext_lazy("Department"), queryset=None, required=False)
+    include_sub = forms.BooleanField(label=gettext_lazy("Include sub-departments"), required=False, initial=True)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False)
+    sharing_type = forms.ChoiceField(label=gettext_lazy("Sharing type"), required=False)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    category = forms.ModelChoiceField(label=gettext_lazy("Category"), queryset=Category.objects.all(), required=False)
+    tag = forms.CharField(label=gettext_lazy("Tag"), required=False, max_length=50)
     updated_since = forms.DateField(
-        label=_l("Updated since"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Updated since"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, user, data=None):
@@ -336,4 +336,4 @@ class SharingForm(SharingFieldsMixin, BootstrapMixin, forms.Form):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_l("File"))
+    file = forms.FileField(label=gettext_lazy("File"))

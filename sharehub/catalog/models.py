@@ -64,7 +64,7 @@ class Project(models.Model):
         Department, on_delete=models.PROTECT, related_name="projects", verbose_name=_("department")
     )
     description = models.TextField(_("description"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -207,7 +207,7 @@ class Blob(models.Model):
     sha256 = models.CharField(max_length=64, unique=True)
     size = models.BigIntegerField()
     mime_type = models.CharField(max_length=120)
-    text = models.TextField(blank=True, help_text="plain text extracted for search")
+    text = models.TextField(blank=True, help_text=_("plain text extracted for search"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

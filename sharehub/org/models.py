@@ -23,9 +23,9 @@ class Department(models.Model):
         related_name="children",
         verbose_name=_("parent department"),
     )
-    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    path = models.CharField(_("tree path"), max_length=255, db_index=True, editable=False, default="")
     description = models.TextField(_("description"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["path"]
