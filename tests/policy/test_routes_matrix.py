@@ -241,7 +241,9 @@ def test_route_matches_policy(world, role, case, route):
         transaction.set_rollback(True)
 
     decision = {a.value: can(actor, a, resource).code for a in Action}
-    assert response.status_code == want, f"{role} {route} {case.id}: {response.status_code} != {want}; {decision}"
+    assert response.status_code == want, (
+        f"{role} {route} {case.id}: {response.status_code} != {want}; {decision}; {text[:300]}"
+    )
 
     title, code = world.markers.title[resource.pk], resource.code
     if not is_signed_in(actor):
