@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "sharehub.policy",
     "sharehub.catalog",
     "sharehub.access",
+    "sharehub.feeds",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +140,11 @@ STORAGES = {
 # `sharehub serve` collects static files into STATIC_ROOT; finders only in debug mode, where files change.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Background work (log readers, deadlines, grant expiry): a thread of `sharehub serve`, or separate
+# `sharehub worker` processes when this is false.
+SERVER_RUNS_WORKER = config.env_bool("SHAREHUB_SERVER_RUNS_WORKER", True)
+WORKER_INTERVAL_SECONDS = config.env_int("SHAREHUB_WORKER_INTERVAL", 30)
 
 # Attachments live content-addressed under the data directory.
 BLOB_DIR = DATA_DIR / "blobs"

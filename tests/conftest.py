@@ -8,8 +8,9 @@ from tests import factories
 
 @pytest.fixture(autouse=True)
 def _data_dir(settings, tmp_path):
-    """Each test writes files into its own folder."""
+    """Each test writes files into its own folder, and no background worker thread runs."""
     settings.BLOB_DIR = tmp_path / "blobs"
+    settings.SERVER_RUNS_WORKER = False
 
 
 @pytest.fixture

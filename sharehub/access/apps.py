@@ -6,3 +6,8 @@ class AccessConfig(AppConfig):
     name = "sharehub.access"
     label = "access"
     verbose_name = _("Access requests and grants")
+
+    def ready(self) -> None:
+        from sharehub.access import notifications, tasks  # noqa: F401  (tasks registers the sweep)
+
+        notifications.register()

@@ -155,6 +155,9 @@ class Resource(models.Model):
     )
     conditions = models.TextField(_("sharing conditions"), blank=True)
     restriction_basis = models.TextField(_("basis for not sharing"), blank=True)
+    terms_of_use = models.TextField(_("terms of use"), blank=True)
+    max_grant_days = models.PositiveIntegerField(_("longest grant (days)"), default=90)
+    requires_head_approval = models.BooleanField(_("requests also need the head's approval"), default=False)
 
     project = models.ForeignKey(
         Project, null=True, blank=True, on_delete=models.PROTECT, related_name="updates", verbose_name=_("project")

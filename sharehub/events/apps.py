@@ -6,3 +6,6 @@ class EventsConfig(AppConfig):
     name = "sharehub.events"
     label = "events"
     verbose_name = _("Event log")
+
+    def ready(self) -> None:
+        from sharehub.events import consumers  # noqa: F401  (subscribes the log readers to commits)

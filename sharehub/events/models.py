@@ -96,3 +96,19 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.hash[:12]}"
+
+
+class ConsumerCursor(models.Model):
+    """How far one reader of the log (notifications, later search and webhooks) has got. Readers
+    move their cursor in the same transaction as their own writes, so nothing is skipped or done twice."""
+
+    name = models.CharField(max_length=60, unique=True)
+    seq = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("log reader")
+        verbose_name_plural = _("log readers")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ #{self.seq}"

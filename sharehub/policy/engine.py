@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from sharehub.access.models import Grant
+from sharehub.access.models import AccessRequest, ApprovalRule, Grant
 from sharehub.catalog.models import Resource
 from sharehub.org.models import Department, Membership
 
@@ -46,6 +46,15 @@ class OrgAction(StrEnum):
     READ_AUDIT = "audit.read"
     MANAGE_ORG = "org.manage"  # departments, people, memberships, service accounts
     ADMIN_SITE = "admin.site"
+
+
+class ProcessAction(StrEnum):
+    """The conditional-sharing process (requests and grants)."""
+
+    REQUEST = "request"  # on a Resource: ask for its content
+    SEE = "see"  # on an AccessRequest or a Grant
+    DECIDE = "decide"  # on an AccessRequest: approve, reject, ask for information
+    REVOKE = "revoke"  # on a Grant
 
 
 @dataclass(frozen=True)
@@ -274,15 +283,138 @@ def _decide_create(ctx: ActorContext, department: Department) -> Decision:
     )
 
 
-def can(actor, action: Action | OrgAction | str, target=None, *, now=None) -> Decision:
+def _decide_request_access(ctx: ActorContext, resource: Resource, now=None) -> Decision:
+    """May the actor ask for this resource's content? Only conditional resources they can see, and
+    only when they cannot read it for another reason than a grant (a grant is renewed by a new request)."""
+    if not ctx.authenticated:
+        return Decision(False, "anonymous", _("Sign in first."))
+    entry = _decide_resource(ctx, Action.VIEW, resource, now)
+    if not entry:
+        return entry
+    dept = _dept_name(resource)
+    if resource.sharing_type == Resource.SharingType.OPEN:
+        return Decision(False, "open", _("This resource is open to you; no request is needed."))
+    if resource.sharing_type == Resource.SharingType.RESTRICTED:
+        return Decision(
+            False,
+            "restricted",
+            _("Restricted resource (不予共享): it cannot be requested."),
+            _("Basis for not sharing: %(basis)s") % {"basis": resource.restriction_basis or "—"},
+        )
+    if ctx.is_admin or resource.owner_department_id in ctx.department_ids:
+        return Decision(False, "already_readable", _("You can already read this resource."))
+    if resource.status != Resource.Status.PUBLISHED:
+        return Decision(False, "not_published", _("Only published resources can be requested."))
+    return Decision(True, "requestable", _("You may request access from %(dept)s.") % {"dept": dept})
+
+
+def needs_head_approval(access_request: AccessRequest) -> bool:
+    """Whether a request needs the owner department's head as a second step."""
+    resource = access_request.resource
+    if resource.requires_head_approval:
+        return True
+    rule = ApprovalRule.objects.filter(department_id=resource.owner_department_id).first()
+    if rule is None or not rule.head_for_outsiders:
+        return False
+    trusted = set(rule.trusted_departments.values_list("pk", flat=True)) | {resource.owner_department_id}
+    requester_departments = set(access_request.requester.memberships.values_list("department_id", flat=True))
+    if access_request.for_department_id:
+        requester_departments = {access_request.for_department_id}
+    return not (requester_departments & trusted)
+
+
+def _decide_access_request(ctx: ActorContext, action: ProcessAction, request: AccessRequest) -> Decision:
+    if not ctx.authenticated:
+        return Decision(False, "anonymous", _("Sign in first."))
+    owner = request.resource.owner_department_id
+    role = ctx.roles.get(owner)
+    if action == ProcessAction.SEE:
+        if ctx.is_admin or request.requester_id == ctx.user_id or role in _MANAGER_ROLES:
+            return Decision(True, "party", _("You are a party to this request."))
+        return Decision(False, "not_party", _("Only the requester and the owner's stewards see this request."))
+    if action == ProcessAction.DECIDE:
+        if request.status == AccessRequest.Status.PENDING_HEAD:
+            if ctx.is_admin or role == Membership.Role.HEAD:
+                return Decision(True, "head", _("You are the head of the owner department."))
+            return Decision(False, "not_head", _("This request awaits the head of the owner department."))
+        if ctx.is_admin or role in _MANAGER_ROLES:
+            return Decision(True, "steward", _("You are a steward or head of the owner department."))
+        return Decision(False, "not_steward", _("Only stewards and heads of the owner department decide requests."))
+    raise ValueError(f"unknown action {action!r}")
+
+
+def _decide_grant(ctx: ActorContext, action: ProcessAction, grant: Grant) -> Decision:
+    if not ctx.authenticated:
+        return Decision(False, "anonymous", _("Sign in first."))
+    manager = ctx.is_admin or grant.resource.owner_department_id in ctx.manager_department_ids
+    if action == ProcessAction.REVOKE:
+        if manager:
+            return Decision(True, "steward", _("You are a steward or head of the owner department."))
+        return Decision(False, "not_steward", _("Only stewards and heads of the owner department revoke grants."))
+    if action == ProcessAction.SEE:
+        grantee = grant.grantee_user_id == ctx.user_id or grant.grantee_department_id in ctx.department_ids
+        if manager or grantee:
+            return Decision(True, "party", _("You hold this grant or manage its resource."))
+        return Decision(False, "not_party", _("Only the grantee and the owner's stewards see this grant."))
+    raise ValueError(f"unknown action {action!r}")
+
+
+def request_filter(actor) -> Q:
+    """Access requests the actor may see: their own, and those for resources their departments
+    steward (heads and stewards); admins see all."""
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return Q(pk__in=[])
+    if ctx.is_admin:
+        return Q()
+    return Q(requester_id=ctx.user_id) | Q(resource__owner_department_id__in=ctx.manager_department_ids)
+
+
+def decidable_filter(actor) -> Q:
+    """Open requests the actor may decide now (the steward inbox)."""
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return Q(pk__in=[])
+    first_step = Q(status=AccessRequest.Status.PENDING)
+    second_step = Q(status=AccessRequest.Status.PENDING_HEAD)
+    if ctx.is_admin:
+        return first_step | second_step
+    heads = frozenset(d for d, r in ctx.roles.items() if r == Membership.Role.HEAD)
+    return (first_step & Q(resource__owner_department_id__in=ctx.manager_department_ids)) | (
+        second_step & Q(resource__owner_department_id__in=heads)
+    )
+
+
+def grant_filter(actor) -> Q:
+    """Grants the actor may see: to them or their departments, and on resources they manage."""
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return Q(pk__in=[])
+    if ctx.is_admin:
+        return Q()
+    return (
+        Q(grantee_user_id=ctx.user_id)
+        | Q(grantee_department_id__in=ctx.department_ids)
+        | Q(resource__owner_department_id__in=ctx.manager_department_ids)
+    )
+
+
+def can(actor, action: Action | OrgAction | ProcessAction | str, target=None, *, now=None) -> Decision:
     """Decide whether `actor` may perform `action` on `target` and say why.
 
-    Targets: a Resource (view/read/edit/manage), a Department (action "create": publish into it),
-    or None for organization-wide actions (audit.read, org.manage, admin.site).
+    Targets: a Resource (view/read/edit/manage, and "request"), a Department (action "create":
+    publish into it), an AccessRequest (see/decide), a Grant (see/revoke), or None for
+    organization-wide actions (audit.read, org.manage, admin.site).
     """
     ctx = context_for(actor)
+    if isinstance(target, Resource) and action == ProcessAction.REQUEST:
+        return _decide_request_access(ctx, target, now)
     if isinstance(target, Resource):
         return _decide_resource(ctx, Action(action), target, now)
+    if isinstance(target, AccessRequest):
+        return _decide_access_request(ctx, ProcessAction(action), target)
+    if isinstance(target, Grant):
+        return _decide_grant(ctx, ProcessAction(action), target)
     if isinstance(target, Department) and action == "create":
         if not ctx.authenticated:
             return Decision(False, "anonymous", _("Sign in first."))

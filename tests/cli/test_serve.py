@@ -52,3 +52,11 @@ def test_serve_rejects_bad_arguments(run, no_server, args, message):
     with pytest.raises(CommandError, match=message):
         run("serve", *args)
     assert no_server == []
+
+
+def test_serve_starts_the_background_worker_when_configured(run, no_server, monkeypatch, settings):
+    started = []
+    settings.SERVER_RUNS_WORKER = True
+    monkeypatch.setattr("sharehub.worker.start_in_thread", lambda interval: started.append(interval))
+    run("serve")
+    assert started == [settings.WORKER_INTERVAL_SECONDS]

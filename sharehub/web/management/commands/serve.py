@@ -50,6 +50,12 @@ def run_server(command, *, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     collect_static(command)
+    from django.conf import settings
+
+    from sharehub import worker
+
+    if settings.SERVER_RUNS_WORKER:
+        worker.start_in_thread(settings.WORKER_INTERVAL_SECONDS)
 
     shown_host = f"[{host}]" if ":" in host else host
     command.stdout.write(f"Sharehub is running on http://{shown_host}:{port}/  (press Ctrl+C to stop)")

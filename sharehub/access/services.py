@@ -1,0 +1,587 @@
+"""The conditional-sharing process. Every write validates, asks the policy, changes rows and appends
+its event (with the people to notify) in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sharehub.access import calendar
+from sharehub.access.models import AccessRequest, AccessSettings, Grant, RequestNote
+from sharehub.catalog.models import Resource
+from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
+from sharehub.events.services import record
+from sharehub.org.models import Department, Membership, User
+from sharehub.policy.engine import ProcessAction, can, needs_head_approval
+
+Status = AccessRequest.Status
+MAX_TEXT = 4000
+
+
+def _require(decision) -> None:
+    if not decision:
+        raise Forbidden(decision.message)
+
+
+def _text(errors: dict, name: str, value, *, required: bool = True) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[name] = _("Must be text.")
+        return ""
+    value = value.strip()
+    if "\x00" in value:
+        errors[name] = _("Must not contain the NUL character.")
+    elif required and not value:
+        errors[name] = _("This field is required.")
+    elif len(value) > MAX_TEXT:
+        errors[name] = _("At most %(n)s characters.") % {"n": MAX_TEXT}
+    return value
+
+
+def _managers(department_id: int, roles=(Membership.Role.STEWARD, Membership.Role.HEAD)) -> list[int]:
+    return list(
+        Membership.objects.filter(department_id=department_id, role__in=roles, user__is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def _heads(department_id: int) -> list[int]:
+    return _managers(department_id, roles=(Membership.Role.HEAD,))
+
+
+def _grantees(grant: Grant) -> list[int]:
+    if grant.grantee_user_id:
+        return [grant.grantee_user_id]
+    return list(
+        Membership.objects.filter(department_id=grant.grantee_department_id, user__is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def _request_details(request: AccessRequest, recipients: Iterable[int], **extra) -> dict:
+    return {
+        "request": request.pk,
+        "resource": request.resource.code,
+        "resource_id": request.resource_id,
+        "title": request.resource.title,
+        "status": request.status,
+        "recipients": sorted(set(recipients)),
+        **extra,
+    }
+
+
+def _departments(request: AccessRequest) -> list[int]:
+    requester_departments = list(request.requester.memberships.values_list("department_id", flat=True))
+    return [request.resource.owner_department_id, *requester_departments]
+
+
+def _note(request: AccessRequest, author, kind: str, text: str = "") -> RequestNote:
+    return RequestNote.objects.create(request=request, author=author, kind=kind, text=text)
+
+
+@transaction.atomic
+def create_request(
+    actor,
+    resource: Resource,
+    *,
+    purpose: str,
+    use_category: str,
+    period_days,
+    accept_terms: bool,
+    for_department: Department | int | None = None,
+    fields: Iterable[str] | None = None,
+) -> AccessRequest:
+    """A person or service account asks for a conditional resource's content."""
+    _require(can(actor, ProcessAction.REQUEST, resource))
+    errors: dict[str, str] = {}
+    purpose = _text(errors, "purpose", purpose)
+    if use_category not in AccessRequest.UseCategory.values:
+        errors["use_category"] = _("Choose one of: %(choices)s.") % {
+            "choices": ", ".join(AccessRequest.UseCategory.values)
+        }
+    try:
+        period = int(period_days)
+    except (TypeError, ValueError):
+        period = 0
+        errors["period_days"] = _("Give the period as a whole number of days.")
+    else:
+        if period < 1:
+            errors["period_days"] = _("The period is at least one day.")
+        elif period > resource.max_grant_days:
+            errors["period_days"] = _("At most %(n)s days for this resource.") % {"n": resource.max_grant_days}
+    department = None
+    if for_department not in (None, ""):
+        department_id = getattr(for_department, "pk", for_department)
+        department = Department.objects.filter(pk=department_id if str(department_id).isdigit() else None).first()
+        if department is None or not Membership.objects.filter(user_id=actor.pk, department=department).exists():
+            errors["for_department"] = _("You can request for a department only if you belong to it.")
+    wanted = _clean_fields(errors, resource, fields)
+    if accept_terms is not True:
+        errors["accept_terms"] = _("Accept the terms of use to send the request.")
+    if errors:
+        raise Invalid(fields=errors)
+    Resource.objects.select_for_update().filter(pk=resource.pk).first()
+    duplicate = AccessRequest.objects.filter(
+        resource=resource, requester_id=actor.pk, status__in=AccessRequest.OPEN_STATUSES
+    ).first()
+    if duplicate is not None:
+        raise Conflict(
+            _("You already have an open request (#%(id)s) for this resource.") % {"id": duplicate.pk},
+            fields={"resource": _("an open request exists: #%(id)s") % {"id": duplicate.pk}},
+        )
+    now = timezone.now()
+    access_request = AccessRequest(
+        resource=resource,
+        requester=actor,
+        for_department=department,
+        purpose=purpose,
+        use_category=use_category,
+        period_days=period,
+        fields=wanted,
+        terms_accepted=resource.terms_of_use,
+        terms_accepted_at=now,
+        deadline_at=calendar.add_working_days(now, AccessSettings.current().decision_working_days),
+    )
+    access_request.needs_head = needs_head_approval(access_request)
+    access_request.save()
+    _note(access_request, actor, RequestNote.Kind.SUBMITTED, purpose)
+    record(
+        actor,
+        "access.requested",
+        access_request,
+        departments=_departments(access_request),
+        details=_request_details(
+            access_request,
+            _managers(resource.owner_department_id),
+            period_days=period,
+            fields=wanted,
+            use_category=use_category,
+            for_department=department.pk if department else None,
+            deadline=access_request.deadline_at,
+        ),
+    )
+    return access_request
+
+
+def _clean_fields(errors: dict, resource: Resource, fields) -> list[str]:
+    if not fields:
+        return []
+    if isinstance(fields, str):
+        fields = [f.strip() for f in fields.split(",")]
+    if not isinstance(fields, list | tuple) or not all(isinstance(f, str) for f in fields):
+        errors["fields"] = _("Fields must be a list of field names.")
+        return []
+    known = {f.get("name") for f in resource.dataset_fields or []}
+    wanted = [f for f in dict.fromkeys(f.strip() for f in fields) if f]
+    unknown = [f for f in wanted if f not in known]
+    if unknown:
+        errors["fields"] = _("The dataset has no field named %(names)s.") % {"names": ", ".join(unknown)}
+    return wanted
+
+
+def _locked_request(access_request: AccessRequest) -> AccessRequest:
+    try:
+        return (
+            AccessRequest.objects.select_for_update()
+            .select_related("resource", "resource__owner_department", "requester")
+            .get(pk=access_request.pk)
+        )
+    except AccessRequest.DoesNotExist:
+        raise NotFound() from None
+
+
+def _already_decided(access_request: AccessRequest):
+    return Conflict(
+        _("This request was already decided (%(status)s).") % {"status": access_request.get_status_display()},
+        fields={"status": access_request.status},
+    )
+
+
+@transaction.atomic
+def approve_request(
+    actor,
+    access_request: AccessRequest,
+    *,
+    period_days=None,
+    fields: Iterable[str] | None = None,
+    requester_only: bool = False,
+    note: str = "",
+) -> AccessRequest:
+    """Approve, optionally narrower (a shorter period, fewer fields, the requester instead of their
+    department). A first-step approval of a request that needs the head sends it on to the head."""
+    access_request = _locked_request(access_request)
+    if access_request.status not in (Status.PENDING, Status.PENDING_HEAD):
+        raise _already_decided(access_request)
+    _require(can(actor, ProcessAction.DECIDE, access_request))
+    errors: dict[str, str] = {}
+    note = _text(errors, "note", note, required=False)
+    period = access_request.period_days
+    if period_days not in (None, ""):
+        try:
+            period = int(period_days)
+        except (TypeError, ValueError):
+            errors["period_days"] = _("Give the period as a whole number of days.")
+        else:
+            if not 1 <= period <= access_request.period_days:
+                errors["period_days"] = _("Between 1 and the %(n)s days asked for.") % {"n": access_request.period_days}
+    granted_fields = access_request.fields
+    if fields is not None:
+        granted_fields = _clean_fields(errors, access_request.resource, fields)
+        if not set(granted_fields) <= set(access_request.fields) or (access_request.fields and not granted_fields):
+            errors["fields"] = _("Choose among the fields asked for: %(names)s.") % {
+                "names": ", ".join(access_request.fields) or "—"
+            }
+    if errors:
+        raise Invalid(fields=errors)
+    now = timezone.now()
+    resource = access_request.resource
+    if access_request.status == Status.PENDING and access_request.needs_head:
+        access_request.status = Status.PENDING_HEAD
+        access_request.period_days = period
+        access_request.fields = granted_fields
+        if requester_only:
+            access_request.for_department = None
+        access_request.save(update_fields=["status", "period_days", "fields", "for_department"])
+        _note(access_request, actor, RequestNote.Kind.FIRST_APPROVAL, note)
+        record(
+            actor,
+            "access.first_approved",
+            access_request,
+            departments=_departments(access_request),
+            details=_request_details(
+                access_request, [access_request.requester_id, *_heads(resource.owner_department_id)], note=note
+            ),
+        )
+        return access_request
+    grant = Grant.objects.create(
+        resource=resource,
+        grantee_user=None if access_request.for_department_id and not requester_only else access_request.requester,
+        grantee_department=access_request.for_department if not requester_only else None,
+        purpose=access_request.purpose,
+        fields=granted_fields,
+        valid_from=now,
+        valid_until=now + timedelta(days=period),
+        created_by=actor,
+        request=access_request,
+    )
+    access_request.status = Status.APPROVED
+    access_request.decided_at = now
+    access_request.decided_by = actor
+    access_request.decision_reason = note
+    access_request.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+    _note(access_request, actor, RequestNote.Kind.APPROVED, note)
+    narrowed = {
+        "period_days": period != access_request.period_days or None,
+        "fields": granted_fields != access_request.fields or None,
+        "requester_only": (requester_only and access_request.for_department_id is not None) or None,
+    }
+    record(
+        actor,
+        "access.approved",
+        access_request,
+        departments=_departments(access_request),
+        details=_request_details(
+            access_request,
+            [access_request.requester_id],
+            grant=grant.pk,
+            note=note,
+            narrowed=[k for k, v in narrowed.items() if v],
+        ),
+    )
+    record(
+        actor,
+        "grant.created",
+        grant,
+        departments=[
+            resource.owner_department_id,
+            *([grant.grantee_department_id] if grant.grantee_department_id else []),
+        ],
+        details={
+            "grant": grant.pk,
+            "request": access_request.pk,
+            "resource": resource.code,
+            "resource_id": resource.pk,
+            "title": resource.title,
+            "valid_until": grant.valid_until,
+            "fields": granted_fields,
+            "recipients": _grantees(grant),
+        },
+    )
+    return access_request
+
+
+@transaction.atomic
+def reject_request(actor, access_request: AccessRequest, *, reason: str) -> AccessRequest:
+    access_request = _locked_request(access_request)
+    if access_request.status not in (Status.PENDING, Status.PENDING_HEAD):
+        raise _already_decided(access_request)
+    _require(can(actor, ProcessAction.DECIDE, access_request))
+    errors: dict[str, str] = {}
+    reason = _text(errors, "reason", reason)
+    if errors:
+        raise Invalid(fields=errors)
+    access_request.status = Status.REJECTED
+    access_request.decided_at = timezone.now()
+    access_request.decided_by = actor
+    access_request.decision_reason = reason
+    access_request.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+    _note(access_request, actor, RequestNote.Kind.REJECTED, reason)
+    record(
+        actor,
+        "access.rejected",
+        access_request,
+        departments=_departments(access_request),
+        details=_request_details(access_request, [access_request.requester_id], reason=reason),
+    )
+    return access_request
+
+
+@transaction.atomic
+def ask_for_information(actor, access_request: AccessRequest, *, question: str) -> AccessRequest:
+    """The decider needs more: the request waits for the requester and its clock stops."""
+    access_request = _locked_request(access_request)
+    if access_request.status not in (Status.PENDING, Status.PENDING_HEAD):
+        raise _already_decided(access_request)
+    _require(can(actor, ProcessAction.DECIDE, access_request))
+    errors: dict[str, str] = {}
+    question = _text(errors, "question", question)
+    if errors:
+        raise Invalid(fields=errors)
+    access_request.status_before_info = access_request.status
+    access_request.status = Status.INFO
+    access_request.paused_at = timezone.now()
+    access_request.save(update_fields=["status", "status_before_info", "paused_at"])
+    _note(access_request, actor, RequestNote.Kind.INFO_ASKED, question)
+    record(
+        actor,
+        "access.info_asked",
+        access_request,
+        departments=_departments(access_request),
+        details=_request_details(access_request, [access_request.requester_id], question=question),
+    )
+    return access_request
+
+
+@transaction.atomic
+def give_information(actor, access_request: AccessRequest, *, answer: str) -> AccessRequest:
+    """The requester answers; the request goes back to its decider with the deadline moved by the
+    working days it waited."""
+    access_request = _locked_request(access_request)
+    if access_request.requester_id != getattr(actor, "pk", None):
+        raise NotFound()
+    if access_request.status != Status.INFO:
+        raise Conflict(
+            _("No information is being asked for on this request."), fields={"status": access_request.status}
+        )
+    errors: dict[str, str] = {}
+    answer = _text(errors, "answer", answer)
+    if errors:
+        raise Invalid(fields=errors)
+    now = timezone.now()
+    waited = calendar.working_days_between(access_request.paused_at, now)
+    access_request.deadline_at = calendar.add_working_days(access_request.deadline_at, waited)
+    access_request.status = access_request.status_before_info or Status.PENDING
+    access_request.status_before_info = ""
+    access_request.paused_at = None
+    access_request.reminded_at = None
+    access_request.save(update_fields=["status", "status_before_info", "paused_at", "deadline_at", "reminded_at"])
+    _note(access_request, actor, RequestNote.Kind.INFO_GIVEN, answer)
+    deciders = (
+        _heads(access_request.resource.owner_department_id)
+        if access_request.status == Status.PENDING_HEAD
+        else _managers(access_request.resource.owner_department_id)
+    )
+    record(
+        actor,
+        "access.info_given",
+        access_request,
+        departments=_departments(access_request),
+        details=_request_details(access_request, deciders, answer=answer, deadline=access_request.deadline_at),
+    )
+    return access_request
+
+
+@transaction.atomic
+def withdraw_request(actor, access_request: AccessRequest) -> AccessRequest:
+    access_request = _locked_request(access_request)
+    if access_request.requester_id != getattr(actor, "pk", None):
+        raise NotFound()
+    if not access_request.is_open:
+        raise _already_decided(access_request)
+    access_request.status = Status.WITHDRAWN
+    access_request.decided_at = timezone.now()
+    access_request.save(update_fields=["status", "decided_at"])
+    _note(access_request, actor, RequestNote.Kind.WITHDRAWN)
+    record(
+        actor,
+        "access.withdrawn",
+        access_request,
+        departments=_departments(access_request),
+        details=_request_details(access_request, _managers(access_request.resource.owner_department_id)),
+    )
+    return access_request
+
+
+@transaction.atomic
+def revoke_grant(actor, grant: Grant, *, reason: str) -> Grant:
+    """End a grant now; access ends at once because the policy checks grants at every read."""
+    try:
+        grant = Grant.objects.select_for_update().select_related("resource").get(pk=grant.pk)
+    except Grant.DoesNotExist:
+        raise NotFound() from None
+    _require(can(actor, ProcessAction.REVOKE, grant))
+    errors: dict[str, str] = {}
+    reason = _text(errors, "reason", reason)
+    if errors:
+        raise Invalid(fields=errors)
+    now = timezone.now()
+    if grant.revoked_at is not None or grant.valid_until <= now:
+        raise Conflict(_("This grant has already ended."), fields={"grant": grant.pk})
+    grant.revoked_at = now
+    grant.revoked_by = actor
+    grant.revoke_reason = reason
+    grant.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    record(
+        actor,
+        "grant.revoked",
+        grant,
+        departments=[
+            grant.resource.owner_department_id,
+            *([grant.grantee_department_id] if grant.grantee_department_id else []),
+        ],
+        details={
+            "grant": grant.pk,
+            "resource": grant.resource.code,
+            "resource_id": grant.resource_id,
+            "title": grant.resource.title,
+            "reason": reason,
+            "recipients": _grantees(grant),
+        },
+    )
+    return grant
+
+
+def bulk_decide(actor, requests: Iterable[AccessRequest], *, approve: bool, reason: str = "") -> dict[int, str]:
+    """Approve or reject several requests with one reason; each in its own transaction. Returns the
+    ids that failed with the reason why (already decided, not yours, ...)."""
+    failures: dict[int, str] = {}
+    for access_request in requests:
+        try:
+            if approve:
+                approve_request(actor, access_request, note=reason)
+            else:
+                reject_request(actor, access_request, reason=reason)
+        except (Conflict, Forbidden, Invalid, NotFound) as error:
+            detail = "; ".join(str(v) for v in error.fields.values()) if isinstance(error, Invalid) else ""
+            failures[access_request.pk] = detail or str(error.message)
+    return failures
+
+
+def sweep(now=None) -> dict[str, int]:
+    """The background job: record grants that expire soon or have expired, remind deciders before a
+    deadline and escalate overdue requests to the head. Each item once, each in its own transaction."""
+    now = now or timezone.now()
+    settings = AccessSettings.current()
+    counts = {"expiring": 0, "expired": 0, "reminded": 0, "escalated": 0}
+    soon = now + timedelta(days=settings.expiry_notice_days)
+    for grant_id in Grant.objects.filter(
+        revoked_at__isnull=True, expiring_noted_at__isnull=True, valid_until__gt=now, valid_until__lte=soon
+    ).values_list("pk", flat=True):
+        counts["expiring"] += _note_grant(grant_id, now, expired=False)
+    for grant_id in Grant.objects.filter(
+        revoked_at__isnull=True, expired_noted_at__isnull=True, valid_until__lte=now
+    ).values_list("pk", flat=True):
+        counts["expired"] += _note_grant(grant_id, now, expired=True)
+    for request_id in AccessRequest.objects.filter(
+        status__in=(Status.PENDING, Status.PENDING_HEAD), reminded_at__isnull=True, deadline_at__gt=now
+    ).values_list("pk", flat=True):
+        counts["reminded"] += _remind(request_id, now, settings.reminder_working_days)
+    for request_id in AccessRequest.objects.filter(
+        status__in=(Status.PENDING, Status.PENDING_HEAD), escalated_at__isnull=True, deadline_at__lte=now
+    ).values_list("pk", flat=True):
+        counts["escalated"] += _escalate(request_id, now)
+    return counts
+
+
+@transaction.atomic
+def _note_grant(grant_id: int, now, *, expired: bool) -> int:
+    grant = Grant.objects.select_for_update().select_related("resource").get(pk=grant_id)
+    field = "expired_noted_at" if expired else "expiring_noted_at"
+    if getattr(grant, field) is not None or grant.revoked_at is not None:
+        return 0
+    setattr(grant, field, now)
+    grant.save(update_fields=[field])
+    recipients = _grantees(grant)
+    if grant.request_id:
+        recipients.append(grant.request.requester_id)
+    record(
+        None,
+        "grant.expired" if expired else "grant.expiring",
+        grant,
+        departments=[grant.resource.owner_department_id],
+        details={
+            "grant": grant.pk,
+            "resource": grant.resource.code,
+            "resource_id": grant.resource_id,
+            "title": grant.resource.title,
+            "valid_until": grant.valid_until,
+            "recipients": sorted(set(recipients)),
+        },
+    )
+    return 1
+
+
+@transaction.atomic
+def _remind(request_id: int, now, reminder_days: int) -> int:
+    access_request = (
+        AccessRequest.objects.select_for_update().select_related("resource", "requester").get(pk=request_id)
+    )
+    if access_request.reminded_at is not None or access_request.status not in (Status.PENDING, Status.PENDING_HEAD):
+        return 0
+    if calendar.working_days_between(now, access_request.deadline_at) > reminder_days:
+        return 0
+    access_request.reminded_at = now
+    access_request.save(update_fields=["reminded_at"])
+    _note(access_request, None, RequestNote.Kind.REMINDED)
+    owner = access_request.resource.owner_department_id
+    deciders = _heads(owner) if access_request.status == Status.PENDING_HEAD else _managers(owner)
+    record(
+        None,
+        "access.reminder",
+        access_request,
+        departments=_departments(access_request),
+        details=_request_details(access_request, deciders, deadline=access_request.deadline_at),
+    )
+    return 1
+
+
+@transaction.atomic
+def _escalate(request_id: int, now) -> int:
+    access_request = (
+        AccessRequest.objects.select_for_update().select_related("resource", "requester").get(pk=request_id)
+    )
+    if access_request.escalated_at is not None or access_request.status not in (Status.PENDING, Status.PENDING_HEAD):
+        return 0
+    access_request.escalated_at = now
+    access_request.save(update_fields=["escalated_at"])
+    _note(access_request, None, RequestNote.Kind.ESCALATED)
+    admins = list(User.objects.filter(is_org_admin=True, is_active=True).values_list("pk", flat=True))
+    record(
+        None,
+        "access.escalated",
+        access_request,
+        departments=_departments(access_request),
+        details=_request_details(
+            access_request,
+            [*_heads(access_request.resource.owner_department_id), *admins],
+            deadline=access_request.deadline_at,
+        ),
+    )
+    return 1

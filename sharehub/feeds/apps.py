@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FeedsConfig(AppConfig):
+    name = "sharehub.feeds"
+    label = "feeds"
+    verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from sharehub.events import consumers
+        from sharehub.feeds.services import notify_from_event
+
+        consumers.register("notifications", notify_from_event)

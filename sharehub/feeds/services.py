@@ -1,0 +1,30 @@
+"""Turning logged events into notifications, and marking them read."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from sharehub.feeds.models import Notification
+
+
+def notify_from_event(event) -> None:
+    """Every event whose details name `recipients` (user ids) notifies them, except its own actor.
+    Called by the log reader inside its transaction; the unique constraint makes a replay harmless."""
+    recipients = {int(r) for r in (event.details or {}).get("recipients", []) if str(r).isdigit()}
+    recipients.discard(event.actor_id)
+    if not recipients:
+        return
+    Notification.objects.bulk_create(
+        [Notification(recipient_id=r, event=event, created_at=event.created_at) for r in sorted(recipients)],
+        ignore_conflicts=True,
+    )
+
+
+@transaction.atomic
+def mark_read(actor, notification_ids=None) -> int:
+    """Mark the actor's notifications read (all of them when no ids are given)."""
+    queryset = Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True)
+    if notification_ids is not None:
+        queryset = queryset.filter(pk__in=list(notification_ids))
+    return queryset.update(read_at=timezone.now())

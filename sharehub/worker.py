@@ -1,0 +1,50 @@
+"""Background work: catch the log readers up and run each app's periodic jobs.
+
+`sharehub worker` runs this loop in its own process; `sharehub serve` also runs it in a thread
+unless SHAREHUB_SERVER_RUNS_WORKER is false (then run one or more `sharehub worker` processes).
+Every job is idempotent and locks the rows it changes, so several loops may run at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+_periodic: dict[str, Callable[[], object]] = {}
+
+
+def register_periodic(name: str, job: Callable[[], object]) -> None:
+    _periodic[name] = job
+
+
+def run_once() -> dict[str, object]:
+    """One round: every log reader, then every periodic job. A failing job is logged and retried next round."""
+    from sharehub.events import consumers
+
+    results: dict[str, object] = {}
+    for name, job in [("log readers", consumers.run_pending), *_periodic.items()]:
+        try:
+            results[name] = job()
+        except Exception:
+            logger.exception("background job %s failed; it runs again next round", name)
+            results[name] = "failed"
+        finally:
+            close_old_connections()
+    return results
+
+
+def run_forever(interval: float, stop: threading.Event) -> None:
+    while not stop.is_set():
+        run_once()
+        stop.wait(interval)
+
+
+def start_in_thread(interval: float) -> threading.Event:
+    stop = threading.Event()
+    threading.Thread(target=run_forever, args=(interval, stop), name="sharehub-worker", daemon=True).start()
+    return stop
