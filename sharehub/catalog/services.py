@@ -50,7 +50,16 @@ CONTENT_FIELDS = (
     "dataset_fields",
     "related",
 )
-SHARING_FIELDS = ("sharing_type", "scope_all", "scope_departments", "conditions", "restriction_basis")
+SHARING_FIELDS = (
+    "sharing_type",
+    "scope_all",
+    "scope_departments",
+    "conditions",
+    "restriction_basis",
+    "terms_of_use",
+    "max_grant_days",
+    "requires_head_approval",
+)
 
 
 @dataclass
@@ -220,6 +229,13 @@ def _validate(actor, data: dict, *, kind: str, owner: Department, current: Resou
     _clean_text(errors, data, "conditions", max_length=4000)
     _clean_text(errors, data, "restriction_basis", max_length=4000)
     _clean_text(errors, data, "link_url", max_length=500)
+    _clean_text(errors, data, "terms_of_use", max_length=4000)
+    if "max_grant_days" in data:
+        days = data["max_grant_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
+            errors["max_grant_days"] = _("A whole number of days from 1 to 3650.")
+    if "requires_head_approval" in data and not isinstance(data["requires_head_approval"], bool):
+        errors["requires_head_approval"] = _("Must be true or false.")
     _clean_choice(errors, data, "update_frequency", Resource.Frequency)
     _clean_choice(errors, data, "sharing_type", Resource.SharingType)
     _clean_tags(errors, data)

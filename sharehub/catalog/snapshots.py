@@ -26,6 +26,9 @@ VERSIONED_FIELDS = {
     "scope": _("scope"),
     "conditions": _("sharing conditions"),
     "restriction_basis": _("basis for not sharing"),
+    "terms_of_use": _("terms of use"),
+    "max_grant_days": _("longest grant (days)"),
+    "requires_head_approval": _("requests also need the head's approval"),
 }
 
 
@@ -49,6 +52,9 @@ def snapshot(resource: Resource) -> dict:
         "scope": "*" if resource.scope_all else sorted(d.name for d in resource.scope_departments.all()),
         "conditions": resource.conditions,
         "restriction_basis": resource.restriction_basis,
+        "terms_of_use": resource.terms_of_use,
+        "max_grant_days": resource.max_grant_days,
+        "requires_head_approval": resource.requires_head_approval,
     }
 
 
