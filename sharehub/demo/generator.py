@@ -12,19 +12,19 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.utils import timezone
 
-from sharehub.access.models import Grant
+from sharehub.access import services as access
+from sharehub.access.models import AccessRequest, Grant
 from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Attachment, Category, DataGrade, Project, Resource, ResourceVersion
 from sharehub.demo import data
 from sharehub.events.models import Event
 from sharehub.org import services as org
 from sharehub.org.models import Department, Membership, User
+from sharehub.policy.engine import can
 
 YEARS = (2023, 2024, 2025)
 PERIODS = ("第一季度", "第二季度", "第三季度", "第四季度", "全年")
@@ -529,24 +529,75 @@ def _attach(roles, made: dict[str, Resource]) -> int:
 
 
 def _grant(roles, departments, people, made: dict[str, Resource]) -> int:
-    now = timezone.now()
+    """Grants come out of the real process: a request by someone of the grantee side, approved by a
+    steward of the owner. A few more requests stay open (pending, asked for information) or are
+    rejected, so the inboxes and "my requests" have something to show."""
     count = 0
     for title, _owner, (grantee_kind, grantee), purpose, days in data.GRANTS:
         resource = made.get(title)
         if resource is None:
             continue
-        Grant.objects.create(
-            resource=resource,
-            grantee_user=people[grantee] if grantee_kind == "user" else None,
-            grantee_department=departments[grantee] if grantee_kind == "dept" else None,
+        if grantee_kind == "user":
+            requester, department = people[grantee], None
+        else:
+            side = roles[grantee]
+            outsiders = [
+                p
+                for p in side["members"] + side["managers"]
+                if not p.memberships.filter(department=resource.owner_department).exists()
+            ]
+            requester, department = outsiders[0], departments[grantee]
+        if not can(requester, "request", resource):
+            continue  # out of the resource's scope: such a grant cannot come from a request
+        request = access.create_request(
+            requester,
+            resource,
             purpose=purpose,
+            use_category="verification",
+            period_days=min(days, resource.max_grant_days),
+            accept_terms=True,
+            for_department=department,
             fields=[f["name"] for f in resource.dataset_fields if f["sensitivity"] != "secret"],
-            valid_from=now,
-            valid_until=now + timedelta(days=days),
-            created_by=roles[resource.owner_department.code]["managers"][0],
         )
+        steward = roles[resource.owner_department.code]["managers"][0]
+        request = access.approve_request(steward, request, note="同意，按约定用途使用。")
+        if request.status == "pending_head":
+            head = roles[resource.owner_department.code]["managers"][0]
+            access.approve_request(head, request)
         count += 1
+    _open_requests(roles, people, made)
     return count
+
+
+def _open_requests(roles, people, made: dict[str, Resource]) -> None:
+    requested = {r.resource_id for r in AccessRequest.objects.all()}
+    candidates = [
+        r
+        for r in made.values()
+        if r.sharing_type == Resource.SharingType.CONDITIONAL
+        and r.status == Resource.Status.PUBLISHED
+        and r.pk not in requested
+    ]
+    plans = [
+        ("hexue", "pending", "核定参保单位缴费基数时核验企业登记状态。"),
+        ("xunuo", "info", "院内统计分析，用于年度工作报告。"),
+        ("lvhan", "rejected", "课题研究需要。"),
+        ("hexue", "pending", "比对参保人员信息，减少群众重复提交材料。"),
+    ]
+    for username, outcome, purpose in plans:
+        requester = people[username]
+        resource = next((r for r in candidates if can(requester, "request", r)), None)
+        if resource is None:
+            return
+        candidates.remove(resource)
+        request = access.create_request(
+            requester, resource, purpose=purpose, use_category="verification", period_days=30, accept_terms=True
+        )
+        steward = roles[resource.owner_department.code]["managers"][0]
+        if outcome == "info":
+            access.ask_for_information(steward, request, question="请说明具体使用字段和数据保存期限。")
+        elif outcome == "rejected":
+            access.reject_request(steward, request, reason="用途与共享条件不符，请通过统计部门获取汇总数据。")
 
 
 def _summary(resources: int, attachments: int, grants: int) -> Summary:
