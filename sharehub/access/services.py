@@ -204,6 +204,24 @@ def _already_decided(access_request: AccessRequest):
     )
 
 
+def _required_text(name: str, value) -> str:
+    errors: dict[str, str] = {}
+    value = _text(errors, name, value)
+    if errors:
+        raise Invalid(fields=errors)
+    return value
+
+
+def _decidable(actor, access_request: AccessRequest) -> AccessRequest:
+    """Lock the request, then check it still awaits a decision and that the actor may decide it.
+    The lock makes a second, simultaneous decider wait and then see "already decided"."""
+    access_request = _locked_request(access_request)
+    if access_request.status not in (Status.PENDING, Status.PENDING_HEAD):
+        raise _already_decided(access_request)
+    _require(can(actor, ProcessAction.DECIDE, access_request))
+    return access_request
+
+
 @transaction.atomic
 def approve_request(
     actor,
@@ -216,10 +234,7 @@ def approve_request(
 ) -> AccessRequest:
     """Approve, optionally narrower (a shorter period, fewer fields, the requester instead of their
     department). A first-step approval of a request that needs the head sends it on to the head."""
-    access_request = _locked_request(access_request)
-    if access_request.status not in (Status.PENDING, Status.PENDING_HEAD):
-        raise _already_decided(access_request)
-    _require(can(actor, ProcessAction.DECIDE, access_request))
+    access_request = _decidable(actor, access_request)
     errors: dict[str, str] = {}
     note = _text(errors, "note", note, required=False)
     period = access_request.period_days
@@ -319,14 +334,8 @@ def approve_request(
 
 @transaction.atomic
 def reject_request(actor, access_request: AccessRequest, *, reason: str) -> AccessRequest:
-    access_request = _locked_request(access_request)
-    if access_request.status not in (Status.PENDING, Status.PENDING_HEAD):
-        raise _already_decided(access_request)
-    _require(can(actor, ProcessAction.DECIDE, access_request))
-    errors: dict[str, str] = {}
-    reason = _text(errors, "reason", reason)
-    if errors:
-        raise Invalid(fields=errors)
+    access_request = _decidable(actor, access_request)
+    reason = _required_text("reason", reason)
     access_request.status = Status.REJECTED
     access_request.decided_at = timezone.now()
     access_request.decided_by = actor
@@ -346,14 +355,8 @@ def reject_request(actor, access_request: AccessRequest, *, reason: str) -> Acce
 @transaction.atomic
 def ask_for_information(actor, access_request: AccessRequest, *, question: str) -> AccessRequest:
     """The decider needs more: the request waits for the requester and its clock stops."""
-    access_request = _locked_request(access_request)
-    if access_request.status not in (Status.PENDING, Status.PENDING_HEAD):
-        raise _already_decided(access_request)
-    _require(can(actor, ProcessAction.DECIDE, access_request))
-    errors: dict[str, str] = {}
-    question = _text(errors, "question", question)
-    if errors:
-        raise Invalid(fields=errors)
+    access_request = _decidable(actor, access_request)
+    question = _required_text("question", question)
     access_request.status_before_info = access_request.status
     access_request.status = Status.INFO
     access_request.paused_at = timezone.now()
@@ -380,10 +383,7 @@ def give_information(actor, access_request: AccessRequest, *, answer: str) -> Ac
         raise Conflict(
             _("No information is being asked for on this request."), fields={"status": access_request.status}
         )
-    errors: dict[str, str] = {}
-    answer = _text(errors, "answer", answer)
-    if errors:
-        raise Invalid(fields=errors)
+    answer = _required_text("answer", answer)
     now = timezone.now()
     waited = calendar.working_days_between(access_request.paused_at, now)
     access_request.deadline_at = calendar.add_working_days(access_request.deadline_at, waited)
@@ -437,10 +437,7 @@ def revoke_grant(actor, grant: Grant, *, reason: str) -> Grant:
     except Grant.DoesNotExist:
         raise NotFound() from None
     _require(can(actor, ProcessAction.REVOKE, grant))
-    errors: dict[str, str] = {}
-    reason = _text(errors, "reason", reason)
-    if errors:
-        raise Invalid(fields=errors)
+    reason = _required_text("reason", reason)
     now = timezone.now()
     if grant.revoked_at is not None or grant.valid_until <= now:
         raise Conflict(_("This grant has already ended."), fields={"grant": grant.pk})
