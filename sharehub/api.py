@@ -149,13 +149,17 @@ def _unexpected(request, exc):
 
 
 def _mount() -> None:
+    from sharehub.access.api import router as access_router
     from sharehub.catalog.api import router as catalog_router
     from sharehub.events.api import router as events_router
+    from sharehub.feeds.api import router as feeds_router
     from sharehub.org.api import router as org_router
 
     api.add_router("", org_router)
     api.add_router("", catalog_router)
     api.add_router("", events_router)
+    api.add_router("", access_router)
+    api.add_router("", feeds_router)
 
 
 _mount()

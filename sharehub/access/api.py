@@ -1,0 +1,361 @@
+"""Access-process API: requesting a conditional resource, deciding requests, and grants.
+
+A thin router: every read goes through `access.queries` (the policy's filters; what the caller may
+not see is 404), every write through `access.services` (which ask the policy and answer 403 with its
+reason, 409 when the request was already decided, 422 naming the field).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Literal
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+
+from sharehub.access import queries, services
+from sharehub.access.models import AccessRequest, Grant
+from sharehub.access.schemas import (
+    AnswerIn,
+    ApproveIn,
+    AskIn,
+    BulkIn,
+    BulkOut,
+    GrantOut,
+    GrantPage,
+    RejectIn,
+    RequestDetail,
+    RequestFilterIn,
+    RequestIn,
+    RequestPage,
+    RevokeIn,
+)
+from sharehub.catalog.queries import access_resource
+from sharehub.errors import Invalid, NotFound
+from sharehub.org.api import department_ref, person_ref
+from sharehub.org.schemas import MAX_DB_INT
+from sharehub.policy.engine import Action, visible
+
+router = Router(tags=["access"])
+
+MAX_PAGE = 200
+
+
+# --- keyset cursors: (sort field, id), opaque to clients
+
+
+class _Order:
+    """A keyset order: one time column, then the id, both ascending or both descending."""
+
+    def __init__(self, name: str, field: str, descending: bool):
+        self.name, self.field, self.descending = name, field, descending
+
+    def apply(self, queryset: QuerySet, cursor: str | None) -> QuerySet:
+        prefix = "-" if self.descending else ""
+        queryset = queryset.order_by(f"{prefix}{self.field}", f"{prefix}pk")
+        if cursor:
+            stamp, pk = self._decode(cursor)
+            op = "lt" if self.descending else "gt"
+            queryset = queryset.filter(Q(**{f"{self.field}__{op}": stamp}) | Q(**{self.field: stamp, f"pk__{op}": pk}))
+        return queryset
+
+    def encode(self, item) -> str:
+        raw = f"{self.name}|{getattr(item, self.field).isoformat()}|{item.pk}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    def _decode(self, cursor: str) -> tuple[datetime, int]:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            name, stamp, pk = raw.split("|")
+            if name != self.name:
+                raise ValueError(name)
+            when, pk = datetime.fromisoformat(stamp).astimezone(UTC), int(pk)
+            if not 0 < pk <= MAX_DB_INT:
+                raise ValueError(pk)
+        except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
+            raise Invalid(fields={"cursor": _("This cursor is not one the API gave out.")}) from None
+        return when, pk
+
+
+def _page(queryset: QuerySet, order: _Order, cursor: str | None, limit: int, serialize) -> dict:
+    rows = list(order.apply(queryset, cursor)[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [serialize(r) for r in rows], "next_cursor": order.encode(rows[-1]) if more else None}
+
+
+# --- serializing
+
+
+def _resource_ref(resource) -> dict:
+    return {"id": resource.pk, "code": resource.code, "title": resource.title}
+
+
+def _grant_brief(grant: Grant | None) -> dict | None:
+    if grant is None:
+        return None
+    return {
+        "id": grant.pk,
+        "valid_from": grant.valid_from,
+        "valid_until": grant.valid_until,
+        "fields": grant.fields or [],
+        "grantee": {
+            "person": person_ref(grant.grantee_user),
+            "department": department_ref(grant.grantee_department) if grant.grantee_department_id else None,
+        },
+    }
+
+
+def _request(req: AccessRequest) -> dict:
+    return {
+        "id": req.pk,
+        "resource": _resource_ref(req.resource),
+        "requester": person_ref(req.requester),
+        "for_department": department_ref(req.for_department) if req.for_department_id else None,
+        "purpose": req.purpose,
+        "use_category": req.use_category,
+        "period_days": req.period_days,
+        "fields": req.fields or [],
+        "status": req.status,
+        "needs_head": req.needs_head,
+        "deadline_at": req.deadline_at,
+        "paused_at": req.paused_at,
+        "created_at": req.created_at,
+        "decided_at": req.decided_at,
+        "decided_by": person_ref(req.decided_by),
+        "decision_reason": req.decision_reason,
+        "grant": _grant_brief(getattr(req, "grant", None)),
+    }
+
+
+def _with_grant(queryset: QuerySet[AccessRequest]) -> QuerySet[AccessRequest]:
+    return queryset.select_related("grant", "grant__grantee_user", "grant__grantee_department")
+
+
+def _request_detail(actor, request_id) -> dict:
+    """Fetch again through the policy and serialize with the history."""
+    req = queries.access_request(actor, request_id)
+    notes = [
+        {"kind": n.kind, "author": person_ref(n.author), "text": n.text, "created_at": n.created_at}
+        for n in queries.notes_of(req)
+    ]
+    return {**_request(req), "notes": notes}
+
+
+def _grant(grant: Grant) -> dict:
+    return {
+        "id": grant.pk,
+        "resource": _resource_ref(grant.resource),
+        "grantee_user": person_ref(grant.grantee_user),
+        "grantee_department": department_ref(grant.grantee_department) if grant.grantee_department_id else None,
+        "purpose": grant.purpose,
+        "fields": grant.fields or [],
+        "valid_from": grant.valid_from,
+        "valid_until": grant.valid_until,
+        "revoked_at": grant.revoked_at,
+        "revoke_reason": grant.revoke_reason,
+        "state": queries.grant_state(grant),
+        "request": grant.request_id,
+    }
+
+
+# --- requesting
+
+
+@router.post(
+    "/resources/{ident}/requests",
+    response={201: RequestDetail},
+    summary="Request access to a conditional resource's content",
+    description="For yourself or (with `for_department`) a department you belong to; the resource's terms of "
+    "use must be accepted. 403 with the policy's reason when the resource cannot be requested "
+    "(open, restricted, already readable); 409 when you already have an open request for it.",
+)
+def create_request(request, ident: str, payload: RequestIn):
+    resource = access_resource(request.user, ident, Action.VIEW)
+    created = services.create_request(
+        request.user,
+        resource,
+        purpose=payload.purpose,
+        use_category=payload.use_category.value if payload.use_category else None,
+        period_days=payload.period_days,
+        accept_terms=payload.accept_terms,
+        for_department=payload.for_department,
+        fields=payload.fields,
+    )
+    return Status(201, _request_detail(request.user, created.pk))
+
+
+# --- listing and reading requests
+
+_REQUEST_ORDERS = {
+    "deadline": _Order("deadline", "deadline_at", descending=False),
+    "newest": _Order("newest", "created_at", descending=True),
+}
+
+
+@router.get("/requests", response=RequestPage, summary="Access requests: your own, your inbox, or all you may see")
+def list_requests(
+    request,
+    params: Query[RequestFilterIn],
+    scope: Literal["mine", "inbox", "all"] = Query(
+        "all",
+        description="mine: requests you made; inbox: waiting for your decision; all: every request you may see "
+        "(admins: all of them)",
+    ),
+    sort: Literal["deadline", "newest"] | None = Query(
+        None, description="deadline: nearest first (default for inbox and all); newest: newest first (default for mine)"
+    ),
+    cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+):
+    status = params.status
+    filters = queries.RequestFilters(
+        status=status.value if isinstance(status, AccessRequest.Status) else status,
+        resource=params.resource,
+        overdue=params.overdue,
+    )
+    source = {"mine": queries.my_requests, "inbox": queries.inbox, "all": queries.visible_requests}[scope]
+    order = _REQUEST_ORDERS[sort or ("newest" if scope == "mine" else "deadline")]
+    return _page(_with_grant(source(request.user, filters)), order, cursor, limit, _request)
+
+
+@router.post(
+    "/requests/bulk",
+    response=BulkOut,
+    summary="Approve or reject several requests with one reason",
+    description="Each request is decided on its own; those that cannot be (already decided, not yours to "
+    "decide, not found) are listed under `failed` with the reason.",
+)
+def bulk_decide(request, payload: BulkIn):
+    approve = payload.action == "approve"
+    if not approve and not payload.reason.strip():
+        raise Invalid(fields={"reason": _("This field is required.")})
+    ids = list(dict.fromkeys(payload.ids))
+    found = {r.pk: r for r in queries.visible_requests(request.user).filter(pk__in=ids)}
+    failed = {str(pk): str(NotFound().message) for pk in ids if pk not in found}
+    failures = services.bulk_decide(
+        request.user, [found[pk] for pk in ids if pk in found], approve=approve, reason=payload.reason
+    )
+    failed.update({str(pk): reason for pk, reason in failures.items()})
+    return {"decided": [pk for pk in ids if pk in found and pk not in failures], "failed": failed}
+
+
+@router.get("/requests/{request_id}", response=RequestDetail, summary="One request with its history and grant")
+def get_request(request, request_id: str):
+    return _request_detail(request.user, request_id)
+
+
+@router.post(
+    "/requests/{request_id}/approve",
+    response=RequestDetail,
+    summary="Approve (optionally narrower); a request that needs the head goes on to the head",
+)
+def approve(request, request_id: str, payload: ApproveIn):
+    req = queries.access_request(request.user, request_id)
+    services.approve_request(
+        request.user,
+        req,
+        period_days=payload.period_days,
+        fields=payload.fields,
+        requester_only=payload.requester_only,
+        note=payload.note,
+    )
+    return _request_detail(request.user, req.pk)
+
+
+@router.post("/requests/{request_id}/reject", response=RequestDetail, summary="Reject, with a reason")
+def reject(request, request_id: str, payload: RejectIn):
+    req = queries.access_request(request.user, request_id)
+    services.reject_request(request.user, req, reason=payload.reason)
+    return _request_detail(request.user, req.pk)
+
+
+@router.post(
+    "/requests/{request_id}/ask", response=RequestDetail, summary="Ask the requester for more (the clock pauses)"
+)
+def ask(request, request_id: str, payload: AskIn):
+    req = queries.access_request(request.user, request_id)
+    services.ask_for_information(request.user, req, question=payload.question)
+    return _request_detail(request.user, req.pk)
+
+
+@router.post(
+    "/requests/{request_id}/answer", response=RequestDetail, summary="Answer the decider's question (requester)"
+)
+def answer(request, request_id: str, payload: AnswerIn):
+    req = queries.access_request(request.user, request_id)
+    services.give_information(request.user, req, answer=payload.answer)
+    return _request_detail(request.user, req.pk)
+
+
+@router.post("/requests/{request_id}/withdraw", response=RequestDetail, summary="Withdraw an open request (requester)")
+def withdraw(request, request_id: str):
+    req = queries.access_request(request.user, request_id)
+    services.withdraw_request(request.user, req)
+    return _request_detail(request.user, req.pk)
+
+
+# --- grants
+
+_GRANT_ORDER = _Order("expiry", "valid_until", descending=False)
+
+
+def _managed(actor, queryset: QuerySet[Grant]) -> QuerySet[Grant]:
+    """Grants on resources the actor manages (the policy's MANAGE filter decides which)."""
+    return queryset.filter(resource__in=visible(actor, action=Action.MANAGE).values("pk"))
+
+
+@router.get("/grants", response=GrantPage, summary="Grants: yours, those on resources you manage, or both")
+def list_grants(
+    request,
+    scope: Literal["mine", "managed", "all"] = Query(
+        "all",
+        description="mine: held by you or your departments; managed: on resources you steward; all: both",
+    ),
+    resource: int | None = Query(None, ge=1, le=MAX_DB_INT, description="Only grants on this resource id"),
+    active: bool = Query(False, description="Only grants in force now (not revoked, expired or future)"),
+    cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+):
+    actor = request.user
+    if scope == "mine":
+        grants = queries.my_grants(actor, active_only=active)
+        if resource:
+            grants = grants.filter(resource_id=resource)
+    else:
+        grants = queries.visible_grants(actor, resource_id=resource, active_only=active)
+        if scope == "managed":
+            grants = _managed(actor, grants)
+    return _page(grants, _GRANT_ORDER, cursor, limit, _grant)
+
+
+@router.get("/grants/{grant_id}", response=GrantOut, summary="One grant")
+def get_grant(request, grant_id: str):
+    return _grant(queries.access_grant(request.user, grant_id))
+
+
+@router.post("/grants/{grant_id}/revoke", response=GrantOut, summary="Revoke a grant now, with a reason (stewards)")
+def revoke(request, grant_id: str, payload: RevokeIn):
+    grant = queries.access_grant(request.user, grant_id)
+    services.revoke_grant(request.user, grant, reason=payload.reason)
+    return _grant(queries.access_grant(request.user, grant.pk))
+
+
+@router.get(
+    "/resources/{ident}/grants",
+    response=GrantPage,
+    summary="Grants on one resource (its stewards and heads)",
+)
+def resource_grants(
+    request,
+    ident: str,
+    active: bool = Query(False, description="Only grants in force now"),
+    cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+):
+    resource = access_resource(request.user, ident, Action.MANAGE)
+    grants = queries.visible_grants(request.user, resource_id=resource.pk, active_only=active)
+    return _page(grants, _GRANT_ORDER, cursor, limit, _grant)

@@ -1,0 +1,143 @@
+"""Request and response shapes of the access-process API (requests, decisions, grants).
+
+Text fields default to empty so that the services' own checks answer a missing value, in the
+caller's language and naming the field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Field, Schema
+
+from sharehub.access.models import AccessRequest, RequestNote
+from sharehub.org.schemas import DbId, DepartmentRef, PersonRef, StrictSchema
+
+MAX_BULK = 200
+
+
+class ResourceRef(Schema):
+    id: int
+    code: str
+    title: str
+
+
+class GranteeOut(Schema):
+    person: PersonRef | None = Field(description="The person holding the grant, or null for a department grant")
+    department: DepartmentRef | None = Field(description="The department holding the grant, or null")
+
+
+class RequestGrantOut(Schema):
+    id: int
+    valid_from: datetime
+    valid_until: datetime
+    fields: list[str]
+    grantee: GranteeOut
+
+
+class NoteOut(Schema):
+    kind: RequestNote.Kind
+    author: PersonRef | None
+    text: str
+    created_at: datetime
+
+
+class RequestOut(Schema):
+    id: int
+    resource: ResourceRef
+    requester: PersonRef
+    for_department: DepartmentRef | None = Field(description="Asked for this whole department; null: the requester")
+    purpose: str
+    use_category: AccessRequest.UseCategory
+    period_days: int
+    fields: list[str] = Field(description="Dataset fields asked for (narrowed by a first-step approval)")
+    status: AccessRequest.Status
+    needs_head: bool = Field(description="The owner department's head decides after the steward")
+    deadline_at: datetime = Field(description="Decision deadline (working days; moved by time spent waiting)")
+    paused_at: datetime | None = Field(description="Since when the clock waits for the requester's answer")
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: PersonRef | None
+    decision_reason: str
+    grant: RequestGrantOut | None = Field(description="The grant an approval created")
+
+
+class RequestDetail(RequestOut):
+    notes: list[NoteOut] = Field(description="The request's history, oldest first")
+
+
+class RequestPage(Schema):
+    items: list[RequestOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null on the last page.")
+
+
+class RequestFilterIn(Schema):
+    status: AccessRequest.Status | Literal["open"] | None = Field(
+        None, description="A status, or `open` for any undecided one"
+    )
+    resource: DbId | None = Field(None, description="Only requests for this resource id")
+    overdue: bool = Field(False, description="Only undecided requests past their deadline")
+
+
+class RequestIn(StrictSchema):
+    purpose: str = Field("", description="What the content is for (required)")
+    use_category: AccessRequest.UseCategory | None = Field(None, description="Intended use (required)")
+    period_days: int | None = Field(None, description="Days wanted, up to the resource's longest grant (required)")
+    accept_terms: bool = Field(False, description="Must be true: the resource's terms of use are accepted")
+    for_department: DbId | None = Field(None, description="Ask for this department (one you belong to)")
+    fields: list[str] | None = Field(None, description="Dataset fields wanted (datasets only)")
+
+
+class ApproveIn(StrictSchema):
+    period_days: int | None = Field(None, description="A shorter period than asked for")
+    fields: list[str] | None = Field(None, description="Fewer fields than asked for")
+    requester_only: bool = Field(False, description="Grant the requester only, not their department")
+    note: str = Field("", description="Shown to the requester")
+
+
+class RejectIn(StrictSchema):
+    reason: str = Field("", description="Why (required; shown to the requester)")
+
+
+class AskIn(StrictSchema):
+    question: str = Field("", description="What the requester must add (required); the clock pauses")
+
+
+class AnswerIn(StrictSchema):
+    answer: str = Field("", description="The requester's answer (required); the clock restarts")
+
+
+class BulkIn(StrictSchema):
+    ids: list[DbId] = Field(min_length=1, max_length=MAX_BULK, description="Request ids")
+    action: Literal["approve", "reject"]
+    reason: str = Field("", description="One reason for all (required to reject)")
+
+
+class BulkOut(Schema):
+    decided: list[int] = Field(description="Ids decided (or sent on to the head)")
+    failed: dict[str, str] = Field(description="Id -> why it was not decided")
+
+
+class GrantOut(Schema):
+    id: int
+    resource: ResourceRef
+    grantee_user: PersonRef | None
+    grantee_department: DepartmentRef | None
+    purpose: str
+    fields: list[str]
+    valid_from: datetime
+    valid_until: datetime
+    revoked_at: datetime | None
+    revoke_reason: str
+    state: Literal["active", "revoked", "expired", "future"]
+    request: int | None = Field(description="The request whose approval created the grant")
+
+
+class GrantPage(Schema):
+    items: list[GrantOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null on the last page.")
+
+
+class RevokeIn(StrictSchema):
+    reason: str = Field("", description="Why (required; shown to the grantees)")

@@ -1,0 +1,82 @@
+"""Notifications API: the caller's own notifications, newest first, and marking them read."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+
+from sharehub.errors import Invalid
+from sharehub.feeds import messages, queries, services
+from sharehub.feeds.models import Notification
+from sharehub.feeds.schemas import MarkReadIn, MarkReadOut, NotificationPage, UnreadCountOut
+from sharehub.org.schemas import MAX_DB_INT
+
+router = Router(tags=["notifications"])
+
+MAX_PAGE = 200
+
+
+def _encode_cursor(notification: Notification) -> str:
+    raw = f"{notification.created_at.isoformat()}|{notification.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> Q:
+    """Notifications after this one in (-created_at, -id) order."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, pk = raw.rsplit("|", 1)
+        created_at, pk = datetime.fromisoformat(stamp).astimezone(UTC), int(pk)
+        if not 0 < pk <= MAX_DB_INT:
+            raise ValueError(pk)
+    except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
+        raise Invalid(fields={"cursor": _("This cursor is not one the API gave out.")}) from None
+    return Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
+
+
+def _notification(notification: Notification) -> dict:
+    text, link = messages.render(notification.event)
+    return {
+        "id": notification.pk,
+        "created_at": notification.created_at,
+        "read": notification.read_at is not None,
+        "action": notification.event.action,
+        "text": text,
+        "link": link,
+    }
+
+
+@router.get("/notifications", response=NotificationPage, summary="Your notifications, newest first")
+def list_notifications(
+    request,
+    unread: bool = Query(False, description="Only unread ones"),
+    cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+):
+    notifications = queries.notifications_of(request.user, unread_only=unread)
+    if cursor:
+        notifications = notifications.filter(_decode_cursor(cursor))
+    page = list(notifications[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return {"items": [_notification(n) for n in page], "next_cursor": _encode_cursor(page[-1]) if more else None}
+
+
+@router.get("/notifications/unread-count", response=UnreadCountOut, summary="How many notifications are unread")
+def unread_count(request):
+    return {"unread": queries.unread_count(request.user)}
+
+
+@router.post(
+    "/notifications/read",
+    response=MarkReadOut,
+    summary="Mark notifications read (all of them when `ids` is left out)",
+)
+def mark_read(request, payload: MarkReadIn):
+    marked = services.mark_read(request.user, payload.ids)
+    return {"marked": marked, "unread": queries.unread_count(request.user)}
