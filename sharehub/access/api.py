@@ -199,7 +199,7 @@ _REQUEST_ORDERS = {
 @router.get("/requests", response=RequestPage, summary="Access requests: your own, your inbox, or all you may see")
 def list_requests(
     request,
-    params: Query[RequestFilterIn],
+    filters: Query[RequestFilterIn],
     scope: Literal["mine", "inbox", "all"] = Query(
         "all",
         description="mine: requests you made; inbox: waiting for your decision; all: every request you may see "
@@ -211,15 +211,14 @@ def list_requests(
     cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
 ):
-    status = params.status
-    filters = queries.RequestFilters(
-        status=status.value if isinstance(status, AccessRequest.Status) else status,
-        resource=params.resource,
-        overdue=params.overdue,
+    criteria = queries.RequestFilters(
+        status=filters.status.value if filters.status else None,
+        resource=filters.resource,
+        overdue=filters.overdue,
     )
     source = {"mine": queries.my_requests, "inbox": queries.inbox, "all": queries.visible_requests}[scope]
     order = _REQUEST_ORDERS[sort or ("newest" if scope == "mine" else "deadline")]
-    return _page(_with_grant(source(request.user, filters)), order, cursor, limit, _request)
+    return _page(_with_grant(source(request.user, criteria)), order, cursor, limit, _request)
 
 
 @router.post(

@@ -7,6 +7,7 @@ caller's language and naming the field.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from ninja import Field, Schema
@@ -72,10 +73,12 @@ class RequestPage(Schema):
     next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null on the last page.")
 
 
+# A request's status, or "open" for any undecided one.
+StatusFilter = StrEnum("StatusFilter", [("OPEN", "open"), *((s.name, s.value) for s in AccessRequest.Status)])
+
+
 class RequestFilterIn(Schema):
-    status: AccessRequest.Status | Literal["open"] | None = Field(
-        None, description="A status, or `open` for any undecided one"
-    )
+    status: StatusFilter | None = Field(None, description="A status, or `open` for any undecided one")
     resource: DbId | None = Field(None, description="Only requests for this resource id")
     overdue: bool = Field(False, description="Only undecided requests past their deadline")
 
