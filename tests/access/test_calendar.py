@@ -261,7 +261,12 @@ def world(org_units, people):
 
 def _request(world):
     return services.create_request(
-        world["requester"], world["resource"], purpose="核验", use_category="verification", period_days=5, accept_terms=True
+        world["requester"],
+        world["resource"],
+        purpose="核验",
+        use_category="verification",
+        period_days=5,
+        accept_terms=True,
     )
 
 
