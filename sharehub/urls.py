@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("sharehub.org.urls")),
     path("", include("sharehub.catalog.urls")),
     path("", include("sharehub.events.urls")),
+    path("", include("sharehub.access.urls")),
+    path("", include("sharehub.feeds.urls")),
 ]
 
 handler403 = "sharehub.web.views.permission_denied"

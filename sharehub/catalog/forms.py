@@ -164,6 +164,31 @@ class SharingFieldsMixin:
             widget=forms.Textarea(attrs={"rows": 3}),
             help_text=_("What a requester must meet, e.g. the purpose the data may be used for."),
         )
+        self.fields["terms_of_use"] = forms.CharField(
+            label=_("Terms of use"),
+            required=False,
+            max_length=4000,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text=_("What a requester accepts before asking, e.g. no copies outside the organization."),
+        )
+        self.fields["max_grant_days"] = forms.IntegerField(
+            label=_("Longest grant (days)"),
+            required=False,
+            min_value=1,
+            max_value=3650,
+            initial=90,
+            help_text=_("Requests may ask for at most this many days."),
+            error_messages={
+                "min_value": _("A whole number of days from 1 to 3650."),
+                "max_value": _("A whole number of days from 1 to 3650."),
+                "invalid": _("A whole number of days from 1 to 3650."),
+            },
+        )
+        self.fields["requires_head_approval"] = forms.BooleanField(
+            label=_("Requests also need the head's approval"),
+            required=False,
+            help_text=_("After a steward approves, the head of the owner department decides too."),
+        )
         self.fields["restriction_basis"] = forms.CharField(
             label=_("Basis for not sharing"),
             required=False,
@@ -175,13 +200,19 @@ class SharingFieldsMixin:
         data = self.cleaned_data
         sharing = data["sharing_type"]
         scope_all = data["scope"] == SCOPE_ALL
-        return {
+        values = {
             "sharing_type": sharing,
             "scope_all": scope_all,
             "scope_departments": [] if scope_all else list(data["scope_departments"]),
             "conditions": data["conditions"] if sharing == Resource.SharingType.CONDITIONAL else "",
             "restriction_basis": data["restriction_basis"] if sharing == Resource.SharingType.RESTRICTED else "",
         }
+        if sharing == Resource.SharingType.CONDITIONAL:
+            values["terms_of_use"] = data.get("terms_of_use", "")
+            values["requires_head_approval"] = bool(data.get("requires_head_approval"))
+            if data.get("max_grant_days") is not None:
+                values["max_grant_days"] = data["max_grant_days"]
+        return values
 
     @staticmethod
     def sharing_initial(resource: Resource) -> dict:
@@ -191,6 +222,9 @@ class SharingFieldsMixin:
             "scope_departments": list(resource.scope_departments.all()),
             "conditions": resource.conditions,
             "restriction_basis": resource.restriction_basis,
+            "terms_of_use": resource.terms_of_use,
+            "max_grant_days": resource.max_grant_days,
+            "requires_head_approval": resource.requires_head_approval,
         }
 
 

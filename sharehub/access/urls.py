@@ -1,0 +1,21 @@
+from django.urls import path
+
+from sharehub.access import views
+
+app_name = "access"
+urlpatterns = [
+    path("resources/<str:ident>/request/", views.request_create, name="request"),
+    path("resources/<str:ident>/grants/", views.resource_grants, name="resource_grants"),
+    path("requests/", views.my_requests, name="mine"),
+    path("requests/inbox/", views.inbox, name="inbox"),
+    path("requests/inbox/decide/", views.inbox_bulk, name="bulk"),
+    path("requests/overdue/", views.overdue, name="overdue"),
+    path("requests/<str:rid>/", views.request_detail, name="detail"),
+    path("requests/<str:rid>/approve/", views.request_approve, name="approve"),
+    path("requests/<str:rid>/reject/", views.request_reject, name="reject"),
+    path("requests/<str:rid>/ask/", views.request_ask, name="ask"),
+    path("requests/<str:rid>/answer/", views.request_answer, name="answer"),
+    path("requests/<str:rid>/withdraw/", views.request_withdraw, name="withdraw"),
+    path("grants/", views.my_grants, name="grants"),
+    path("grants/<str:gid>/revoke/", views.grant_revoke, name="revoke"),
+]

@@ -1,0 +1,414 @@
+"""The pages of the access process: requesting, deciding, grants. Thin: parse the request, call
+queries and services, render. Service errors become pages through the catalog's `page` decorator
+(NotFound 404, Forbidden 403 with the policy's reason); a decision that lost a race ("already
+decided") comes back as a message on the request's page, not as an error page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sharehub.access import calendar, queries, services
+from sharehub.access.forms import AnswerForm, ApproveForm, QuestionForm, ReasonForm, RequestForm, status_choices
+from sharehub.access.models import AccessRequest, Grant, RequestNote
+from sharehub.access.queries import RequestFilters
+from sharehub.catalog import queries as catalog_queries
+from sharehub.catalog.views import page
+from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
+from sharehub.policy.engine import Action, OrgAction, ProcessAction, can
+
+PAGE_SIZE = 25
+Status = AccessRequest.Status
+STATUS_CSS = {
+    Status.PENDING: "text-bg-primary",
+    Status.PENDING_HEAD: "text-bg-info",
+    Status.INFO: "text-bg-warning",
+    Status.APPROVED: "text-bg-success",
+    Status.REJECTED: "text-bg-danger",
+    Status.WITHDRAWN: "text-bg-secondary",
+}
+GRANT_CSS = {
+    "active": "text-bg-success",
+    "future": "text-bg-info",
+    "expired": "text-bg-secondary",
+    "revoked": "text-bg-danger",
+}
+
+
+def _grant_state_labels() -> dict[str, str]:
+    return {
+        "active": _("active"),
+        "future": _("not yet valid"),
+        "expired": _("expired"),
+        "revoked": _("revoked"),
+    }
+
+
+# --- deadlines ----------------------------------------------------------------------------------
+
+
+def _deadline(access_request: AccessRequest, now) -> dict:
+    """How a request's deadline reads: overdue, due in N working days, paused, or closed."""
+    if access_request.status == Status.INFO:
+        return {"state": "paused", "text": _("clock paused: waiting for the requester")}
+    if not access_request.is_open:
+        return {"state": "closed", "text": ""}
+    if access_request.deadline_at <= now:
+        return {"state": "overdue", "text": _("overdue")}
+    days = calendar.working_days_between(now, access_request.deadline_at)
+    if days == 0:
+        return {"state": "today", "text": _("due today")}
+    if days == 1:
+        return {"state": "soon", "text": _("due in 1 working day")}
+    return {
+        "state": "soon" if days <= 2 else "later",
+        "text": _("due in %(n)s working days") % {"n": days},
+    }
+
+
+def _rows(requests) -> list[dict]:
+    now = timezone.now()
+    return [{"r": r, "css": STATUS_CSS.get(r.status, ""), "due": _deadline(r, now)} for r in requests]
+
+
+def _status_filter(request, allowed: list[tuple[str, str]]) -> str:
+    wanted = request.GET.get("status", "")
+    return wanted if wanted in {value for value, _label in allowed} else ""
+
+
+# --- requesting ---------------------------------------------------------------------------------
+
+
+def _open_request_of(user, resource):
+    return queries.my_requests(user, RequestFilters(status="open", resource=resource.pk)).first()
+
+
+def _request_page(request, resource, form, *, status=200, duplicate=None):
+    context = {
+        "resource": resource,
+        "form": form,
+        "duplicate": duplicate if duplicate is not None else _open_request_of(request.user, resource),
+        "dataset_fields": resource.dataset_fields or [],
+    }
+    return render(request, "access/request_form.html", context, status=status)
+
+
+@page
+def request_create(request, ident):
+    resource = catalog_queries.access_resource(request.user, ident, Action.VIEW)
+    decision = can(request.user, ProcessAction.REQUEST, resource)
+    if not decision:
+        context = {"resource": resource, "decision": decision, "steward": resource.steward}
+        return render(request, "access/cannot_request.html", context, status=403)
+    if request.method != "POST":
+        return _request_page(request, resource, RequestForm(request.user, resource))
+    form = RequestForm(request.user, resource, request.POST)
+    if form.is_valid():
+        try:
+            created = services.create_request(request.user, resource, **form.values())
+        except Invalid as error:
+            form.add_service_errors(error.fields or {None: error.message})
+        except Conflict as error:
+            form.add_error(None, str(error.message))
+            form.style()
+            return _request_page(request, resource, form, status=409)
+        else:
+            messages.success(
+                request,
+                _("Request #%(id)s sent to %(dept)s. You will be notified of the decision.")
+                % {"id": created.pk, "dept": resource.owner_department.name},
+            )
+            return redirect("access:detail", rid=created.pk)
+    form.style()
+    return _request_page(request, resource, form, status=422)
+
+
+# --- my requests, request detail --------------------------------------------------------------
+
+
+@page
+def my_requests(request):
+    choices = status_choices()
+    status = _status_filter(request, choices)
+    queryset = queries.my_requests(request.user, RequestFilters(status=status or None))
+    page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"rows": _rows(page_obj.object_list), "page_obj": page_obj, "choices": choices, "status": status}
+    return render(request, "access/my_requests.html", context)
+
+
+def _grant_of(access_request: AccessRequest) -> Grant | None:
+    try:
+        return access_request.grant
+    except Grant.DoesNotExist:
+        return None
+
+
+def _detail(request, access_request: AccessRequest, *, forms=None, status=200):
+    user = request.user
+    forms = forms or {}
+    is_requester = access_request.requester_id == user.pk
+    deciding = access_request.status in (Status.PENDING, Status.PENDING_HEAD)
+    decide = can(user, ProcessAction.DECIDE, access_request) if deciding else None
+    grant = _grant_of(access_request)
+    notes = list(queries.notes_of(access_request))
+    asked = [n for n in notes if n.kind == RequestNote.Kind.INFO_ASKED]
+    state = queries.grant_state(grant) if grant else ""
+    context = {
+        "ar": access_request,
+        "css": STATUS_CSS.get(access_request.status, ""),
+        "due": _deadline(access_request, timezone.now()),
+        "notes": notes,
+        "question": asked[-1] if asked and access_request.status == Status.INFO else None,
+        "is_requester": is_requester,
+        "can_decide": bool(decide),
+        "decide": decide,
+        "grant": grant,
+        "grant_state": state,
+        "grant_css": GRANT_CSS.get(state, ""),
+        "grant_label": _grant_state_labels().get(state, ""),
+        "can_revoke": bool(grant and can(user, ProcessAction.REVOKE, grant)),
+        "approve_form": forms.get("approve") or (ApproveForm(access_request) if decide else None),
+        "reject_form": forms.get("reject") or ReasonForm(prefix="reject"),
+        "ask_form": forms.get("ask") or QuestionForm(),
+        "answer_form": forms.get("answer") or AnswerForm(),
+        "open_tab": forms.get("tab", ""),
+    }
+    return render(request, "access/request_detail.html", context, status=status)
+
+
+@page
+def request_detail(request, rid):
+    return _detail(request, queries.access_request(request.user, rid))
+
+
+def _back(access_request):
+    return redirect("access:detail", rid=access_request.pk)
+
+
+def _lost(request, error) -> None:
+    messages.warning(request, str(error.message))
+
+
+@require_POST
+@page
+def request_approve(request, rid):
+    access_request = queries.access_request(request.user, rid)
+    form = ApproveForm(access_request, request.POST)
+    if access_request.is_open and form.is_valid():
+        try:
+            done = services.approve_request(request.user, access_request, **form.values())
+        except Invalid as error:
+            form.add_service_errors(error.fields or {None: error.message})
+        except (Conflict, Forbidden) as error:
+            _lost(request, error)
+            return _back(access_request)
+        else:
+            if done.status == Status.PENDING_HEAD:
+                messages.success(request, _("Approved; the request now awaits the head of the department."))
+            else:
+                messages.success(request, _("Approved. The grant is active now."))
+            return _back(access_request)
+    elif not access_request.is_open:
+        messages.warning(
+            request,
+            _("This request was already decided (%(status)s).") % {"status": access_request.get_status_display()},
+        )
+        return _back(access_request)
+    form.style()
+    return _detail(request, access_request, forms={"approve": form, "tab": "approve"}, status=422)
+
+
+@require_POST
+@page
+def request_reject(request, rid):
+    access_request = queries.access_request(request.user, rid)
+    form = ReasonForm(request.POST, prefix="reject")
+    try:
+        reason = form.data.get("reject-reason", "")
+        services.reject_request(request.user, access_request, reason=reason)
+    except Invalid as error:
+        form.is_valid()
+        form.errors.clear()
+        form.add_error("reason", "; ".join(str(m) for m in error.fields.values()) or str(error.message))
+        form.style()
+        return _detail(request, access_request, forms={"reject": form, "tab": "reject"}, status=422)
+    except (Conflict, Forbidden) as error:
+        _lost(request, error)
+    else:
+        messages.success(request, _("Rejected. The requester sees your reason."))
+    return _back(access_request)
+
+
+@require_POST
+@page
+def request_ask(request, rid):
+    access_request = queries.access_request(request.user, rid)
+    form = QuestionForm(request.POST)
+    try:
+        services.ask_for_information(request.user, access_request, question=form.data.get("question", ""))
+    except Invalid as error:
+        form.is_valid()
+        form.errors.clear()
+        form.add_error("question", "; ".join(str(m) for m in error.fields.values()) or str(error.message))
+        form.style()
+        return _detail(request, access_request, forms={"ask": form, "tab": "ask"}, status=422)
+    except (Conflict, Forbidden) as error:
+        _lost(request, error)
+    else:
+        messages.success(request, _("Question sent. The deadline is paused until the requester answers."))
+    return _back(access_request)
+
+
+@require_POST
+@page
+def request_answer(request, rid):
+    access_request = queries.access_request(request.user, rid)
+    form = AnswerForm(request.POST)
+    try:
+        services.give_information(request.user, access_request, answer=form.data.get("answer", ""))
+    except Invalid as error:
+        form.is_valid()
+        form.errors.clear()
+        form.add_error("answer", "; ".join(str(m) for m in error.fields.values()) or str(error.message))
+        form.style()
+        return _detail(request, access_request, forms={"answer": form}, status=422)
+    except Conflict as error:
+        _lost(request, error)
+    else:
+        messages.success(request, _("Answer sent; the request is back with the steward."))
+    return _back(access_request)
+
+
+@require_POST
+@page
+def request_withdraw(request, rid):
+    access_request = queries.access_request(request.user, rid)
+    try:
+        services.withdraw_request(request.user, access_request)
+    except Conflict as error:
+        _lost(request, error)
+    else:
+        messages.success(request, _("Request withdrawn."))
+    return _back(access_request)
+
+
+# --- the steward inbox, overdue requests --------------------------------------------------------
+
+
+@page
+def inbox(request):
+    user = request.user
+    choices = status_choices(with_all=False, only=(Status.PENDING, Status.PENDING_HEAD))
+    status = _status_filter(request, choices)
+    everything = queries.inbox(user)
+    resources = sorted({(r.resource_id, r.resource.code, r.resource.title) for r in everything}, key=lambda t: t[1])
+    wanted = request.GET.get("resource", "")
+    resource_id = int(wanted) if wanted.isdigit() and int(wanted) in {r[0] for r in resources} else None
+    queryset = queries.inbox(user, RequestFilters(status=status or None, resource=resource_id))
+    page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "rows": _rows(page_obj.object_list),
+        "page_obj": page_obj,
+        "choices": choices,
+        "status": status,
+        "resources": resources,
+        "resource_id": resource_id,
+        "failures": request.session.pop("access_bulk_failures", None),
+    }
+    return render(request, "access/inbox.html", context)
+
+
+@require_POST
+@page
+def inbox_bulk(request):
+    user = request.user
+    approve = request.POST.get("action") == "approve"
+    reason = request.POST.get("reason", "")
+    ids = list(dict.fromkeys(i for i in request.POST.getlist("ids") if i.isdigit()))
+    if not ids:
+        messages.warning(request, _("Tick the requests to decide first."))
+        return redirect("access:inbox")
+    if not approve and not reason.strip():
+        messages.error(request, _("Give a reason for rejecting; nothing was decided."))
+        return redirect("access:inbox")
+    found, failures = [], {}
+    for rid in ids:
+        try:
+            found.append(queries.access_request(user, rid))
+        except NotFound:
+            failures[int(rid)] = str(_("Not found."))
+    failures.update(services.bulk_decide(user, found, approve=approve, reason=reason))
+    done = len(ids) - len(failures)
+    if done:
+        text = _("%(n)s request(s) approved.") if approve else _("%(n)s request(s) rejected.")
+        messages.success(request, text % {"n": done})
+    if failures:
+        messages.error(request, _("%(n)s request(s) could not be decided; see below.") % {"n": len(failures)})
+        request.session["access_bulk_failures"] = [[rid, str(why)] for rid, why in failures.items()]
+    return redirect("access:inbox")
+
+
+@page
+def overdue(request):
+    if not can(request.user, OrgAction.MANAGE_ORG):
+        raise Http404()
+    queryset = queries.visible_requests(request.user, RequestFilters(overdue=True))
+    page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "access/overdue.html", {"rows": _rows(page_obj.object_list), "page_obj": page_obj})
+
+
+# --- grants -------------------------------------------------------------------------------------
+
+
+def _grant_rows(grants) -> list[dict]:
+    now = timezone.now()
+    labels = _grant_state_labels()
+    rows = []
+    for g in grants:
+        state = queries.grant_state(g, now)
+        rows.append({"g": g, "state": state, "label": labels[state], "css": GRANT_CSS[state]})
+    return rows
+
+
+@page
+def resource_grants(request, ident):
+    resource = catalog_queries.access_resource(request.user, ident, Action.VIEW)
+    decision = can(request.user, Action.MANAGE, resource)
+    if not decision:
+        context = {"message": decision.message, "next_step": decision.next_step, "resource": resource}
+        return render(request, "catalog/forbidden.html", context, status=403)
+    grants = queries.visible_grants(request.user, resource_id=resource.pk)
+    context = {"resource": resource, "rows": _grant_rows(grants), "revoke_form": ReasonForm(prefix="revoke")}
+    return render(request, "access/resource_grants.html", context)
+
+
+@require_POST
+@page
+def grant_revoke(request, gid):
+    grant = queries.access_grant(request.user, gid)
+    back = request.POST.get("next") or reverse("access:resource_grants", args=[grant.resource.code])
+    if not back.startswith("/") or back.startswith("//"):
+        back = reverse("access:resource_grants", args=[grant.resource.code])
+    try:
+        services.revoke_grant(request.user, grant, reason=request.POST.get("revoke-reason", ""))
+    except Invalid as error:
+        messages.error(request, "; ".join(str(m) for m in error.fields.values()) or str(error.message))
+    except (Conflict, Forbidden) as error:
+        _lost(request, error)
+    else:
+        messages.success(request, _("Grant revoked; access ended now."))
+    return redirect(back)
+
+
+@page
+def my_grants(request):
+    rows = _grant_rows(queries.my_grants(request.user))
+    for row in rows:
+        row["renew"] = bool(can(request.user, ProcessAction.REQUEST, row["g"].resource))
+    return render(request, "access/my_grants.html", {"rows": rows})

@@ -1,0 +1,45 @@
+"""The notification list: what happened that involves the person, newest first."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from sharehub.feeds import queries, services
+from sharehub.feeds.messages import render as render_event
+
+PAGE_SIZE = 30
+
+
+@login_required
+def notification_list(request):
+    unread_only = request.GET.get("unread") == "1"
+    queryset = queries.notifications_of(request.user, unread_only=unread_only)
+    page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    items = []
+    for n in page_obj.object_list:
+        sentence, link = render_event(n.event)
+        items.append({"n": n, "sentence": sentence, "link": link})
+    context = {"items": items, "page_obj": page_obj, "unread_only": unread_only}
+    return render(request, "feeds/notifications.html", context)
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+@require_POST
+@login_required
+def mark_read(request, nid=None):
+    """Mark one notification (then follow its link, when given) or all of them read."""
+    if nid is not None:
+        services.mark_read(request.user, [nid])
+    else:
+        services.mark_read(request.user)
+    return redirect(_safe_next(request, "feeds:list"))
