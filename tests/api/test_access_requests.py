@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.db import connection
 
 from sharehub.access.models import AccessRequest, Grant
 from sharehub.catalog.models import Resource
@@ -503,3 +506,46 @@ def test_openapi_documents_the_routes(api_as, people):
         ("/api/v1/requests/{request_id}/withdraw", "post"),
     ]:
         assert schema["paths"][path][method]["summary"], (path, method)
+
+
+# --- two deciders at once
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="the in-memory shared-cache SQLite test database fails a second writer with 'table is locked' "
+    "instead of making it wait; the file database in production waits (IMMEDIATE + busy timeout)",
+)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("second", [("approve", {"note": "同时同意"}), ("reject", {"reason": "同时拒绝"})])
+def test_two_deciders_at_once_one_wins(api_as, org_units, second):
+    """Two deciders post at the same moment: exactly one decision, the other gets 409; one grant at most."""
+    tax = org_units["tax"]
+    steward = factories.member(tax, "steward", username="steward_a")
+    head = factories.member(tax, "head", username="head_b")
+    resource = factories.resource(tax, by=steward, sharing_type="conditional")
+    req = made(api_as(factories.member(org_units["health"], "member", username="asker")), resource)["id"]
+    barrier = threading.Barrier(2)
+    answers: dict[str, int] = {}
+
+    def decide(name: str, user, action: str, data: dict) -> None:
+        client = api_as(user)
+        try:
+            barrier.wait(timeout=10)
+            answers[name] = client.post(f"/requests/{req}/{action}", data).status_code
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=decide, args=("steward", steward, "approve", {})),
+        threading.Thread(target=decide, args=("head", head, *second)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(answers.values()) == [200, 409], answers
+    stored = AccessRequest.objects.get(pk=req)
+    assert Grant.objects.filter(request_id=req).count() == (1 if stored.status == "approved" else 0)
+    decisions = Event.objects.filter(action__in=["access.approved", "access.rejected"], target_id=str(req))
+    assert decisions.count() == 1
