@@ -12,6 +12,7 @@ from sharehub.catalog.models import Resource
 from sharehub.events.models import Event
 from sharehub.org import services as org
 from tests import factories
+from tests.access.test_concurrency import sqlite_file_database  # noqa: F401  (fixture)
 from tests.api.conftest import error_of
 
 pytestmark = pytest.mark.django_db
@@ -508,14 +509,10 @@ def test_openapi_documents_the_routes(api_as, people):
         assert schema["paths"][path][method]["summary"], (path, method)
 
 
-# --- two deciders at once
+# --- two deciders at once (last in this module: on SQLite it moves to a database file)
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="the in-memory shared-cache SQLite test database fails a second writer with 'table is locked' "
-    "instead of making it wait; the file database in production waits (IMMEDIATE + busy timeout)",
-)
+@pytest.mark.usefixtures("sqlite_file_database")  # SQLite as deployed: a WAL file, writers wait
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("second", [("approve", {"note": "同时同意"}), ("reject", {"reason": "同时拒绝"})])
 def test_two_deciders_at_once_one_wins(api_as, org_units, second):
