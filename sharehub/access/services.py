@@ -372,13 +372,21 @@ def ask_for_information(actor, access_request: AccessRequest, *, question: str) 
     return access_request
 
 
+def _requesters_own(actor, access_request: AccessRequest, refusal: str) -> AccessRequest:
+    """Lock a request that only its requester may act on; others who see it get `refusal`."""
+    access_request = _locked_request(access_request)
+    if access_request.requester_id != getattr(actor, "pk", None):
+        if can(actor, ProcessAction.SEE, access_request):
+            raise Forbidden(refusal)
+        raise NotFound()
+    return access_request
+
+
 @transaction.atomic
 def give_information(actor, access_request: AccessRequest, *, answer: str) -> AccessRequest:
     """The requester answers; the request goes back to its decider with the deadline moved by the
     working days it waited."""
-    access_request = _locked_request(access_request)
-    if access_request.requester_id != getattr(actor, "pk", None):
-        raise NotFound()
+    access_request = _requesters_own(actor, access_request, _("Only the requester answers questions on a request."))
     if access_request.status != Status.INFO:
         raise Conflict(
             _("No information is being asked for on this request."), fields={"status": access_request.status}
@@ -410,9 +418,7 @@ def give_information(actor, access_request: AccessRequest, *, answer: str) -> Ac
 
 @transaction.atomic
 def withdraw_request(actor, access_request: AccessRequest) -> AccessRequest:
-    access_request = _locked_request(access_request)
-    if access_request.requester_id != getattr(actor, "pk", None):
-        raise NotFound()
+    access_request = _requesters_own(actor, access_request, _("Only the requester withdraws a request."))
     if not access_request.is_open:
         raise _already_decided(access_request)
     access_request.status = Status.WITHDRAWN

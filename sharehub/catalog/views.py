@@ -28,7 +28,7 @@ from sharehub.catalog.markdown import render_markdown
 from sharehub.catalog.models import Resource
 from sharehub.catalog.snapshots import diff_snapshots
 from sharehub.errors import Forbidden, Invalid, NotFound, ServiceError, TooLarge
-from sharehub.policy.engine import Action, Decision, can, creatable_departments
+from sharehub.policy.engine import Action, Decision, ProcessAction, can, creatable_departments
 
 PAGE_SIZE = 25
 
@@ -373,7 +373,7 @@ def resource_explain(request, ident):
         "decisions": decisions,
         "scope_departments": list(resource.scope_departments.all()),
         "steward": resource.steward,
-        "can_request": resource.sharing_type == Resource.SharingType.CONDITIONAL and not read,
+        "can_request": bool(can(request.user, ProcessAction.REQUEST, resource)),
     }
     return render(request, "catalog/explain.html", context)
 

@@ -550,7 +550,7 @@ def test_answer_when_nothing_was_asked_is_a_conflict(world, state):
 
 def test_withdraw(world):
     request = ask(world)
-    refused(NotFound, services.withdraw_request, world["tax_steward"], request)
+    refused(Forbidden, services.withdraw_request, world["tax_steward"], request)
     refused(NotFound, services.withdraw_request, world["health_colleague"], request)
     services.withdraw_request(world["health_member"], request)
     request.refresh_from_db()

@@ -426,7 +426,7 @@ def test_ask_and_answer(api_as, people, conditional):
 def test_withdraw(api_as, people, conditional):
     member = api_as(people["health_member"])
     req = made(member, conditional)["id"]
-    assert api_as(people["tax_steward"]).post(f"/requests/{req}/withdraw").status_code == 404
+    assert api_as(people["tax_steward"]).post(f"/requests/{req}/withdraw").status_code == 403
     body = member.post(f"/requests/{req}/withdraw").json()
     assert body["status"] == "withdrawn"
     assert member.post(f"/requests/{req}/withdraw").status_code == 409
