@@ -105,11 +105,40 @@ def _service_error(request, exc: ServiceError):
     return api.create_response(request, error_body(exc.code, exc.message, exc.fields), status=exc.status)
 
 
+def _validation_message(item: dict) -> str:
+    """Pydantic's reason for a field, in the caller's language where we know the kind of error."""
+    kind = item.get("type", "")
+    context = item.get("ctx") or {}
+    if kind == "missing":
+        return _("This field is required.")
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return _("Must be a whole number.")
+    if kind in ("bool_parsing", "bool_type"):
+        return _("Must be true or false.")
+    if kind in ("string_type", "string_unicode"):
+        return _("Must be text.")
+    if kind in ("list_type", "tuple_type", "set_type"):
+        return _("Must be a list.")
+    if kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing", "date_parsing", "date_type"):
+        return _("Must be a date or time like 2026-01-31T08:00:00+08:00.")
+    if kind == "enum" and "expected" in context:
+        return _("Choose one of: %(choices)s.") % {"choices": context["expected"]}
+    if kind == "string_too_long" and "max_length" in context:
+        return _("At most %(n)s characters.") % {"n": context["max_length"]}
+    if kind in ("greater_than_equal", "greater_than"):
+        return _("Must be at least %(n)s.") % {"n": context.get("ge", context.get("gt"))}
+    if kind in ("less_than_equal", "less_than"):
+        return _("Must be at most %(n)s.") % {"n": context.get("le", context.get("lt"))}
+    if kind == "extra_forbidden":
+        return _("Unknown field.")
+    return item.get("msg", _("invalid"))
+
+
 @api.exception_handler(ValidationError)
 def _validation_error(request, exc: ValidationError):
     fields = {}
     for item in exc.errors:
-        fields.setdefault(_field_path(item.get("loc", ())), item.get("msg", _("invalid")))
+        fields.setdefault(_field_path(item.get("loc", ())), _validation_message(item))
     return api.create_response(request, error_body("invalid", _("Some fields are not valid."), fields), status=422)
 
 
