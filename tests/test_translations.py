@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.utils.translation import trans_real
 from django.utils.translation.trans_real import DjangoTranslation
 
+from sharehub.access import services as access_services
 from tests import factories
 
 SHAREHUB_DIR = Path(__file__).resolve().parent.parent / "sharehub"
@@ -202,6 +203,112 @@ def test_catalog_page_is_chinese(people, org_units, client_for):
         html,
         ["资源目录", "共享类型", "全部部门", "无条件共享", "有条件共享", "导出 CSV", "2 个资源"],
         ["Resource catalog", "All departments", "Sharing type", "Export CSV", "2 resources", "(无条件共享)"],
+    )
+
+
+def _conditional(org_units, people):
+    return factories.resource(
+        org_units["tax"],
+        by=people["tax_steward"],
+        sharing_type="conditional",
+        title="企业纳税明细",
+        terms_of_use="不得向组织外提供。",
+        max_grant_days=60,
+    )
+
+
+@pytest.mark.django_db
+def test_request_form_is_chinese(people, org_units, client_for):
+    """A member of another department asks for a conditional resource's content."""
+    resource = _conditional(org_units, people)
+    html = _page(
+        client_for(people["social_member"]), f"/resources/{resource.code}/request/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    _assert_chinese(
+        html,
+        [
+            "申请共享“企业纳税明细”",
+            "申请用途",
+            "用途类别",
+            "业务核验",
+            "授权期限（天）",
+            "该资源的授权期限最长 60 天。",
+            "授权对象",
+            "本人",
+            "使用条款",
+            "我已阅读并接受使用条款",
+            "提交申请",
+            "后续流程",
+            "最长授权期限",
+            "60 天",
+        ],
+        [
+            "Request access",
+            "Purpose",
+            "Intended use",
+            "business verification",
+            "Period (days)",
+            "For whom",
+            "For myself",
+            "Terms of use",
+            "I accept the terms of use",
+            "Send the request",
+            "What happens next",
+            "Longest grant",
+            "60 days",
+        ],
+    )
+
+
+@pytest.mark.django_db
+def test_inbox_is_chinese(people, org_units, client_for):
+    """The steward of the owner department sees a waiting request in the inbox."""
+    resource = _conditional(org_units, people)
+    access_services.create_request(
+        people["social_member"],
+        resource,
+        purpose="核验缴费基数",
+        use_category="verification",
+        period_days=30,
+        accept_terms=True,
+        for_department=org_units["social"],
+    )
+    html = _page(client_for(people["tax_steward"]), "/requests/inbox/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    _assert_chinese(
+        html,
+        [
+            "待您审批的申请",
+            "待办",
+            "我的申请",
+            "我的授权",
+            "全部待办",
+            "全部资源",
+            "申请人",
+            "授权期限",
+            "办理时限",
+            "待资源管理员审批",
+            "30 天",
+            "为社会保险中心申请",
+            "批量审批所选申请",
+            "按申请批准",
+            "驳回",
+            "全选",
+        ],
+        [
+            "Requests waiting for your decision",
+            "My requests",
+            "My grants",
+            "All waiting",
+            "All resources",
+            "Requester",
+            "Deadline",
+            "awaiting the steward",
+            "30 days",
+            "Decide the ticked requests",
+            "Approve as asked",
+            "Reject</button>",
+            "Select all",
+        ],
     )
 
 
