@@ -515,6 +515,7 @@ def test_ask_and_answer(world):
     refused(Conflict, services.approve_request, world["tax_steward"], request)
     refused(Conflict, services.ask_for_information, world["tax_steward"], request, question="还有？")
     refused(NotFound, services.give_information, world["health_colleague"], request, answer="我来答")
+    refused(Forbidden, services.give_information, world["tax_steward"], request, answer="我替他答")
     refused(Invalid, services.give_information, world["health_member"], request, answer=" ")
     services.give_information(world["health_member"], request, answer="用于核验")
     check_event(
