@@ -125,10 +125,14 @@ def _validation_message(item: dict) -> str:
         return _("Choose one of: %(choices)s.") % {"choices": context["expected"]}
     if kind == "string_too_long" and "max_length" in context:
         return _("At most %(n)s characters.") % {"n": context["max_length"]}
-    if kind in ("greater_than_equal", "greater_than"):
-        return _("Must be at least %(n)s.") % {"n": context.get("ge", context.get("gt"))}
-    if kind in ("less_than_equal", "less_than"):
-        return _("Must be at most %(n)s.") % {"n": context.get("le", context.get("lt"))}
+    if kind == "greater_than_equal":
+        return _("Must be at least %(n)s.") % {"n": context.get("ge")}
+    if kind == "greater_than":
+        return _("Must be more than %(n)s.") % {"n": context.get("gt")}
+    if kind == "less_than_equal":
+        return _("Must be at most %(n)s.") % {"n": context.get("le")}
+    if kind == "less_than":
+        return _("Must be less than %(n)s.") % {"n": context.get("lt")}
     if kind == "extra_forbidden":
         return _("Unknown field.")
     return item.get("msg", _("invalid"))
