@@ -323,7 +323,9 @@ def _apply(resource: Resource, data: dict, names: Iterable[str]) -> list[str]:
         elif name in ("related", "scope_departments"):
             manager = getattr(resource, name)
             before = {r.pk for r in manager.all()}
-            after = {r.pk for r in value if r.pk != resource.pk}
+            after = {r.pk for r in value}
+            if name == "related":
+                after.discard(resource.pk)  # a resource is not related to itself
             if before != after:
                 manager.set(list(after))
                 changed.append(name)

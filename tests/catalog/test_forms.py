@@ -245,3 +245,21 @@ def test_transition_needs_post_and_a_manager(client_for, people, org_units):
     assert response.status_code == 403
     resource.refresh_from_db()
     assert resource.status == "draft"
+
+
+def test_a_scope_department_whose_id_equals_the_resources_id_is_kept(org_units, people):
+    """Regression: the self-relation guard for `related` once dropped a scope department whose
+    primary key happened to equal the resource's own, so the resource vanished for that department."""
+    from sharehub.catalog import services
+    from sharehub.catalog.models import Resource
+    from sharehub.org.models import Department
+
+    steward = people["tax_steward"]
+    resource = factories.resource(org_units["tax"], by=steward)
+    twin = Department.objects.filter(pk=resource.pk).first()
+    if twin is None:
+        twin = factories.department("同号部门", "TWIN")
+        Department.objects.filter(pk=twin.pk).update(id=resource.pk)
+        twin = Department.objects.get(pk=resource.pk)
+    services.change_sharing(steward, resource, scope_all=False, scope_departments=[twin])
+    assert list(Resource.objects.get(pk=resource.pk).scope_departments.all()) == [twin]
