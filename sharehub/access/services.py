@@ -58,11 +58,8 @@ def _heads(department_id: int) -> list[int]:
 def _grantees(grant: Grant) -> list[int]:
     if grant.grantee_user_id:
         return [grant.grantee_user_id]
-    return list(
-        Membership.objects.filter(department_id=grant.grantee_department_id, user__is_active=True).values_list(
-            "user_id", flat=True
-        )
-    )
+    members = Membership.objects.filter(department_id=grant.grantee_department_id, user__is_active=True)
+    return sorted(set(members.values_list("user_id", flat=True)))
 
 
 def _request_details(request: AccessRequest, recipients: Iterable[int], **extra) -> dict:

@@ -367,7 +367,6 @@ def resource_explain(request, ident):
     decisions = [
         {"action": action, "label": label, "decision": can(user, action, resource)} for action, label in labels.items()
     ]
-    read = decisions[1]["decision"]
     context = {
         "resource": resource,
         "decisions": decisions,
