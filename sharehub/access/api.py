@@ -119,6 +119,8 @@ def _request(req: AccessRequest) -> dict:
         "use_category": req.use_category,
         "period_days": req.period_days,
         "fields": req.fields or [],
+        "asked_period_days": req.asked_period_days,
+        "asked_fields": req.asked_fields or [],
         "status": req.status,
         "needs_head": req.needs_head,
         "deadline_at": req.deadline_at,

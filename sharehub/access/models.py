@@ -117,6 +117,9 @@ class AccessRequest(models.Model):
     use_category = models.CharField(_("intended use"), max_length=20, choices=UseCategory.choices)
     period_days = models.PositiveIntegerField(_("period (days)"))
     fields = models.JSONField(_("fields"), default=list, blank=True)
+    # What the requester asked for; `period_days` and `fields` may be narrowed at the steward step.
+    asked_period_days = models.PositiveIntegerField(_("period asked (days)"), default=0)
+    asked_fields = models.JSONField(_("fields asked"), default=list, blank=True)
     terms_accepted = models.TextField(_("terms of use accepted"), blank=True)
     terms_accepted_at = models.DateTimeField(_("terms accepted at"))
     status = models.CharField(_("status"), max_length=14, choices=Status.choices, default=Status.PENDING, db_index=True)

@@ -51,8 +51,10 @@ class RequestOut(Schema):
     for_department: DepartmentRef | None = Field(description="Asked for this whole department; null: the requester")
     purpose: str
     use_category: AccessRequest.UseCategory
-    period_days: int
-    fields: list[str] = Field(description="Dataset fields asked for (narrowed by a first-step approval)")
+    period_days: int = Field(description="Days to grant (the days asked, or fewer after a first-step approval)")
+    fields: list[str] = Field(description="Dataset fields to grant (narrowed by a first-step approval)")
+    asked_period_days: int = Field(description="Days the requester asked for")
+    asked_fields: list[str] = Field(description="Dataset fields the requester asked for")
     status: AccessRequest.Status
     needs_head: bool = Field(description="The owner department's head decides after the steward")
     deadline_at: datetime = Field(description="Decision deadline (working days; moved by time spent waiting)")

@@ -142,6 +142,8 @@ def create_request(
         use_category=use_category,
         period_days=period,
         fields=wanted,
+        asked_period_days=period,
+        asked_fields=wanted,
         terms_accepted=resource.terms_of_use,
         terms_accepted_at=now,
         deadline_at=calendar.add_working_days(now, AccessSettings.current().decision_working_days),
@@ -290,8 +292,8 @@ def approve_request(
     access_request.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
     _note(access_request, actor, RequestNote.Kind.APPROVED, note)
     narrowed = {
-        "period_days": period != access_request.period_days or None,
-        "fields": granted_fields != access_request.fields or None,
+        "period_days": period != access_request.asked_period_days or None,
+        "fields": granted_fields != access_request.asked_fields or None,
         "requester_only": (requester_only and access_request.for_department_id is not None) or None,
     }
     record(

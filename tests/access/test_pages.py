@@ -565,3 +565,24 @@ def test_admin_pages(client_for, people, conditional):
     assert admin.get("/admin/access/calendarday/add/").status_code == 200
     assert admin.get("/admin/access/accessrequest/add/").status_code == 403
     assert client_for(people["tax_steward"]).get("/admin/access/accessrequest/").status_code == 302
+
+
+def test_request_page_shows_the_period_asked_and_the_narrower_one(client_for, people, org_units):
+    """A two-step request narrowed by the steward shows both what was asked and what the head decides on."""
+    from sharehub.access import services as access
+    from sharehub.org.models import User
+
+    resource = factories.resource(
+        org_units["tax"],
+        by=people["tax_steward"],
+        sharing_type="conditional",
+        requires_head_approval=True,
+    )
+    member = User.objects.get(pk=people["health_member"].pk)
+    request = access.create_request(
+        member, resource, purpose="核验", use_category="verification", period_days=60, accept_terms=True
+    )
+    access.approve_request(User.objects.get(pk=people["tax_steward"].pk), request, period_days=20)
+    html = client_for(member).get(f"/requests/{request.pk}/").content.decode()
+    assert "sh-period-narrowed" in html
+    assert "60 days" in html and "20 days" in html

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 ASK = {"purpose": "核验纳税人信息", "use_category": "verification", "period_days": 30, "accept_terms": True}
 
 REQUEST_KEYS = {
-    "id", "resource", "requester", "for_department", "purpose", "use_category", "period_days", "fields", "status",
+    "id", "resource", "requester", "for_department", "purpose", "use_category", "period_days", "fields",
+    "asked_period_days", "asked_fields", "status",
     "needs_head", "deadline_at", "paused_at", "created_at", "decided_at", "decided_by", "decision_reason", "grant",
 }  # fmt: skip
 
