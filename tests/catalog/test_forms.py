@@ -257,9 +257,7 @@ def test_a_scope_department_whose_id_equals_the_resources_id_is_kept(org_units, 
     steward = people["tax_steward"]
     resource = factories.resource(org_units["tax"], by=steward)
     twin = Department.objects.filter(pk=resource.pk).first()
-    if twin is None:
-        twin = factories.department("同号部门", "TWIN")
-        Department.objects.filter(pk=twin.pk).update(id=resource.pk)
-        twin = Department.objects.get(pk=resource.pk)
+    if twin is None:  # made directly with the colliding id; nothing refers to it yet
+        twin = Department.objects.create(id=resource.pk, name="同号部门", code="TWIN", path=f"/{resource.pk}/")
     services.change_sharing(steward, resource, scope_all=False, scope_departments=[twin])
     assert list(Resource.objects.get(pk=resource.pk).scope_departments.all()) == [twin]
