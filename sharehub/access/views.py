@@ -224,65 +224,59 @@ def request_approve(request, rid):
     return _detail(request, access_request, forms={"approve": form, "tab": "approve"}, status=422)
 
 
-@require_POST
-@page
-def request_reject(request, rid):
+def _text_step(
+    request, rid, *, form, field: str, act, done, forms_key: str, tab: str | None, lost=(Conflict, Forbidden)
+):
+    """One decision or reply that takes a single text (a reason, a question, an answer): errors go
+    back to the form on the request page (422); a lost race or a refusal is a message."""
     access_request = queries.access_request(request.user, rid)
-    form = ReasonForm(request.POST, prefix="reject")
     try:
-        reason = form.data.get("reject-reason", "")
-        services.reject_request(request.user, access_request, reason=reason)
+        act(access_request, form.data.get(form.add_prefix(field), ""))
     except Invalid as error:
         form.is_valid()
         form.errors.clear()
-        form.add_error("reason", "; ".join(str(m) for m in error.fields.values()) or str(error.message))
+        form.add_error(field, " ".join(str(m) for m in error.fields.values()) or str(error.message))
         form.style()
-        return _detail(request, access_request, forms={"reject": form, "tab": "reject"}, status=422)
-    except (Conflict, Forbidden) as error:
+        forms = {forms_key: form, **({"tab": tab} if tab else {})}
+        return _detail(request, access_request, forms=forms, status=422)
+    except lost as error:
         _lost(request, error)
     else:
-        messages.success(request, _("Rejected. The requester sees your reason."))
+        messages.success(request, done)
     return _back(access_request)
+
+
+@require_POST
+@page
+def request_reject(request, rid):
+    return _text_step(
+        request, rid,
+        form=ReasonForm(request.POST, prefix="reject"), field="reason", forms_key="reject", tab="reject",
+        act=lambda ar, text: services.reject_request(request.user, ar, reason=text),
+        done=_("Rejected. The requester sees your reason."),
+    )  # fmt: skip
 
 
 @require_POST
 @page
 def request_ask(request, rid):
-    access_request = queries.access_request(request.user, rid)
-    form = QuestionForm(request.POST)
-    try:
-        services.ask_for_information(request.user, access_request, question=form.data.get("question", ""))
-    except Invalid as error:
-        form.is_valid()
-        form.errors.clear()
-        form.add_error("question", "; ".join(str(m) for m in error.fields.values()) or str(error.message))
-        form.style()
-        return _detail(request, access_request, forms={"ask": form, "tab": "ask"}, status=422)
-    except (Conflict, Forbidden) as error:
-        _lost(request, error)
-    else:
-        messages.success(request, _("Question sent. The deadline is paused until the requester answers."))
-    return _back(access_request)
+    return _text_step(
+        request, rid,
+        form=QuestionForm(request.POST), field="question", forms_key="ask", tab="ask",
+        act=lambda ar, text: services.ask_for_information(request.user, ar, question=text),
+        done=_("Question sent. The deadline is paused until the requester answers."),
+    )  # fmt: skip
 
 
 @require_POST
 @page
 def request_answer(request, rid):
-    access_request = queries.access_request(request.user, rid)
-    form = AnswerForm(request.POST)
-    try:
-        services.give_information(request.user, access_request, answer=form.data.get("answer", ""))
-    except Invalid as error:
-        form.is_valid()
-        form.errors.clear()
-        form.add_error("answer", "; ".join(str(m) for m in error.fields.values()) or str(error.message))
-        form.style()
-        return _detail(request, access_request, forms={"answer": form}, status=422)
-    except Conflict as error:
-        _lost(request, error)
-    else:
-        messages.success(request, _("Answer sent; the request is back with the steward."))
-    return _back(access_request)
+    return _text_step(
+        request, rid,
+        form=AnswerForm(request.POST), field="answer", forms_key="answer", tab=None, lost=(Conflict,),
+        act=lambda ar, text: services.give_information(request.user, ar, answer=text),
+        done=_("Answer sent; the request is back with the steward."),
+    )  # fmt: skip
 
 
 @require_POST
