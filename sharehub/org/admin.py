@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import zoneinfo
 
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -353,3 +354,29 @@ class ApiTokenAdmin(ReadOnlyAdmin):
                 return
             count += 1
         self.message_user(request, _("%(n)s token(s) revoked.") % {"n": count}, messages.SUCCESS)
+
+
+# --- sign-in pauses (django-axes) ------------------------------------------------------------------
+
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class SignInPauseAdmin(ReadOnlyAdmin):
+    """Failed sign-ins that django-axes counts; admins lift a pause early with the action."""
+
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time"]
+    search_fields = ["username", "ip_address"]
+    fields = ["username", "ip_address", "user_agent", "failures_since_start", "attempt_time"]
+    readonly_fields = fields
+    actions = ["unlock"]
+
+    @admin.action(description=_("Unlock sign-in for the selected usernames"))
+    def unlock(self, request, queryset):
+        usernames = sorted(set(queryset.values_list("username", flat=True)))
+        for username in usernames:
+            services.unlock_sign_in(request.user, username)
+        self.message_user(
+            request, _("Sign-in unlocked for %(names)s.") % {"names": "、".join(usernames)}, messages.SUCCESS
+        )

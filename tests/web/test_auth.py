@@ -139,3 +139,34 @@ def test_error_pages_render():
 
 def test_unknown_page_is_404(people, client_for):
     assert client_for(people["tax_member"]).get("/no-such-page/").status_code == 404
+
+
+def test_an_admin_lifts_a_sign_in_pause_early(people, client_for):
+    client = Client()
+    for _ in range(5):
+        _login(client, "tax_member", "wrong-password")
+    assert _login(client, "tax_member", factories.PASSWORD).status_code == 429
+
+    from axes.models import AccessAttempt
+
+    admin_client = client_for(people["admin"])
+    listing = admin_client.get("/admin/axes/accessattempt/")
+    assert listing.status_code == 200
+    assert b"tax_member" in listing.content
+    attempt_ids = [str(pk) for pk in AccessAttempt.objects.filter(username="tax_member").values_list("pk", flat=True)]
+    response = admin_client.post(
+        "/admin/axes/accessattempt/", {"action": "unlock", "_selected_action": attempt_ids}, follow=True
+    )
+    assert response.status_code == 200
+    assert not AccessAttempt.objects.filter(username="tax_member").exists()
+    assert Event.objects.filter(action="auth.unlocked", actor=people["admin"], target_label="tax_member").exists()
+    assert _login(Client(), "tax_member", factories.PASSWORD).status_code == 302
+
+
+def test_a_member_cannot_unlock_anyone(people, client_for):
+    from sharehub.errors import Forbidden
+    from sharehub.org import services
+
+    with pytest.raises(Forbidden):
+        services.unlock_sign_in(people["tax_member"], "tax_steward")
+    assert client_for(people["tax_member"]).get("/admin/axes/accessattempt/").status_code == 302
