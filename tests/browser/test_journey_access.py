@@ -22,6 +22,7 @@ from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Resource
 from sharehub.org import services as org
 from sharehub.org.models import Membership
+from tests.browser.steps import sign_in, sign_out
 
 PASSWORD = "journey-pass-3141"
 TITLE = "企业欠税名单明细"
@@ -65,25 +66,6 @@ def world(transactional_db):
     return {"tax": tax, "social": social, "steward": steward, "member": member, "code": resource.code}
 
 
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form[action='/accounts/login/'] button[type=submit]")
-    assert page.url == f"{base}/", f"sign-in of {username} did not reach the home page: {page.url}"
-    assert page.locator("form[action='/accounts/logout/']").count() == 1
-
-
-def _sign_out(page, base: str) -> None:
-    page.click("#mainnav .dropdown-toggle")
-    button = page.locator("form[action='/accounts/logout/'] button[type=submit]")
-    button.wait_for(state="visible")
-    with page.expect_navigation():
-        button.click()
-    assert page.url.startswith(f"{base}/accounts/login/")
-
-
 def _expected_dates(days: int) -> set[str]:
     """The Y-m-d a grant of `days` days from now ends on, in the site's time zone (two dates when
     the test runs around midnight)."""
@@ -111,7 +93,7 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     page = new_page()
 
     # 1. The member opens the resource: the content is closed; they request access.
-    _sign_in(page, base, "sun_member")
+    sign_in(page, base, "sun_member", PASSWORD)
     page.goto(resource_url)
     assert page.locator("main h1").first.inner_text().strip() == TITLE
     assert page.locator("main .badge.sh-badge-conditional").first.is_visible()
@@ -143,8 +125,8 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     shot(page, "member-request-sent")
 
     # 2. The steward opens the inbox and the request and approves 30 of the 60 days asked.
-    _sign_out(page, base)
-    _sign_in(page, base, "qian_steward")
+    sign_out(page, base)
+    sign_in(page, base, "qian_steward", PASSWORD)
     assert page.locator("#mainnav a[href='/requests/inbox/'] .sh-inbox-count").inner_text().strip() == "1"
     with page.expect_navigation():
         page.click("#mainnav a[href='/requests/inbox/']")
@@ -177,8 +159,8 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     shot(page, "steward-approved")
 
     # 3. The member reads the content; my requests and my grants show the grant and its expiry.
-    _sign_out(page, base)
-    _sign_in(page, base, "sun_member")
+    sign_out(page, base)
+    sign_in(page, base, "sun_member", PASSWORD)
     page.goto(resource_url)
     assert page.locator(".sh-locked").count() == 0, "the content is still locked after the approval"
     assert MARKER in page.locator(".sh-body").inner_text(), "the granted reader does not see the body"
@@ -204,8 +186,8 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     shot(page, "member-request-approved")
 
     # 4. The steward revokes the grant, with a reason, from the resource's grants page.
-    _sign_out(page, base)
-    _sign_in(page, base, "qian_steward")
+    sign_out(page, base)
+    sign_in(page, base, "qian_steward", PASSWORD)
     page.goto(resource_url)
     with page.expect_navigation():
         page.click(f".sh-actions a[href='/resources/{code}/grants/']")
@@ -226,8 +208,8 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     shot(page, "steward-revoked")
 
     # 5. The member finds the content closed again and a notification about the revocation.
-    _sign_out(page, base)
-    _sign_in(page, base, "sun_member")
+    sign_out(page, base)
+    sign_in(page, base, "sun_member", PASSWORD)
     page.goto(resource_url)
     _assert_locked(page, "member after the revocation")
     shot(page, "member-locked-again")

@@ -13,6 +13,7 @@ import pytest
 
 from sharehub.org import services as org
 from sharehub.org.models import Membership
+from tests.browser.steps import sign_in, sign_out
 
 PASSWORD = "journey-pass-2718"
 TITLE = "纳税人登记信息"
@@ -39,25 +40,6 @@ def world(transactional_db):
     return {"tax": tax, "social": social, "steward": steward, "member": member}
 
 
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form[action='/accounts/login/'] button[type=submit]")
-    assert page.url == f"{base}/", f"sign-in of {username} did not reach the home page: {page.url}"
-    assert page.locator("form[action='/accounts/logout/']").count() == 1
-
-
-def _sign_out(page, base: str) -> None:
-    page.click("#mainnav .dropdown-toggle")
-    button = page.locator("form[action='/accounts/logout/'] button[type=submit]")
-    button.wait_for(state="visible")
-    with page.expect_navigation():
-        button.click()
-    assert page.url.startswith(f"{base}/accounts/login/")
-
-
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_conditional_resource_journey(world, live_server, new_page, page_errors, shot):
@@ -65,7 +47,7 @@ def test_conditional_resource_journey(world, live_server, new_page, page_errors,
     page = new_page()
 
     # 1. The steward of 税务局 publishes a conditional resource.
-    _sign_in(page, base, "li_steward")
+    sign_in(page, base, "li_steward", PASSWORD)
     shot(page, "steward-home")
     page.goto(f"{base}/resources/new/")
     assert page.locator("#resource-form").is_visible()
@@ -93,11 +75,11 @@ def test_conditional_resource_journey(world, live_server, new_page, page_errors,
     shot(page, "steward-published")
 
     # 2. The steward signs out through the user menu.
-    _sign_out(page, base)
+    sign_out(page, base)
     shot(page, "signed-out")
 
     # 3. A member of 社会保险中心 finds the entry in the catalog and opens it.
-    _sign_in(page, base, "zhao_member")
+    sign_in(page, base, "zhao_member", PASSWORD)
     page.goto(f"{base}/resources/")
     assert "<" not in page.title()
     assert page.locator("#mainnav a.nav-link.active[href='/resources/']").count() == 1
