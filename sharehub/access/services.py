@@ -79,8 +79,25 @@ def _departments(request: AccessRequest) -> list[int]:
     return [request.resource.owner_department_id, *requester_departments]
 
 
-def _note(request: AccessRequest, author, kind: str, text: str = "") -> RequestNote:
-    return RequestNote.objects.create(request=request, author=author, kind=kind, text=text)
+def _log_step(
+    actor, access_request: AccessRequest, kind: str, action: str, recipients: Iterable[int], text: str = "", **extra
+) -> None:
+    """One step of a request: a line in its history (shown to the parties) and its event (with the
+    people to notify), in the caller's transaction."""
+    RequestNote.objects.create(request=access_request, author=actor, kind=kind, text=text)
+    record(
+        actor,
+        action,
+        access_request,
+        departments=_departments(access_request),
+        details=_request_details(access_request, recipients, **extra),
+    )
+
+
+def _deciders(access_request: AccessRequest) -> list[int]:
+    """Who decides the request's current step: the head at the second step, else stewards and heads."""
+    owner = access_request.resource.owner_department_id
+    return _heads(owner) if access_request.status == Status.PENDING_HEAD else _managers(owner)
 
 
 @transaction.atomic
@@ -150,21 +167,18 @@ def create_request(
     )
     access_request.needs_head = needs_head_approval(access_request)
     access_request.save()
-    _note(access_request, actor, RequestNote.Kind.SUBMITTED, purpose)
-    record(
+    _log_step(
         actor,
-        "access.requested",
         access_request,
-        departments=_departments(access_request),
-        details=_request_details(
-            access_request,
-            _managers(resource.owner_department_id),
-            period_days=period,
-            fields=wanted,
-            use_category=use_category,
-            for_department=department.pk if department else None,
-            deadline=access_request.deadline_at,
-        ),
+        RequestNote.Kind.SUBMITTED,
+        "access.requested",
+        _managers(resource.owner_department_id),
+        purpose,
+        period_days=period,
+        fields=wanted,
+        use_category=use_category,
+        for_department=department.pk if department else None,
+        deadline=access_request.deadline_at,
     )
     return access_request
 
@@ -263,15 +277,9 @@ def approve_request(
         if requester_only:
             access_request.for_department = None
         access_request.save(update_fields=["status", "period_days", "fields", "for_department"])
-        _note(access_request, actor, RequestNote.Kind.FIRST_APPROVAL, note)
-        record(
-            actor,
-            "access.first_approved",
-            access_request,
-            departments=_departments(access_request),
-            details=_request_details(
-                access_request, [access_request.requester_id, *_heads(resource.owner_department_id)], note=note
-            ),
+        recipients = [access_request.requester_id, *_heads(resource.owner_department_id)]
+        _log_step(
+            actor, access_request, RequestNote.Kind.FIRST_APPROVAL, "access.first_approved", recipients, note, note=note
         )
         return access_request
     grant = Grant.objects.create(
@@ -290,24 +298,21 @@ def approve_request(
     access_request.decided_by = actor
     access_request.decision_reason = note
     access_request.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
-    _note(access_request, actor, RequestNote.Kind.APPROVED, note)
     narrowed = {
         "period_days": period != access_request.asked_period_days or None,
         "fields": granted_fields != access_request.asked_fields or None,
         "requester_only": (requester_only and access_request.for_department_id is not None) or None,
     }
-    record(
+    _log_step(
         actor,
-        "access.approved",
         access_request,
-        departments=_departments(access_request),
-        details=_request_details(
-            access_request,
-            [access_request.requester_id],
-            grant=grant.pk,
-            note=note,
-            narrowed=[k for k, v in narrowed.items() if v],
-        ),
+        RequestNote.Kind.APPROVED,
+        "access.approved",
+        [access_request.requester_id],
+        note,
+        grant=grant.pk,
+        note=note,
+        narrowed=[k for k, v in narrowed.items() if v],
     )
     record(
         actor,
@@ -340,14 +345,8 @@ def reject_request(actor, access_request: AccessRequest, *, reason: str) -> Acce
     access_request.decided_by = actor
     access_request.decision_reason = reason
     access_request.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
-    _note(access_request, actor, RequestNote.Kind.REJECTED, reason)
-    record(
-        actor,
-        "access.rejected",
-        access_request,
-        departments=_departments(access_request),
-        details=_request_details(access_request, [access_request.requester_id], reason=reason),
-    )
+    requester = [access_request.requester_id]
+    _log_step(actor, access_request, RequestNote.Kind.REJECTED, "access.rejected", requester, reason, reason=reason)
     return access_request
 
 
@@ -360,14 +359,9 @@ def ask_for_information(actor, access_request: AccessRequest, *, question: str) 
     access_request.status = Status.INFO
     access_request.paused_at = timezone.now()
     access_request.save(update_fields=["status", "status_before_info", "paused_at"])
-    _note(access_request, actor, RequestNote.Kind.INFO_ASKED, question)
-    record(
-        actor,
-        "access.info_asked",
-        access_request,
-        departments=_departments(access_request),
-        details=_request_details(access_request, [access_request.requester_id], question=question),
-    )
+    requester = [access_request.requester_id]
+    kind = RequestNote.Kind.INFO_ASKED
+    _log_step(actor, access_request, kind, "access.info_asked", requester, question, question=question)
     return access_request
 
 
@@ -399,18 +393,15 @@ def give_information(actor, access_request: AccessRequest, *, answer: str) -> Ac
     access_request.paused_at = None
     access_request.reminded_at = None
     access_request.save(update_fields=["status", "status_before_info", "paused_at", "deadline_at", "reminded_at"])
-    _note(access_request, actor, RequestNote.Kind.INFO_GIVEN, answer)
-    deciders = (
-        _heads(access_request.resource.owner_department_id)
-        if access_request.status == Status.PENDING_HEAD
-        else _managers(access_request.resource.owner_department_id)
-    )
-    record(
+    _log_step(
         actor,
-        "access.info_given",
         access_request,
-        departments=_departments(access_request),
-        details=_request_details(access_request, deciders, answer=answer, deadline=access_request.deadline_at),
+        RequestNote.Kind.INFO_GIVEN,
+        "access.info_given",
+        _deciders(access_request),
+        answer,
+        answer=answer,
+        deadline=access_request.deadline_at,
     )
     return access_request
 
@@ -423,14 +414,8 @@ def withdraw_request(actor, access_request: AccessRequest) -> AccessRequest:
     access_request.status = Status.WITHDRAWN
     access_request.decided_at = timezone.now()
     access_request.save(update_fields=["status", "decided_at"])
-    _note(access_request, actor, RequestNote.Kind.WITHDRAWN)
-    record(
-        actor,
-        "access.withdrawn",
-        access_request,
-        departments=_departments(access_request),
-        details=_request_details(access_request, _managers(access_request.resource.owner_department_id)),
-    )
+    owner = access_request.resource.owner_department_id
+    _log_step(actor, access_request, RequestNote.Kind.WITHDRAWN, "access.withdrawn", _managers(owner))
     return access_request
 
 
@@ -551,16 +536,9 @@ def _remind(request_id: int, now, reminder_days: int) -> int:
         return 0
     access_request.reminded_at = now
     access_request.save(update_fields=["reminded_at"])
-    _note(access_request, None, RequestNote.Kind.REMINDED)
-    owner = access_request.resource.owner_department_id
-    deciders = _heads(owner) if access_request.status == Status.PENDING_HEAD else _managers(owner)
-    record(
-        None,
-        "access.reminder",
-        access_request,
-        departments=_departments(access_request),
-        details=_request_details(access_request, deciders, deadline=access_request.deadline_at),
-    )
+    deciders = _deciders(access_request)
+    deadline = access_request.deadline_at
+    _log_step(None, access_request, RequestNote.Kind.REMINDED, "access.reminder", deciders, deadline=deadline)
     return 1
 
 
@@ -573,17 +551,8 @@ def _escalate(request_id: int, now) -> int:
         return 0
     access_request.escalated_at = now
     access_request.save(update_fields=["escalated_at"])
-    _note(access_request, None, RequestNote.Kind.ESCALATED)
     admins = list(User.objects.filter(is_org_admin=True, is_active=True).values_list("pk", flat=True))
-    record(
-        None,
-        "access.escalated",
-        access_request,
-        departments=_departments(access_request),
-        details=_request_details(
-            access_request,
-            [*_heads(access_request.resource.owner_department_id), *admins],
-            deadline=access_request.deadline_at,
-        ),
-    )
+    recipients = [*_heads(access_request.resource.owner_department_id), *admins]
+    deadline = access_request.deadline_at
+    _log_step(None, access_request, RequestNote.Kind.ESCALATED, "access.escalated", recipients, deadline=deadline)
     return 1

@@ -170,7 +170,7 @@ LOGGED["withdraw"] = "access.withdrawn"
 def test_two_decisions_at_once_one_wins(world, first, second, slow):
     for _ in range(ROUNDS):
         request = new_request(world)
-        with holding("_note", slow):
+        with holding("_log_step", slow):
             results = at_once(
                 _decide(world, first, request, "steward"),
                 _decide(world, second, request, "steward2" if second != "approve" else "head"),
