@@ -466,7 +466,7 @@ def bulk_decide(actor, requests: Iterable[AccessRequest], *, approve: bool, reas
             else:
                 reject_request(actor, access_request, reason=reason)
         except (Conflict, Forbidden, Invalid, NotFound) as error:
-            detail = "; ".join(str(v) for v in error.fields.values()) if isinstance(error, Invalid) else ""
+            detail = " ".join(str(v) for v in error.fields.values()) if isinstance(error, Invalid) else ""
             failures[access_request.pk] = detail or str(error.message)
     return failures
 

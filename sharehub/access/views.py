@@ -392,7 +392,7 @@ def grant_revoke(request, gid):
     try:
         services.revoke_grant(request.user, grant, reason=request.POST.get("revoke-reason", ""))
     except Invalid as error:
-        messages.error(request, "; ".join(str(m) for m in error.fields.values()) or str(error.message))
+        messages.error(request, " ".join(str(m) for m in error.fields.values()) or str(error.message))
     except (Conflict, Forbidden) as error:
         _lost(request, error)
     else:

@@ -396,7 +396,7 @@ def attachment_add(request, ident):
     except TooLarge as error:
         return _detail(request, resource, upload_form=form, upload_error=error.message, status=413)
     except Invalid as error:
-        message = "; ".join(str(m) for m in error.fields.values()) or error.message
+        message = " ".join(str(m) for m in error.fields.values()) or error.message
         return _detail(request, resource, upload_form=form, upload_error=message, status=422)
     messages.success(request, _("Attached %(name)s.") % {"name": attachment.filename})
     return redirect(reverse("catalog:detail", kwargs={"ident": resource.code}) + "#attachments")
