@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "sharehub.catalog",
     "sharehub.access",
     "sharehub.feeds",
+    "sharehub.search",
 ]
 
 MIDDLEWARE = [

@@ -431,3 +431,26 @@ def creatable_departments(actor) -> QuerySet[Department]:
     if ctx.is_admin:
         return Department.objects.all()
     return Department.objects.filter(pk__in=ctx.department_ids)
+
+
+def resource_sql(actor, action: Action = Action.VIEW, now=None) -> tuple[str, list]:
+    """`resource_filter` as an SQL condition on the `catalog_resource` table, for the few reads that
+    must be written in SQL (full-text search joins its index to the catalog in one statement).
+
+    Returns ("1=1", []) when everything is allowed and ("1=0", []) when nothing is."""
+    from django.core.exceptions import EmptyResultSet, FullResultSet
+    from django.db import connection
+
+    query = Resource.objects.filter(resource_filter(actor, action, now)).query
+    compiler = query.get_compiler(connection=connection)
+    try:
+        sql, params = compiler.compile(query.where)
+    except EmptyResultSet:
+        return "1=0", []
+    except FullResultSet:
+        return "1=1", []
+    if not sql:
+        return "1=1", []
+    if len([alias for alias, count in query.alias_refcount.items() if count]) > 1:
+        raise ValueError("the resource filter must not join other tables to be usable as plain SQL")
+    return sql, list(params)

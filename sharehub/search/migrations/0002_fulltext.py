@@ -1,0 +1,24 @@
+"""The full-text structures of the database in use: an FTS5 table on SQLite, tsvector columns with
+GIN indexes on PostgreSQL (see search/backends.py). `sharehub reindex` fills them."""
+
+from django.db import migrations
+
+
+def create(apps, schema_editor):
+    from sharehub.search.backends import backend_for
+
+    with schema_editor.connection.cursor() as cursor:
+        backend_for(schema_editor.connection.vendor).create_schema(cursor)
+
+
+def drop(apps, schema_editor):
+    from sharehub.search.backends import backend_for
+
+    with schema_editor.connection.cursor() as cursor:
+        backend_for(schema_editor.connection.vendor).drop_schema(cursor)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("search", "0001_index")]
+
+    operations = [migrations.RunPython(create, drop)]

@@ -1,0 +1,397 @@
+"""Permission-aware search: results, counts, facets and the page of hits come from one SQL statement
+that joins the full-text index to the catalog under the policy filter.
+
+The permission rule inside that statement: a resource the person may read matches on any of its text;
+a resource whose entry they may only see (conditional, no grant) matches, ranks and is quoted on its
+catalog text alone; anything else is not in the statement's rows at all.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sharehub.catalog.models import Resource, Tag
+from sharehub.catalog.queries import _base, readable_ids
+from sharehub.errors import Invalid
+from sharehub.org.models import Department
+from sharehub.policy.engine import Action, resource_sql, visible
+from sharehub.search import segment
+from sharehub.search.backends import backend_for
+from sharehub.search.models import SavedSearch
+from sharehub.search.snippets import Snippet, highlight, snippet_for
+from sharehub.search.syntax import ParsedQuery, parse
+
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 500
+TAG_FACET_SIZE = 30
+SORTS = ("relevance", "date")
+UPDATED_BUCKETS = (
+    ("7d", 7, gettext_lazy("past week")),
+    ("30d", 30, gettext_lazy("past month")),
+    ("365d", 365, gettext_lazy("past year")),
+    ("older", None, gettext_lazy("older")),
+)
+FRESH_BOOSTS = ((30, 1.25), (180, 1.1))
+
+
+@dataclass
+class SearchFilters:
+    department: list[int] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    tag: list[str] = field(default_factory=list)
+    sharing_type: list[str] = field(default_factory=list)
+    updated: str = ""
+
+
+@dataclass
+class Hit:
+    resource: Resource
+    score: float
+    readable: bool
+    title_html: str
+    snippet: Snippet
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+
+
+@dataclass
+class SearchResult:
+    query: str
+    parsed: ParsedQuery
+    filters: SearchFilters
+    sort: str
+    page: int
+    page_size: int
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    unknown: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+
+def _kind_value(text: str) -> str | None:
+    lowered = text.strip().casefold()
+    for value, label in Resource.Kind.choices:
+        if lowered in (value, str(label).casefold()):
+            return value
+    return None
+
+
+def resolve_filters(parsed: ParsedQuery, filters: SearchFilters) -> tuple[SearchFilters, dict[str, list[str]]]:
+    """Merge dept:/kind:/tag: from the query text into the explicit filters; names nothing matches
+    are reported back instead of being silently ignored."""
+    merged = SearchFilters(
+        department=list(filters.department),
+        kind=list(filters.kind),
+        tag=list(filters.tag),
+        sharing_type=list(filters.sharing_type),
+        updated=filters.updated,
+    )
+    unknown: dict[str, list[str]] = {}
+    for name in parsed.filters.get("dept", []):
+        ids = list(Department.objects.filter(name=name).values_list("pk", flat=True)) or list(
+            Department.objects.filter(name__icontains=name).values_list("pk", flat=True)[:20]
+        )
+        if ids:
+            merged.department.extend(ids)
+        else:
+            unknown.setdefault("dept", []).append(name)
+    for name in parsed.filters.get("kind", []):
+        value = _kind_value(name)
+        if value:
+            merged.kind.append(value)
+        else:
+            unknown.setdefault("kind", []).append(name)
+    merged.tag.extend(parsed.filters.get("tag", []))
+    return merged, unknown
+
+
+def _validate(filters: SearchFilters, sort: str, page: int, page_size: int) -> None:
+    errors = {}
+    kinds = set(Resource.Kind.values)
+    if any(k not in kinds for k in filters.kind):
+        errors["kind"] = _("Choose one of: %(choices)s.") % {"choices": ", ".join(Resource.Kind.values)}
+    sharing = set(Resource.SharingType.values)
+    if any(s not in sharing for s in filters.sharing_type):
+        errors["sharing_type"] = _("Choose one of: %(choices)s.") % {"choices": ", ".join(Resource.SharingType.values)}
+    if filters.updated and filters.updated not in {b[0] for b in UPDATED_BUCKETS}:
+        errors["updated"] = _("Choose one of: %(choices)s.") % {"choices": ", ".join(b[0] for b in UPDATED_BUCKETS)}
+    if sort not in SORTS:
+        errors["sort"] = _("Choose one of: %(choices)s.") % {"choices": ", ".join(SORTS)}
+    if not 1 <= page <= MAX_PAGE:
+        errors["page"] = _("Choose a page from 1 to %(n)s.") % {"n": MAX_PAGE}
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        errors["page_size"] = _("Choose a page size from 1 to %(n)s.") % {"n": MAX_PAGE_SIZE}
+    if errors:
+        raise Invalid(fields=errors)
+
+
+def _dt(value: datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _bucket_bounds(now: datetime) -> list[tuple[str, datetime | None]]:
+    return [(name, now - timedelta(days=days) if days else None) for name, days, _label in UPDATED_BUCKETS]
+
+
+def _filter_sql(filters: SearchFilters, now: datetime) -> tuple[list[str], list]:
+    clauses: list[str] = []
+    params: list = []
+    if filters.department:
+        ids = sorted(set(filters.department))
+        paths = [f"%/{i}/%" for i in ids]
+        clauses.append(
+            "catalog_resource.owner_department_id IN (SELECT d.id FROM org_department d WHERE d.id IN ("
+            + ", ".join(["%s"] * len(ids))
+            + ") OR "
+            + " OR ".join(["d.path LIKE %s"] * len(paths))
+            + ")"
+        )
+        params += ids + paths
+    if filters.kind:
+        clauses.append("catalog_resource.kind IN (" + ", ".join(["%s"] * len(filters.kind)) + ")")
+        params += list(filters.kind)
+    if filters.sharing_type:
+        clauses.append("catalog_resource.sharing_type IN (" + ", ".join(["%s"] * len(filters.sharing_type)) + ")")
+        params += list(filters.sharing_type)
+    for tag in filters.tag:
+        clauses.append(
+            "catalog_resource.id IN (SELECT rt.resource_id FROM catalog_resource_tags rt JOIN catalog_tag t ON t.id = rt.tag_id"
+            " WHERE t.name = %s)"
+        )
+        params.append(tag)
+    if filters.updated:
+        bounds = dict(_bucket_bounds(now))
+        names = [b[0] for b in UPDATED_BUCKETS]
+        index = names.index(filters.updated)
+        if bounds[filters.updated] is not None:
+            clauses.append("catalog_resource.updated_at >= %s")
+            params.append(_dt(bounds[filters.updated]))
+        if index > 0 and bounds[names[index - 1]] is not None:
+            clauses.append("catalog_resource.updated_at < %s")
+            params.append(_dt(bounds[names[index - 1]]))
+    return clauses, params
+
+
+def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, limit: int, offset: int, now):
+    """The one statement: (facet, key, value) rows, 'hit' rows last in order."""
+    visible_sql, visible_params = resource_sql(actor, Action.VIEW, now)
+    readable_sql, readable_params = resource_sql(actor, Action.READ, now)
+    filter_clauses, filter_params = _filter_sql(filters, now)
+    freshness = "CASE " + " ".join("WHEN catalog_resource.updated_at >= %s THEN " + str(boost) for _days, boost in FRESH_BOOSTS)
+    freshness += " ELSE 1.0 END"
+    freshness_params = [_dt(now - timedelta(days=days)) for days, _boost in FRESH_BOOSTS]
+
+    joins, where, params = "", [f"({visible_sql})"], list(visible_params)
+    score_sql, score_params = "0.0", []
+    if parsed.has_terms:
+        match = backend_for().match(parsed.include, parsed.exclude)
+        joins = match.joins
+        where.insert(0, match.condition)
+        params = list(match.params) + params
+        if readable_sql == "1=1":
+            where.append(match.exclude_full)
+            params += match.exclude_full_params
+            score_sql = f"({match.full_score}) * {freshness}"
+            score_params = list(match.score_params) + freshness_params
+        else:
+            where.append(
+                f"(CASE WHEN ({readable_sql}) THEN ({match.exclude_full}) "
+                f"ELSE (({match.catalog_condition}) AND ({match.exclude_catalog})) END)"
+            )
+            params += readable_params + match.exclude_full_params + match.catalog_params + match.exclude_catalog_params
+            score_sql = (
+                f"(CASE WHEN ({readable_sql}) THEN {match.full_score} ELSE {match.catalog_score} END) * {freshness}"
+            )
+            score_params = readable_params + match.score_params + match.score_params + freshness_params
+    where += filter_clauses
+    params += filter_params
+
+    bounds = _bucket_bounds(now)
+    bucket_sql = "CASE " + " ".join(f"WHEN updated >= %s THEN '{name}'" for name, bound in bounds if bound is not None)
+    bucket_sql += f" ELSE '{bounds[-1][0]}' END"
+    bucket_params = [_dt(bound) for _name, bound in bounds if bound is not None]
+    order = "score DESC, updated DESC, id DESC" if sort == "relevance" and parsed.has_terms else "updated DESC, id DESC"
+    sql = (
+        "WITH hits AS MATERIALIZED ("
+        f"SELECT catalog_resource.id AS id, catalog_resource.owner_department_id AS dept, catalog_resource.kind AS kind, catalog_resource.sharing_type AS sharing, "
+        f"catalog_resource.updated_at AS updated, {score_sql} AS score FROM catalog_resource {joins} WHERE "
+        + " AND ".join(where)
+        + ") "
+        "SELECT 'total', '', COUNT(*) FROM hits "
+        "UNION ALL SELECT 'department', CAST(dept AS TEXT), COUNT(*) FROM hits GROUP BY dept "
+        "UNION ALL SELECT 'kind', kind, COUNT(*) FROM hits GROUP BY kind "
+        "UNION ALL SELECT 'sharing_type', sharing, COUNT(*) FROM hits GROUP BY sharing "
+        f"UNION ALL SELECT 'updated', b, COUNT(*) FROM (SELECT {bucket_sql} AS b FROM hits) buckets GROUP BY b "
+        "UNION ALL SELECT * FROM (SELECT 'tag', CAST(rt.tag_id AS TEXT), COUNT(*) FROM hits "
+        "JOIN catalog_resource_tags rt ON rt.resource_id = hits.id GROUP BY rt.tag_id "
+        f"ORDER BY 3 DESC, 2 LIMIT {TAG_FACET_SIZE}) tags "
+        f"UNION ALL SELECT * FROM (SELECT 'hit', CAST(id AS TEXT), score FROM hits ORDER BY {order} "
+        "LIMIT %s OFFSET %s) page"
+    )
+    all_params = score_params + params + bucket_params + [limit, offset]
+    return sql, all_params
+
+
+def search(
+    actor,
+    query: str = "",
+    filters: SearchFilters | None = None,
+    *,
+    sort: str = "relevance",
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    now: datetime | None = None,
+) -> SearchResult:
+    filters = filters or SearchFilters()
+    _validate(filters, sort, page, page_size)
+    now = now or timezone.now()
+    parsed = parse(query, segment.segmenter())
+    if parsed.exclude and not parsed.include:
+        raise Invalid(fields={"q": _("Add a word to search for: a search cannot only exclude words.")})
+    merged, unknown = resolve_filters(parsed, filters)
+    rows = []
+    if not unknown:
+        sql, params = _statement(actor, parsed, merged, sort, page_size, (page - 1) * page_size, now)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    total, counts, hit_scores = 0, {}, []
+    for facet, key, value in rows:
+        if facet == "total":
+            total = int(value)
+        elif facet == "hit":
+            hit_scores.append((int(key), float(value or 0.0)))
+        else:
+            counts.setdefault(facet, []).append((key, int(value)))
+    hits = _hits(actor, parsed, hit_scores)
+    return SearchResult(
+        query=query,
+        parsed=parsed,
+        filters=merged,
+        sort=sort,
+        page=page,
+        page_size=page_size,
+        total=total,
+        hits=hits,
+        facets=_facets(counts, merged),
+        unknown=unknown,
+    )
+
+
+def _hits(actor, parsed: ParsedQuery, hit_scores: list[tuple[int, float]]) -> list[Hit]:
+    if not hit_scores:
+        return []
+    ids = [i for i, _s in hit_scores]
+    resources = {r.pk: r for r in _base().filter(pk__in=ids)}
+    ordered = [resources[i] for i in ids if i in resources]
+    readable = readable_ids(actor, ordered)
+    words = parsed.words()
+    prefixes = parsed.prefix_words()
+    hits = []
+    for resource_id, score in hit_scores:
+        resource = resources.get(resource_id)
+        if resource is None:
+            continue
+        can_read = resource_id in readable
+        hits.append(
+            Hit(
+                resource=resource,
+                score=score,
+                readable=can_read,
+                title_html=highlight(resource.title, words, prefixes),
+                snippet=snippet_for(resource, words, prefixes, include_content=can_read),
+            )
+        )
+    return hits
+
+
+def _facets(counts: dict[str, list[tuple[str, int]]], filters: SearchFilters) -> dict[str, list[FacetValue]]:
+    facets: dict[str, list[FacetValue]] = {}
+    dept_ids = [int(k) for k, _c in counts.get("department", [])]
+    names = dict(Department.objects.filter(pk__in=dept_ids).values_list("pk", "name"))
+    facets["department"] = sorted(
+        (
+            FacetValue(k, names.get(int(k), k), c, int(k) in filters.department)
+            for k, c in counts.get("department", [])
+        ),
+        key=lambda f: (-f.count, f.label),
+    )
+    kind_labels = dict(Resource.Kind.choices)
+    facets["kind"] = sorted(
+        (FacetValue(k, str(kind_labels.get(k, k)), c, k in filters.kind) for k, c in counts.get("kind", [])),
+        key=lambda f: -f.count,
+    )
+    sharing_labels = dict(Resource.SharingType.choices)
+    facets["sharing_type"] = [
+        FacetValue(k, str(sharing_labels[k]), dict(counts.get("sharing_type", [])).get(k, 0), k in filters.sharing_type)
+        for k in Resource.SharingType.values
+        if dict(counts.get("sharing_type", [])).get(k)
+    ]
+    tag_counts = counts.get("tag", [])
+    tag_names = dict(Tag.objects.filter(pk__in=[int(k) for k, _c in tag_counts]).values_list("pk", "name"))
+    facets["tag"] = [
+        FacetValue(tag_names[int(k)], tag_names[int(k)], c, tag_names[int(k)] in filters.tag)
+        for k, c in sorted(tag_counts, key=lambda kc: (-kc[1], kc[0]))
+        if int(k) in tag_names
+    ]
+    updated = dict(counts.get("updated", []))
+    facets["updated"] = [
+        FacetValue(name, str(label), updated[name], filters.updated == name)
+        for name, _days, label in UPDATED_BUCKETS
+        if updated.get(name)
+    ]
+    return facets
+
+
+@dataclass
+class Suggestion:
+    kind: str  # "resource" or "tag"
+    label: str
+    html: str
+    resource: Resource | None = None
+
+
+def suggest(actor, text: str, limit: int = 8) -> list[Suggestion]:
+    """Titles and tags for the search box as the person types."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    result = search(actor, text, page_size=limit)
+    suggestions = [
+        Suggestion("resource", h.resource.title, h.title_html, h.resource) for h in result.hits if h.resource
+    ]
+    visible_with_tag = visible(actor, Resource.objects.filter(tags=OuterRef("pk")))
+    tags = (
+        Tag.objects.filter(Q(name__istartswith=text) | Q(name__icontains=text))
+        .filter(Exists(visible_with_tag))
+        .order_by("name")[:5]
+    )
+    words = result.parsed.words()
+    prefixes = result.parsed.prefix_words()
+    suggestions += [Suggestion("tag", tag.name, highlight(tag.name, words, prefixes)) for tag in tags]
+    return suggestions
+
+
+def saved_searches(actor):
+    if not getattr(actor, "is_authenticated", False):
+        return SavedSearch.objects.none()
+    return SavedSearch.objects.filter(owner_id=actor.pk)

@@ -1,0 +1,158 @@
+"""Turning text into index terms: jieba for Chinese (precise words, plus the shorter words inside
+long ones, as jieba's search mode does), case-folded words for other scripts, and pinyin (full and
+initials) for the Chinese words of catalog fields, so that `shebao` or `sb` find 社保.
+
+The organization's own vocabulary (department names and the terms admins add) is loaded into a
+private jieba tokenizer, so that 人社局 or 营业执照 stay whole words. Both index backends receive the
+same space-separated terms, which keeps SQLite and PostgreSQL results the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterable
+from functools import lru_cache
+
+import jieba
+from django.core.cache import cache
+from pypinyin import Style, lazy_pinyin
+
+logger = logging.getLogger(__name__)
+
+jieba.setLogLevel(logging.WARNING)
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_VERSION_KEY = "search:dictionary-version"
+_CHECK_EVERY = 5.0
+ORG_WORD_FREQUENCY = 200_000
+MAX_TERM_LENGTH = 40
+
+
+def has_han(text: str) -> bool:
+    return _HAN.search(text) is not None
+
+
+def _normalize(token: str) -> list[str]:
+    return [part.casefold() for part in _WORD.findall(token) if len(part) <= MAX_TERM_LENGTH]
+
+
+@lru_cache(maxsize=1)
+def _base_tokenizer() -> jieba.Tokenizer:
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+class Segmenter:
+    """A jieba tokenizer with the organization's words; rebuilt when the dictionary changes."""
+
+    def __init__(self, words: Iterable[str] = ()) -> None:
+        base = _base_tokenizer()
+        self.tokenizer = jieba.Tokenizer()
+        self.tokenizer.FREQ = dict(base.FREQ)
+        self.tokenizer.total = base.total
+        self.tokenizer.initialized = True
+        self.freq = self.tokenizer.FREQ
+        self.org_words: set[str] = set()
+        self.add_words(words)
+
+    def add_words(self, words: Iterable[str]) -> None:
+        for word in words:
+            word = word.strip()
+            if word and " " not in word and word not in self.org_words:
+                self.tokenizer.add_word(word, freq=ORG_WORD_FREQUENCY)
+                self.org_words.add(word)
+
+    def words(self, text: str) -> list[str]:
+        """Precise-mode words, normalized; what a query is made of and what phrases match."""
+        out: list[str] = []
+        for token in self.tokenizer.cut(text):
+            out.extend(_normalize(token))
+        return out
+
+    def index_terms(self, text: str) -> tuple[list[str], list[str]]:
+        """(precise words in order, shorter words found inside the long Chinese ones)."""
+        words = self.words(text)
+        inner: list[str] = []
+        freq = self.freq
+        for word in words:
+            size = len(word)
+            if size > 2 and has_han(word):
+                for length in (2, 3):
+                    if size > length:
+                        for start in range(size - length + 1):
+                            gram = word[start : start + length]
+                            if freq.get(gram):
+                                inner.append(gram)
+        return words, inner
+
+
+@lru_cache(maxsize=200_000)
+def pinyin_forms(word: str) -> tuple[str, ...]:
+    """Full pinyin and initials of a Chinese word of two or more characters: 社保 -> (shebao, sb)."""
+    if len(word) < 2 or not has_han(word):
+        return ()
+    syllables = [s for s in lazy_pinyin(word, errors="ignore") if s.isascii() and s.isalpha()]
+    if len(syllables) < 2:
+        return ()
+    full = "".join(syllables)
+    initials = "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore"))
+    return tuple(dict.fromkeys(f for f in (full, initials) if f.isascii() and f.isalpha()))
+
+
+def pinyin_terms(words: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for word in words:
+        out.extend(pinyin_forms(word))
+    return out
+
+
+_lock = threading.Lock()
+_current: Segmenter | None = None
+_current_version: str | None = None
+_checked_at = 0.0
+
+
+def dictionary_words() -> list[str]:
+    from sharehub.org.models import Department
+    from sharehub.search.models import SearchTerm
+
+    return list(Department.objects.values_list("name", flat=True)) + list(
+        SearchTerm.objects.values_list("text", flat=True)
+    )
+
+
+def dictionary_changed() -> None:
+    """Tell every process (through the shared cache) to reload the organization's words."""
+    cache.set(_VERSION_KEY, str(time.time_ns()), None)
+
+
+def segmenter() -> Segmenter:
+    """The process's segmenter, rebuilt at most every few seconds if the dictionary changed."""
+    global _current, _current_version, _checked_at
+    now = time.monotonic()
+    if _current is not None and now - _checked_at < _CHECK_EVERY:
+        return _current
+    with _lock:
+        version = cache.get(_VERSION_KEY) or "0"
+        if _current is None or version != _current_version:
+            words = set(dictionary_words())
+            if _current is not None and words >= _current.org_words:
+                _current.add_words(words - _current.org_words)
+            else:
+                _current = Segmenter(words)
+            _current_version = version
+        _checked_at = now
+        return _current
+
+
+def reset() -> None:
+    """Forget the loaded dictionary at once (tests, and after the dictionary changes here)."""
+    global _current, _checked_at
+    with _lock:
+        _current = None
+        _checked_at = 0.0

@@ -1,0 +1,214 @@
+"""Every write of the search app: the index (kept from the event log), the organization's dictionary
+and saved searches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from sharehub.catalog.models import Resource
+from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
+from sharehub.events.services import record
+from sharehub.policy.engine import OrgAction, can
+from sharehub.search import segment
+from sharehub.search.backends import backend_for
+from sharehub.search.documents import index_document, resources_for_index, source_text
+from sharehub.search.models import ResourceEntry, SavedSearch, SearchTerm
+
+BATCH = 500
+MAX_SAVED_SEARCHES = 100
+
+
+def index_resources(ids: Iterable[int]) -> int:
+    """(Re)index these resources now, in the caller's transaction; ids that no longer exist leave
+    the index. Returns how many were written."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return 0
+    backend = backend_for()
+    segmenter = segment.segmenter()
+    written = 0
+    with transaction.atomic():
+        for start in range(0, len(wanted), BATCH):
+            chunk = wanted[start : start + BATCH]
+            documents = [index_document(source_text(r), segmenter) for r in resources_for_index(chunk)]
+            found = {d.resource_id for d in documents}
+            gone = [i for i in chunk if i not in found]
+            with connection.cursor() as cursor:
+                if gone:
+                    backend.delete(cursor, gone)
+                    ResourceEntry.objects.filter(resource_id__in=gone).delete()
+                if documents:
+                    existing = set(ResourceEntry.objects.filter(resource_id__in=found).values_list("resource_id", flat=True))
+                    ResourceEntry.objects.bulk_create(
+                        [ResourceEntry(resource_id=d.resource_id, digest=d.digest) for d in documents if d.resource_id not in existing]
+                    )
+                    for d in documents:
+                        if d.resource_id in existing:
+                            ResourceEntry.objects.filter(resource_id=d.resource_id).update(digest=d.digest)
+                    backend.write(cursor, documents)
+            written += len(documents)
+    return written
+
+
+def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
+    """Empty the index and index every resource again, in batches, in one transaction."""
+    from sharehub.events.models import ConsumerCursor, Event
+    from sharehub.search.tasks import READER_NAME
+
+    segment.reset()
+    backend = backend_for()
+    total = 0
+    with transaction.atomic():
+        head = Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        with connection.cursor() as cursor:
+            backend.clear(cursor)
+        ResourceEntry.objects.all().delete()
+        ids = list(Resource.objects.order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            total += index_resources(chunk)
+            if progress:
+                progress(len(chunk))
+        ConsumerCursor.objects.update_or_create(name=READER_NAME, defaults={"seq": head})
+    return total
+
+
+@dataclass
+class IndexReport:
+    resources: int = 0
+    indexed: int = 0
+    missing: list[int] = field(default_factory=list)
+    stale: list[int] = field(default_factory=list)
+    orphaned: list[int] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not (self.missing or self.stale or self.orphaned)
+
+
+def check_index(progress: Callable[[int], None] | None = None) -> IndexReport:
+    """Compare every resource's current text with what the index holds."""
+    report = IndexReport()
+    digests = dict(ResourceEntry.objects.values_list("resource_id", "digest"))
+    with connection.cursor() as cursor:
+        in_backend = backend_for().indexed_ids(cursor)
+    ids = list(Resource.objects.order_by("pk").values_list("pk", flat=True))
+    report.resources = len(ids)
+    report.indexed = len(digests)
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        for resource in resources_for_index(chunk):
+            stored = digests.get(resource.pk)
+            if stored is None or resource.pk not in in_backend:
+                report.missing.append(resource.pk)
+            elif stored != source_text(resource).digest:
+                report.stale.append(resource.pk)
+        if progress:
+            progress(len(chunk))
+    known = set(ids)
+    report.orphaned = sorted((set(digests) | in_backend) - known)
+    return report
+
+
+def resources_mentioning(text: str) -> list[int]:
+    return list(
+        Resource.objects.filter(
+            Q(title__icontains=text)
+            | Q(summary__icontains=text)
+            | Q(body__icontains=text)
+            | Q(attachments__blob__text__icontains=text)
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def _require_admin(actor) -> None:
+    decision = can(actor, OrgAction.MANAGE_ORG)
+    if not decision:
+        raise Forbidden(decision.message)
+
+
+def add_term(actor, text: str, note: str = "") -> SearchTerm:
+    """Add a word the segmenter must keep whole; the resources that mention it are reindexed."""
+    _require_admin(actor)
+    text = (text or "").strip()
+    if not text:
+        raise Invalid(fields={"text": _("Enter the term.")})
+    if len(text) > 40 or any(c.isspace() for c in text):
+        raise Invalid(fields={"text": _("A term is one word of at most 40 characters, without spaces.")})
+    if len(note) > 200:
+        raise Invalid(fields={"note": _("At most 200 characters.")})
+    with transaction.atomic():
+        if SearchTerm.objects.filter(text=text).exists():
+            message = _("%(term)s is already in the dictionary.") % {"term": text}
+            raise Conflict(message, fields={"text": message})
+        term = SearchTerm.objects.create(text=text, note=note.strip(), created_by=actor)
+        record(actor, "search.term_added", term, details={"text": text})
+    return term
+
+
+def remove_term(actor, term: SearchTerm) -> None:
+    _require_admin(actor)
+    with transaction.atomic():
+        record(actor, "search.term_removed", term, details={"text": term.text})
+        term.delete()
+
+
+def _clean_saved(name: str, query: str, filters: dict | None) -> tuple[str, str, dict]:
+    errors = {}
+    name = (name or "").strip()
+    query = (query or "").strip()
+    if not name:
+        errors["name"] = _("Give the search a name.")
+    elif len(name) > 100:
+        errors["name"] = _("At most 100 characters.")
+    if len(query) > 500:
+        errors["query"] = _("At most 500 characters.")
+    clean_filters = {}
+    if filters is not None and not isinstance(filters, dict):
+        errors["filters"] = _("Filters must be an object.")
+    else:
+        for key, value in (filters or {}).items():
+            if key not in SAVED_FILTER_KEYS:
+                errors["filters"] = _("Unknown filter %(name)s.") % {"name": key}
+                break
+            values = value if isinstance(value, list) else [value]
+            clean_filters[key] = [str(v)[:100] for v in values if str(v).strip()][:20]
+    if not query and not any(clean_filters.values()) and "name" not in errors:
+        errors["query"] = _("Enter words to search for or choose a filter.")
+    if errors:
+        raise Invalid(fields=errors)
+    return name, query, {k: v for k, v in clean_filters.items() if v}
+
+
+SAVED_FILTER_KEYS = ("department", "kind", "tag", "sharing_type", "updated", "sort")
+
+
+def save_search(actor, *, name: str, query: str = "", filters: dict | None = None) -> SavedSearch:
+    if not getattr(actor, "is_authenticated", False):
+        raise Forbidden(_("Sign in to save searches."))
+    name, query, filters = _clean_saved(name, query, filters)
+    with transaction.atomic():
+        if SavedSearch.objects.filter(owner=actor, name=name).exists():
+            message = _("You already have a saved search with this name.")
+            raise Conflict(message, fields={"name": message})
+        if SavedSearch.objects.filter(owner=actor).count() >= MAX_SAVED_SEARCHES:
+            raise Invalid(fields={"name": _("You can keep at most %(n)s saved searches.") % {"n": MAX_SAVED_SEARCHES}})
+        saved = SavedSearch.objects.create(owner=actor, name=name, query=query, filters=filters)
+        record(actor, "search.saved", saved, details={"query": query})
+    return saved
+
+
+def delete_saved_search(actor, saved_id: int) -> None:
+    with transaction.atomic():
+        saved = SavedSearch.objects.filter(pk=saved_id, owner_id=getattr(actor, "pk", None)).first()
+        if saved is None:
+            raise NotFound()
+        record(actor, "search.saved_deleted", saved, details={"query": saved.query})
+        saved.delete()

@@ -1,0 +1,121 @@
+"""Highlighted titles and snippets, quoted from the original text (never from index terms).
+
+Content (body, attachment text) is quoted only for people who may read it; the others get the
+catalog text, as they would on the catalog page."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from sharehub.catalog.models import Resource
+from sharehub.search import segment
+from sharehub.search.documents import ATTACHMENT_TEXT_LIMIT
+
+WINDOW = 160
+_MARKDOWN = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[#>*_`~|]+")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Snippet:
+    html: SafeString
+    source: str  # what was quoted: "summary", "catalog", "body" or an attachment's file name
+
+
+@lru_cache(maxsize=512)
+def _pattern(words: tuple[str, ...], prefixes: frozenset[str]) -> re.Pattern | None:
+    parts = []
+    for word in sorted(set(words), key=len, reverse=True):
+        escaped = re.escape(word)
+        if word.isascii():
+            escaped = r"(?<![^\W_])" + escaped + ("" if word in prefixes else r"(?![^\W_])")
+        parts.append(escaped)
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def _pinyin_words(text: str, words: list[str]) -> list[str]:
+    """Chinese words of `text` whose pinyin a query word spells (社保 for shebao or sb)."""
+    ascii_words = [w for w in words if w.isascii() and w.isalpha() and w.lower() not in text.lower()]
+    if not ascii_words or not segment.has_han(text):
+        return []
+    found = []
+    for token in set(segment.segmenter().words(text)):
+        forms = segment.pinyin_forms(token)
+        if any(form.startswith(w) for form in forms for w in ascii_words):
+            found.append(token)
+    return found
+
+
+def _marked(text: str, pattern: re.Pattern | None) -> SafeString:
+    if pattern is None:
+        return mark_safe(escape(text))
+    out, last = [], 0
+    for match in pattern.finditer(text):
+        out.append(escape(text[last : match.start()]))
+        out.append(f"<mark>{escape(match.group(0))}</mark>")
+        last = match.end()
+    out.append(escape(text[last:]))
+    return mark_safe("".join(out))
+
+
+def highlight(text: str, words: list[str], prefixes: set[str] | None = None) -> SafeString:
+    pattern = _pattern(tuple(words + _pinyin_words(text, words)), frozenset(prefixes or ()))
+    return _marked(text, pattern)
+
+
+def _window(text: str, start: int, end: int) -> tuple[str, bool, bool]:
+    half = max(0, (WINDOW - (end - start)) // 2)
+    begin = max(0, start - half)
+    finish = min(len(text), begin + WINDOW)
+    begin = max(0, min(begin, finish - WINDOW))
+    return text[begin:finish], begin > 0, finish < len(text)
+
+
+def _plain(text: str) -> str:
+    return _SPACES.sub(" ", _MARKDOWN.sub(lambda m: m.group(1) or " ", text or "")).strip()
+
+
+def _catalog_texts(resource: Resource) -> list[tuple[str, str]]:
+    fields = []
+    for item in resource.dataset_fields or []:
+        if isinstance(item, dict):
+            fields.append(" ".join(str(item.get(k) or "") for k in ("name", "label", "description")).strip())
+    tags = " ".join(tag.name for tag in resource.tags.all())
+    return [("summary", resource.summary), ("catalog", " · ".join(p for p in [tags, *fields] if p))]
+
+
+def _content_texts(resource: Resource):
+    yield "body", _plain(resource.body)
+    for attachment in resource.attachments.filter(removed_at__isnull=True).select_related("blob"):
+        yield attachment.filename, attachment.blob.text[:ATTACHMENT_TEXT_LIMIT]
+
+
+def snippet_for(resource: Resource, words: list[str], prefixes: set[str], *, include_content: bool) -> Snippet:
+    """The first passage that contains a query word: catalog text first, then (for readers) content."""
+    texts = _catalog_texts(resource)
+    sources = iter(texts)
+    if include_content:
+        sources = (s for group in (texts, _content_texts(resource)) for s in group)
+    if words:
+        for source, raw in sources:
+            text = _SPACES.sub(" ", raw or "").strip()
+            if not text:
+                continue
+            extra = _pinyin_words(text, words) if source in ("summary", "catalog") else []
+            pattern = _pattern(tuple(words + extra), frozenset(prefixes))
+            match = pattern.search(text) if pattern else None
+            if match:
+                passage, cut_before, cut_after = _window(text, match.start(), match.end())
+                html = ("…" if cut_before else "") + _marked(passage, pattern) + ("…" if cut_after else "")
+                return Snippet(mark_safe(html), source)
+    summary = _SPACES.sub(" ", resource.summary or "").strip()
+    if summary:
+        passage, _before, after = _window(summary, 0, 0)
+        return Snippet(mark_safe(escape(passage) + ("…" if after else "")), "summary")
+    return Snippet(mark_safe(escape(_("No summary."))), "summary")

@@ -1,0 +1,71 @@
+"""The query language of the search box: words, "quoted phrases", -exclusions and the filters
+dept:, kind: and tag: (a filter's value may be quoted: dept:"Human Resources")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sharehub.search.segment import Segmenter
+
+MAX_QUERY_LENGTH = 500
+MAX_ITEMS = 20
+FILTER_KEYS = ("dept", "kind", "tag")
+_PIECE = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"?|(\S+))', re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A query word or phrase, already segmented into index terms."""
+
+    words: tuple[str, ...]
+    phrase: bool = False
+    prefix: bool = False  # the last word is still being typed
+
+
+@dataclass
+class ParsedQuery:
+    include: list[Item] = field(default_factory=list)
+    exclude: list[Item] = field(default_factory=list)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def has_terms(self) -> bool:
+        return bool(self.include)
+
+    def words(self) -> list[str]:
+        """Every word to highlight in snippets."""
+        return [w for item in self.include for w in item.words]
+
+    def prefix_words(self) -> set[str]:
+        return {item.words[-1] for item in self.include if item.prefix}
+
+
+def parse(text: str, segmenter: Segmenter) -> ParsedQuery:
+    """Split a query into items and filters. Characters with no meaning are dropped, never an error."""
+    text = (text or "")[:MAX_QUERY_LENGTH]
+    parsed = ParsedQuery()
+    typing_last = bool(text) and not text[-1].isspace() and not text.rstrip().endswith('"')
+    pieces = list(_PIECE.finditer(text))
+    for index, match in enumerate(pieces):
+        negated, key, quoted, bare = match.group(1) == "-", match.group(2), match.group(3), match.group(4)
+        value = quoted if quoted is not None else bare
+        if key and key.lower() in FILTER_KEYS and not negated:
+            if value.strip():
+                parsed.filters.setdefault(key.lower(), []).append(value.strip())
+            continue
+        if key:
+            value = f"{key}:{value}"
+        words = tuple(segmenter.words(value))
+        if not words:
+            continue
+        is_last = index == len(pieces) - 1
+        item = Item(
+            words=words,
+            phrase=quoted is not None and len(words) > 1,
+            prefix=quoted is None and is_last and typing_last and not negated,
+        )
+        (parsed.exclude if negated else parsed.include).append(item)
+    parsed.include = parsed.include[:MAX_ITEMS]
+    parsed.exclude = parsed.exclude[:MAX_ITEMS]
+    return parsed
