@@ -174,8 +174,8 @@ def _filter_sql(filters: SearchFilters, now: datetime) -> tuple[list[str], list]
         params += list(filters.sharing_type)
     for tag in filters.tag:
         clauses.append(
-            "catalog_resource.id IN (SELECT rt.resource_id FROM catalog_resource_tags rt JOIN catalog_tag t ON t.id = rt.tag_id"
-            " WHERE t.name = %s)"
+            "catalog_resource.id IN (SELECT rt.resource_id FROM catalog_resource_tags rt"
+            " JOIN catalog_tag t ON t.id = rt.tag_id WHERE t.name = %s)"
         )
         params.append(tag)
     if filters.updated:
@@ -196,7 +196,7 @@ def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, li
     visible_sql, visible_params = resource_sql(actor, Action.VIEW, now)
     readable_sql, readable_params = resource_sql(actor, Action.READ, now)
     filter_clauses, filter_params = _filter_sql(filters, now)
-    freshness = "CASE " + " ".join("WHEN catalog_resource.updated_at >= %s THEN " + str(boost) for _days, boost in FRESH_BOOSTS)
+    freshness = "CASE " + " ".join(f"WHEN catalog_resource.updated_at >= %s THEN {boost}" for _d, boost in FRESH_BOOSTS)
     freshness += " ELSE 1.0 END"
     freshness_params = [_dt(now - timedelta(days=days)) for days, _boost in FRESH_BOOSTS]
 
@@ -232,7 +232,8 @@ def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, li
     order = "score DESC, updated DESC, id DESC" if sort == "relevance" and parsed.has_terms else "updated DESC, id DESC"
     sql = (
         "WITH hits AS MATERIALIZED ("
-        f"SELECT catalog_resource.id AS id, catalog_resource.owner_department_id AS dept, catalog_resource.kind AS kind, catalog_resource.sharing_type AS sharing, "
+        "SELECT catalog_resource.id AS id, catalog_resource.owner_department_id AS dept, "
+        "catalog_resource.kind AS kind, catalog_resource.sharing_type AS sharing, "
         f"catalog_resource.updated_at AS updated, {score_sql} AS score FROM catalog_resource {joins} WHERE "
         + " AND ".join(where)
         + ") "
@@ -329,10 +330,7 @@ def _facets(counts: dict[str, list[tuple[str, int]]], filters: SearchFilters) ->
     dept_ids = [int(k) for k, _c in counts.get("department", [])]
     names = dict(Department.objects.filter(pk__in=dept_ids).values_list("pk", "name"))
     facets["department"] = sorted(
-        (
-            FacetValue(k, names.get(int(k), k), c, int(k) in filters.department)
-            for k, c in counts.get("department", [])
-        ),
+        (FacetValue(k, names.get(int(k), k), c, int(k) in filters.department) for k, c in counts.get("department", [])),
         key=lambda f: (-f.count, f.label),
     )
     kind_labels = dict(Resource.Kind.choices)

@@ -43,9 +43,14 @@ def index_resources(ids: Iterable[int]) -> int:
                     backend.delete(cursor, gone)
                     ResourceEntry.objects.filter(resource_id__in=gone).delete()
                 if documents:
-                    existing = set(ResourceEntry.objects.filter(resource_id__in=found).values_list("resource_id", flat=True))
+                    entries = ResourceEntry.objects.filter(resource_id__in=found)
+                    existing = set(entries.values_list("resource_id", flat=True))
                     ResourceEntry.objects.bulk_create(
-                        [ResourceEntry(resource_id=d.resource_id, digest=d.digest) for d in documents if d.resource_id not in existing]
+                        [
+                            ResourceEntry(resource_id=d.resource_id, digest=d.digest)
+                            for d in documents
+                            if d.resource_id not in existing
+                        ]
                     )
                     for d in documents:
                         if d.resource_id in existing:

@@ -22,7 +22,8 @@ def handle(event) -> None:
         segment.dictionary_changed()
         segment.reset()
         if event.target_id.isdigit():
-            index_resources(Resource.objects.filter(owner_department_id=int(event.target_id)).values_list("pk", flat=True))
+            owned = Resource.objects.filter(owner_department_id=int(event.target_id))
+            index_resources(owned.values_list("pk", flat=True))
     elif action in ("search.term_added", "search.term_removed"):
         segment.dictionary_changed()
         segment.reset()
