@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("sharehub.events.urls")),
     path("", include("sharehub.access.urls")),
     path("", include("sharehub.feeds.urls")),
+    path("", include("sharehub.search.urls")),
 ]
 
 handler403 = "sharehub.web.views.permission_denied"
