@@ -8,3 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sharehub.settings")
 # on every file. The wrapping is correct for files of this size, so the warning is noise in the log.
 warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 application = get_asgi_application()
+
+from sharehub.search.segment import warm_up_in_background  # noqa: E402  (needs the app registry)
+
+warm_up_in_background()

@@ -156,3 +156,8 @@ def reset() -> None:
     with _lock:
         _current = None
         _checked_at = 0.0
+
+
+def warm_up_in_background() -> None:
+    """Load jieba's dictionary (about a second) in a thread at start-up, not in the first search."""
+    threading.Thread(target=_base_tokenizer, name="sharehub-jieba-warm-up", daemon=True).start()
