@@ -32,3 +32,9 @@ lint:
 
 clean:
 	rm -rf $(VENV) node_modules sharehub/web/static/vendor
+
+# Search benchmark (bench/search): 200k resources on SQLite and PostgreSQL; BENCH_ARGS="--docs 5000" runs small.
+.PHONY: bench-search
+bench-search: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.search $(BENCH_ARGS)
