@@ -148,13 +148,25 @@ def _result_context(request, state: SearchState) -> dict:
     }
 
 
+def _saved_items(request, state: SearchState) -> list[dict]:
+    """The person's saved searches; the one the page shows now is marked."""
+    current = state.with_page(1)
+    items = []
+    for saved in queries.saved_searches(request.user):
+        try:
+            is_current = not state.is_empty and SearchState.from_saved(saved) == current
+        except Invalid:
+            is_current = False
+        items.append({"saved": saved, "current": is_current})
+    return items
+
+
 def _render_search(request, data, *, status: int = 200, save_errors: dict | None = None, save_name: str = ""):
     context = {
         "q": (data.get("q") or "").strip(),
         "state": SearchState(),
         "result": None,
         "error": None,
-        "saved_searches": queries.saved_searches(request.user),
         "save_errors": save_errors or {},
         "save_name": save_name,
         "can_save": bool(save_errors),
@@ -175,6 +187,7 @@ def _render_search(request, data, *, status: int = 200, save_errors: dict | None
             "fields": [(FIELD_LABELS.get(name, name), reason) for name, reason in error.fields.items()],
             "names": set(error.fields),
         }
+    context["saved_searches"] = _saved_items(request, context["state"])
     template = "search/_results.html" if _partial(request) else "search/page.html"
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])

@@ -314,7 +314,9 @@ def test_save_a_search_then_reopen_and_delete_it(client_for, people, corpus):
     assert open_url in html
     reopened = client.get(open_url)
     assert reopened.status_code == 302 and reopened["Location"] == response["Location"]
-    assert hit_codes(client.get(reopened["Location"])) == [corpus["dataset"].code]
+    reopened_page = client.get(reopened["Location"])
+    assert hit_codes(reopened_page) == [corpus["dataset"].code]
+    assert re.search(rf'sh-saved-current" data-saved="{saved.pk}"', html_of(reopened_page))
 
     deleted = client.post(reverse("search:saved_delete", args=[saved.pk]), {"next": reopened["Location"]})
     assert deleted.status_code == 302 and deleted["Location"] == reopened["Location"]

@@ -39,21 +39,23 @@
         close();
       }
     });
-    menu.addEventListener("keydown", function (event) {
+    /* Keys inside the list. Listened for on the window while capturing, so that Bootstrap's own
+       dropdown keys (on the document, also capturing) never see them: this list has no toggle button. */
+    window.addEventListener("keydown", function (event) {
+      if (!menu.contains(event.target) || ["ArrowDown", "ArrowUp", "Escape"].indexOf(event.key) < 0) { return; }
+      event.stopPropagation();
+      event.preventDefault();
       var list = items();
       var index = list.indexOf(document.activeElement);
       if (event.key === "ArrowDown") {
-        event.preventDefault();
         if (index < list.length - 1) { list[index + 1].focus(); }
       } else if (event.key === "ArrowUp") {
-        event.preventDefault();
         if (index > 0) { list[index - 1].focus(); } else { input.focus(); }
-      } else if (event.key === "Escape") {
-        event.preventDefault();
+      } else {
         close();
         input.focus();
       }
-    });
+    }, true);
     /* A click on a suggestion must not take the focus away first (the list would close under it). */
     menu.addEventListener("mousedown", function (event) { event.preventDefault(); });
     form.addEventListener("focusout", function (event) {
