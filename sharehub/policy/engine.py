@@ -433,15 +433,17 @@ def creatable_departments(actor) -> QuerySet[Department]:
     return Department.objects.filter(pk__in=ctx.department_ids)
 
 
-def resource_sql(actor, action: Action = Action.VIEW, now=None) -> tuple[str, list]:
-    """`resource_filter` as an SQL condition on the `catalog_resource` table, for the few reads that
-    must be written in SQL (full-text search joins its index to the catalog in one statement).
+def resource_sql(actor, action: Action = Action.VIEW, now=None, model=Resource) -> tuple[str, list]:
+    """`resource_filter` as an SQL condition, for the few reads that must be written in SQL (full-text
+    search joins its index and the policy in one statement). `model` is Resource or a table that
+    mirrors the columns the filter reads (pk = resource id, owner_department, status, sharing_type,
+    scope_all), such as the search index's entries.
 
     Returns ("1=1", []) when everything is allowed and ("1=0", []) when nothing is."""
     from django.core.exceptions import EmptyResultSet, FullResultSet
     from django.db import connection
 
-    query = Resource.objects.filter(resource_filter(actor, action, now)).query
+    query = model.objects.filter(resource_filter(actor, action, now)).query
     compiler = query.get_compiler(connection=connection)
     try:
         sql, params = compiler.compile(query.where)

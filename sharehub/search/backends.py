@@ -30,7 +30,7 @@ PG_WEIGHTS = "{0.05, 0.2, 0.4, 1.0}"  # D (inner words, pinyin), C (content), B 
 
 @dataclass(frozen=True)
 class Match:
-    """SQL pieces for one query; `r` is the catalog_resource alias."""
+    """SQL pieces for one query, over the `search_resourceentry` table."""
 
     joins: str
     condition: str
@@ -46,10 +46,37 @@ class Match:
     exclude_catalog_params: list
 
 
+MIRRORED = ("owner_department_id", "kind", "status", "sharing_type", "scope_all", "updated_at")
+
+
+def _upsert_entry_sql(row: str) -> str:
+    """Copy the mirrored columns of `row` (NEW in a trigger) into the resource's index entry."""
+    columns = ", ".join(MIRRORED)
+    values = ", ".join(f"{row}.{c}" for c in MIRRORED)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in MIRRORED)
+    return (
+        f"INSERT INTO {ENTRY_TABLE} (resource_id, {columns}, digest) VALUES ({row}.id, {values}, '') "
+        f"ON CONFLICT (resource_id) DO UPDATE SET {updates}"
+    )
+
+
+BACKFILL_SQL = (
+    f"INSERT INTO {ENTRY_TABLE} (resource_id, {', '.join(MIRRORED)}, digest) "
+    f"SELECT id, {', '.join(MIRRORED)}, '' FROM catalog_resource WHERE true "
+    f"ON CONFLICT (resource_id) DO NOTHING"
+)
+
+
 class SqliteBackend:
     vendor = "sqlite"
 
     def create_schema(self, cursor) -> None:
+        for event in ("INSERT", "UPDATE"):
+            cursor.execute(
+                f"CREATE TRIGGER IF NOT EXISTS search_entry_after_resource_{event.lower()} "
+                f"AFTER {event} ON catalog_resource FOR EACH ROW BEGIN {_upsert_entry_sql('NEW')}; END"
+            )
+        cursor.execute(BACKFILL_SQL)
         cursor.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
             "title, catalog, content, catalog_extra, content_extra, "
@@ -58,6 +85,8 @@ class SqliteBackend:
 
     def drop_schema(self, cursor) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+        for event in ("insert", "update"):
+            cursor.execute(f"DROP TRIGGER IF EXISTS search_entry_after_resource_{event}")
 
     def write(self, cursor, documents: Sequence[IndexDocument]) -> None:
         if not documents:
@@ -105,17 +134,19 @@ class SqliteBackend:
         full = ", ".join(str(w) for w in FULL_WEIGHTS)
         catalog = ", ".join(str(w) for w in CATALOG_WEIGHTS)
         return Match(
-            joins=f"JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = catalog_resource.id",
+            joins=f"JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = {ENTRY_TABLE}.resource_id",
             condition=f"{FTS_TABLE} MATCH %s",
             params=[positive],
             full_score=f"-bm25({FTS_TABLE}, {full})",
             catalog_score=f"-bm25({FTS_TABLE}, {catalog})",
             score_params=[],
-            catalog_condition=f"catalog_resource.id IN ({self._subquery(catalog_positive)})",
+            catalog_condition=f"{ENTRY_TABLE}.resource_id IN ({self._subquery(catalog_positive)})",
             catalog_params=[catalog_positive],
-            exclude_full=f"catalog_resource.id NOT IN ({self._subquery(negative)})" if exclude else "1=1",
+            exclude_full=f"{ENTRY_TABLE}.resource_id NOT IN ({self._subquery(negative)})" if exclude else "1=1",
             exclude_full_params=[negative] if exclude else [],
-            exclude_catalog=f"catalog_resource.id NOT IN ({self._subquery(catalog_negative)})" if exclude else "1=1",
+            exclude_catalog=f"{ENTRY_TABLE}.resource_id NOT IN ({self._subquery(catalog_negative)})"
+            if exclude
+            else "1=1",
             exclude_catalog_params=[catalog_negative] if exclude else [],
         )
 
@@ -130,8 +161,20 @@ class PostgresBackend:
         )
         cursor.execute(f"CREATE INDEX IF NOT EXISTS search_full_vec_gin ON {ENTRY_TABLE} USING gin (full_vec)")
         cursor.execute(f"CREATE INDEX IF NOT EXISTS search_catalog_vec_gin ON {ENTRY_TABLE} USING gin (catalog_vec)")
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION search_entry_from_resource() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN {_upsert_entry_sql('NEW')}; RETURN NULL; END $$"
+        )
+        cursor.execute("DROP TRIGGER IF EXISTS search_entry_after_resource_change ON catalog_resource")
+        cursor.execute(
+            "CREATE TRIGGER search_entry_after_resource_change AFTER INSERT OR UPDATE ON catalog_resource "
+            "FOR EACH ROW EXECUTE FUNCTION search_entry_from_resource()"
+        )
+        cursor.execute(BACKFILL_SQL)
 
     def drop_schema(self, cursor) -> None:
+        cursor.execute("DROP TRIGGER IF EXISTS search_entry_after_resource_change ON catalog_resource")
+        cursor.execute("DROP FUNCTION IF EXISTS search_entry_from_resource()")
         cursor.execute(f"ALTER TABLE {ENTRY_TABLE} DROP COLUMN IF EXISTS full_vec, DROP COLUMN IF EXISTS catalog_vec")
 
     def write(self, cursor, documents: Sequence[IndexDocument]) -> None:
@@ -162,13 +205,13 @@ class PostgresBackend:
         )
 
     def delete(self, cursor, ids: Sequence[int]) -> None:
-        """Entries are deleted with their rows; nothing else to do."""
-
-    def clear(self, cursor) -> None:
         """The vectors live on the entry rows, which the caller deletes."""
 
+    def clear(self, cursor) -> None:
+        cursor.execute(f"UPDATE {ENTRY_TABLE} SET full_vec = '', catalog_vec = ''")
+
     def indexed_ids(self, cursor) -> set[int]:
-        cursor.execute(f"SELECT resource_id FROM {ENTRY_TABLE}")
+        cursor.execute(f"SELECT resource_id FROM {ENTRY_TABLE} WHERE indexed_at IS NOT NULL")
         return {row[0] for row in cursor.fetchall()}
 
     @staticmethod
@@ -187,17 +230,17 @@ class PostgresBackend:
         negative = self._expression(exclude, "|") if exclude else ""
         query = "to_tsquery('simple', %s)"
         return Match(
-            joins=f"JOIN {ENTRY_TABLE} e ON e.resource_id = catalog_resource.id",
-            condition=f"e.full_vec @@ {query}",
+            joins="",
+            condition=f"full_vec @@ {query}",
             params=[positive],
-            full_score=f"ts_rank('{PG_WEIGHTS}', e.full_vec, {query}, 1)",
-            catalog_score=f"ts_rank('{PG_WEIGHTS}', e.catalog_vec, {query}, 1)",
+            full_score=f"ts_rank('{PG_WEIGHTS}', full_vec, {query}, 1)",
+            catalog_score=f"ts_rank('{PG_WEIGHTS}', catalog_vec, {query}, 1)",
             score_params=[positive],
-            catalog_condition=f"e.catalog_vec @@ {query}",
+            catalog_condition=f"catalog_vec @@ {query}",
             catalog_params=[positive],
-            exclude_full=f"NOT (e.full_vec @@ {query})" if exclude else "1=1",
+            exclude_full=f"NOT (full_vec @@ {query})" if exclude else "1=1",
             exclude_full_params=[negative] if exclude else [],
-            exclude_catalog=f"NOT (e.catalog_vec @@ {query})" if exclude else "1=1",
+            exclude_catalog=f"NOT (catalog_vec @@ {query})" if exclude else "1=1",
             exclude_catalog_params=[negative] if exclude else [],
         )
 

@@ -10,18 +10,37 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sharehub.catalog.models import Resource
+from sharehub.org.models import Department
 
 
 class ResourceEntry(models.Model):
-    """One indexed resource: what was indexed (a digest of the text) and when."""
+    """One resource in the index: a narrow copy of the columns the policy filter and the facets read,
+    and what text was indexed (a digest) and when.
+
+    The copied columns are written by database triggers on `catalog_resource` (migration 0002), in
+    the same transaction as the change, so they are never behind the catalog; the text follows the
+    event log and may lag by the time the log reader takes. Search reads this table instead of the
+    wide catalog table: the policy filter is compiled against it (`policy.engine.resource_sql`)."""
 
     resource = models.OneToOneField(
         Resource, primary_key=True, on_delete=models.CASCADE, related_name="search_entry", verbose_name=_("resource")
     )
-    digest = models.CharField(max_length=64)
-    indexed_at = models.DateTimeField(auto_now=True)
+    owner_department = models.ForeignKey(
+        Department, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+    )
+    kind = models.CharField(max_length=12)
+    status = models.CharField(max_length=10)
+    sharing_type = models.CharField(max_length=12)
+    scope_all = models.BooleanField()
+    updated_at = models.DateTimeField()
+    digest = models.CharField(max_length=64, blank=True, db_default="")
+    indexed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        indexes = [
+            models.Index(fields=["updated_at"], name="search_entry_updated"),
+            models.Index(fields=["owner_department", "sharing_type"], name="search_entry_owner_sharing"),
+        ]
         verbose_name = _("index entry")
         verbose_name_plural = _("index entries")
 

@@ -25,7 +25,7 @@ from sharehub.org.models import Department
 from sharehub.policy.engine import Action, resource_sql, visible
 from sharehub.search import segment
 from sharehub.search.backends import backend_for
-from sharehub.search.models import SavedSearch
+from sharehub.search.models import ResourceEntry, SavedSearch
 from sharehub.search.snippets import Snippet, highlight, snippet_for
 from sharehub.search.syntax import ParsedQuery, parse
 
@@ -159,7 +159,7 @@ def _filter_sql(filters: SearchFilters, now: datetime) -> tuple[list[str], list]
         ids = sorted(set(filters.department))
         paths = [f"%/{i}/%" for i in ids]
         clauses.append(
-            "catalog_resource.owner_department_id IN (SELECT d.id FROM org_department d WHERE d.id IN ("
+            "search_resourceentry.owner_department_id IN (SELECT d.id FROM org_department d WHERE d.id IN ("
             + ", ".join(["%s"] * len(ids))
             + ") OR "
             + " OR ".join(["d.path LIKE %s"] * len(paths))
@@ -167,14 +167,14 @@ def _filter_sql(filters: SearchFilters, now: datetime) -> tuple[list[str], list]
         )
         params += ids + paths
     if filters.kind:
-        clauses.append("catalog_resource.kind IN (" + ", ".join(["%s"] * len(filters.kind)) + ")")
+        clauses.append("search_resourceentry.kind IN (" + ", ".join(["%s"] * len(filters.kind)) + ")")
         params += list(filters.kind)
     if filters.sharing_type:
-        clauses.append("catalog_resource.sharing_type IN (" + ", ".join(["%s"] * len(filters.sharing_type)) + ")")
+        clauses.append("search_resourceentry.sharing_type IN (" + ", ".join(["%s"] * len(filters.sharing_type)) + ")")
         params += list(filters.sharing_type)
     for tag in filters.tag:
         clauses.append(
-            "catalog_resource.id IN (SELECT rt.resource_id FROM catalog_resource_tags rt"
+            "search_resourceentry.resource_id IN (SELECT rt.resource_id FROM catalog_resource_tags rt"
             " JOIN catalog_tag t ON t.id = rt.tag_id WHERE t.name = %s)"
         )
         params.append(tag)
@@ -183,20 +183,22 @@ def _filter_sql(filters: SearchFilters, now: datetime) -> tuple[list[str], list]
         names = [b[0] for b in UPDATED_BUCKETS]
         index = names.index(filters.updated)
         if bounds[filters.updated] is not None:
-            clauses.append("catalog_resource.updated_at >= %s")
+            clauses.append("search_resourceentry.updated_at >= %s")
             params.append(_dt(bounds[filters.updated]))
         if index > 0 and bounds[names[index - 1]] is not None:
-            clauses.append("catalog_resource.updated_at < %s")
+            clauses.append("search_resourceentry.updated_at < %s")
             params.append(_dt(bounds[names[index - 1]]))
     return clauses, params
 
 
 def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, limit: int, offset: int, now):
     """The one statement: (facet, key, value) rows, 'hit' rows last in order."""
-    visible_sql, visible_params = resource_sql(actor, Action.VIEW, now)
-    readable_sql, readable_params = resource_sql(actor, Action.READ, now)
+    visible_sql, visible_params = resource_sql(actor, Action.VIEW, now, model=ResourceEntry)
+    readable_sql, readable_params = resource_sql(actor, Action.READ, now, model=ResourceEntry)
     filter_clauses, filter_params = _filter_sql(filters, now)
-    freshness = "CASE " + " ".join(f"WHEN catalog_resource.updated_at >= %s THEN {boost}" for _d, boost in FRESH_BOOSTS)
+    freshness = "CASE " + " ".join(
+        f"WHEN search_resourceentry.updated_at >= %s THEN {boost}" for _d, boost in FRESH_BOOSTS
+    )
     freshness += " ELSE 1.0 END"
     freshness_params = [_dt(now - timedelta(days=days)) for days, _boost in FRESH_BOOSTS]
 
@@ -232,9 +234,9 @@ def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, li
     order = "score DESC, updated DESC, id DESC" if sort == "relevance" and parsed.has_terms else "updated DESC, id DESC"
     sql = (
         "WITH hits AS MATERIALIZED ("
-        "SELECT catalog_resource.id AS id, catalog_resource.owner_department_id AS dept, "
-        "catalog_resource.kind AS kind, catalog_resource.sharing_type AS sharing, "
-        f"catalog_resource.updated_at AS updated, {score_sql} AS score FROM catalog_resource {joins} WHERE "
+        "SELECT search_resourceentry.resource_id AS id, search_resourceentry.owner_department_id AS dept, "
+        "search_resourceentry.kind AS kind, search_resourceentry.sharing_type AS sharing, "
+        f"search_resourceentry.updated_at AS updated, {score_sql} AS score FROM search_resourceentry {joins} WHERE "
         + " AND ".join(where)
         + ") "
         "SELECT 'total', '', COUNT(*) FROM hits "

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sharehub.catalog.models import Resource
@@ -23,6 +24,20 @@ BATCH = 500
 MAX_SAVED_SEARCHES = 100
 
 
+def _entry_for(resource: Resource, digest: str, now) -> ResourceEntry:
+    return ResourceEntry(
+        resource_id=resource.pk,
+        owner_department_id=resource.owner_department_id,
+        kind=resource.kind,
+        status=resource.status,
+        sharing_type=resource.sharing_type,
+        scope_all=resource.scope_all,
+        updated_at=resource.updated_at,
+        digest=digest,
+        indexed_at=now,
+    )
+
+
 def index_resources(ids: Iterable[int]) -> int:
     """(Re)index these resources now, in the caller's transaction; ids that no longer exist leave
     the index. Returns how many were written."""
@@ -32,29 +47,30 @@ def index_resources(ids: Iterable[int]) -> int:
     backend = backend_for()
     segmenter = segment.segmenter()
     written = 0
+    now = timezone.now()
     with transaction.atomic():
         for start in range(0, len(wanted), BATCH):
             chunk = wanted[start : start + BATCH]
-            documents = [index_document(source_text(r), segmenter) for r in resources_for_index(chunk)]
-            found = {d.resource_id for d in documents}
+            resources = list(resources_for_index(chunk))
+            documents = [index_document(source_text(r), segmenter) for r in resources]
+            found = {r.pk for r in resources}
             gone = [i for i in chunk if i not in found]
             with connection.cursor() as cursor:
                 if gone:
                     backend.delete(cursor, gone)
                     ResourceEntry.objects.filter(resource_id__in=gone).delete()
                 if documents:
-                    entries = ResourceEntry.objects.filter(resource_id__in=found)
-                    existing = set(entries.values_list("resource_id", flat=True))
-                    ResourceEntry.objects.bulk_create(
-                        [
-                            ResourceEntry(resource_id=d.resource_id, digest=d.digest)
-                            for d in documents
-                            if d.resource_id not in existing
-                        ]
+                    existing = set(
+                        ResourceEntry.objects.filter(resource_id__in=found).values_list("resource_id", flat=True)
                     )
-                    for d in documents:
-                        if d.resource_id in existing:
-                            ResourceEntry.objects.filter(resource_id=d.resource_id).update(digest=d.digest)
+                    digests = {d.resource_id: d.digest for d in documents}
+                    ResourceEntry.objects.bulk_create(
+                        [_entry_for(r, digests[r.pk], now) for r in resources if r.pk not in existing]
+                    )
+                    ResourceEntry.objects.bulk_update(
+                        [ResourceEntry(resource_id=i, digest=digests[i], indexed_at=now) for i in sorted(existing)],
+                        ["digest", "indexed_at"],
+                    )
                     backend.write(cursor, documents)
             written += len(documents)
     return written
@@ -72,7 +88,7 @@ def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
         head = Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
         with connection.cursor() as cursor:
             backend.clear(cursor)
-        ResourceEntry.objects.all().delete()
+        ResourceEntry.objects.update(digest="", indexed_at=None)
         ids = list(Resource.objects.order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
@@ -99,7 +115,7 @@ class IndexReport:
 def check_index(progress: Callable[[int], None] | None = None) -> IndexReport:
     """Compare every resource's current text with what the index holds."""
     report = IndexReport()
-    digests = dict(ResourceEntry.objects.values_list("resource_id", "digest"))
+    digests = dict(ResourceEntry.objects.exclude(digest="").values_list("resource_id", "digest"))
     with connection.cursor() as cursor:
         in_backend = backend_for().indexed_ids(cursor)
     ids = list(Resource.objects.order_by("pk").values_list("pk", flat=True))

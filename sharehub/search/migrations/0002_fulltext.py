@@ -1,5 +1,6 @@
 """The full-text structures of the database in use: an FTS5 table on SQLite, tsvector columns with
-GIN indexes on PostgreSQL (see search/backends.py). `sharehub reindex` fills them."""
+GIN indexes on PostgreSQL, and the triggers that copy the policy columns of every
+resource into its index entry (see search/backends.py). `sharehub reindex` fills them."""
 
 from django.db import migrations
 
