@@ -23,6 +23,19 @@ MAX_VALUES = 20
 DEFAULT_SORT = "relevance"
 
 
+PARAMETERS = ("q", *LIST_KEYS, "updated", "sort", "page")
+
+
+def null_characters(data: QueryDict, names) -> dict[str, str]:
+    """The fields whose text holds a NUL character, which no database column can store."""
+    message = _("Null characters are not allowed.")
+    return {name: message for name in names if any("\x00" in value for value in data.getlist(name))}
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def _values(data: QueryDict, name: str) -> list[str]:
     return [v.strip() for v in data.getlist(name) if v.strip()][:MAX_VALUES]
 
@@ -52,17 +65,17 @@ class SearchState:
 
     @classmethod
     def from_data(cls, data: QueryDict) -> SearchState:
-        errors = {}
+        errors = null_characters(data, PARAMETERS)
         departments = []
         for value in _values(data, "department"):
-            if value.isdigit() and 0 < int(value) <= MAX_DB_INT:
+            if _is_number(value) and 0 < int(value) <= MAX_DB_INT:
                 departments.append(int(value))
             else:
-                errors["department"] = _("Choose departments by their number.")
+                errors.setdefault("department", _("Choose departments by their number."))
         page_text = (data.get("page") or "1").strip()
-        page = int(page_text) if page_text.isdigit() and len(page_text) < 7 else 0
+        page = int(page_text) if _is_number(page_text) and len(page_text) < 7 else 0
         if page < 1:
-            errors["page"] = _("Choose a page from 1 to %(n)s.") % {"n": MAX_PAGE}
+            errors.setdefault("page", _("Choose a page from 1 to %(n)s.") % {"n": MAX_PAGE})
         if errors:
             raise Invalid(fields=errors)
         return cls(

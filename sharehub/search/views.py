@@ -25,7 +25,7 @@ from sharehub.errors import Conflict, Invalid
 from sharehub.org.models import Department
 from sharehub.org.schemas import MAX_DB_INT
 from sharehub.search import queries, services
-from sharehub.search.forms import SearchState, saved_params
+from sharehub.search.forms import SearchState, null_characters, saved_params
 
 READ_VIA = "search"
 CATALOG_SOURCES = ("summary", "catalog")
@@ -206,6 +206,8 @@ def suggest(request):
     """Titles and tags as the person types in the header box; an empty answer closes the list."""
     if not request.user.is_authenticated:
         return HttpResponse(status=204)
+    if null_characters(request.GET, ["q"]):
+        return HttpResponse("")
     text = (request.GET.get("q") or "")[:SUGGEST_MAX_LENGTH]
     try:
         suggestions = queries.suggest(request.user, text)
@@ -245,6 +247,8 @@ def saved_create(request):
     """Save what the page shows under a name; errors come back on the page next to the name."""
     name = request.POST.get("name", "")
     try:
+        if errors := null_characters(request.POST, ["name"]):
+            raise Invalid(fields=errors)
         state = SearchState.from_data(request.POST)
         saved = services.save_search(request.user, name=name, query=state.q, filters=state.saved_filters())
     except (Invalid, Conflict) as error:

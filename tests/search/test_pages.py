@@ -3,16 +3,19 @@ and the header box's suggestions."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils.html import escape
 
 from sharehub.catalog.models import Resource
+from sharehub.errors import Invalid
 from sharehub.events.models import Event
-from sharehub.search import services
+from sharehub.search import queries, services
 from sharehub.search.models import SavedSearch
 from tests import factories
 from tests.catalog.helpers import grant
@@ -422,3 +425,82 @@ def test_search_page_renders_in_chinese(client_for, people, corpus, settings):
     assert response.status_code == 200
     assert '<html lang="zh-hans">' in html_of(response)
     assert "<mark>社保</mark>" in html_of(response)
+
+
+# --- hostile input -------------------------------------------------------------------------------
+
+
+def test_titles_and_tags_are_escaped_around_the_highlights(client_for, people, org_units, indexed):
+    factories.resource(org_units["health"], title="<script>alert(1)</script>社保", tags=["<b>社保</b>"])
+    indexed()
+    client = client_for(people["health_member"])
+    html = html_of(client.get(PAGE, {"q": "社保"}))
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;<mark>社保</mark>" in html
+    suggestions = html_of(client.get(SUGGEST, {"q": "社保"}))
+    assert "<script>" not in suggestions and "<b>" not in suggestions
+    assert "&lt;b&gt;<mark>社保</mark>&lt;/b&gt;" in suggestions
+
+
+@pytest.mark.parametrize(
+    ("params", "label"),
+    [
+        ({"q": "社保\x00"}, "Search words"),
+        ({"q": "社保", "tag": "\x00"}, "Tag"),
+        ({"q": "tag:\x00"}, "Search words"),
+        ({"q": "社保", "page": "²"}, "Page"),
+        ({"q": "社保", "department": "١"}, "Department"),
+    ],
+)
+def test_null_characters_and_odd_digits_are_422_not_500(client_for, people, corpus, params, label):
+    response = client_for(people["health_member"]).get(PAGE, params)
+    assert response.status_code == 422
+    assert f"<strong>{label}</strong>" in html_of(response)
+
+
+def test_null_characters_in_suggestions_and_saved_names(client_for, people, corpus):
+    client = client_for(people["health_member"])
+    response = client.get(SUGGEST, {"q": "社\x00"})
+    assert response.status_code == 200 and html_of(response).strip() == ""
+    saved = client.post(SAVE, {"name": "a\x00b", "q": "社保"})
+    assert saved.status_code == 422 and "Null characters are not allowed." in html_of(saved)
+    assert not SavedSearch.objects.exists()
+
+
+# --- bugs found in the search core (sharehub/search/queries.py, services.py, snippets.py) -----------
+# The pages above guard against the first three themselves; the core still fails when called directly
+# (the API calls it directly too).
+
+ON_POSTGRESQL = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.mark.xfail(ON_POSTGRESQL, strict=True, reason="core: a NUL in a tag filter reaches PostgreSQL (DataError)")
+def test_core_search_with_a_null_character_in_a_tag_filter(people, corpus):
+    result = queries.search(people["health_member"], "社保", queries.SearchFilters(tag=["\x00"]))
+    assert result.total == 0
+
+
+@pytest.mark.xfail(ON_POSTGRESQL, strict=True, reason="core: suggest() passes a NUL to a tag LIKE (DataError)")
+def test_core_suggest_with_a_null_character(people, corpus):
+    assert all(s.kind == "resource" for s in queries.suggest(people["health_member"], "社\x00"))
+
+
+@pytest.mark.xfail(ON_POSTGRESQL, strict=True, reason="core: save_search() stores a NUL in a name (DataError)")
+def test_core_save_search_with_a_null_character_in_the_name(people, corpus):
+    with contextlib.suppress(Invalid):  # refusing the name is fine; a database error is not
+        services.save_search(people["health_member"], name="a\x00b", query="社保")
+
+
+@pytest.mark.xfail(strict=True, reason="core: updated=30d ('past month') leaves out the past week")
+def test_core_past_month_includes_the_past_week(people, corpus):
+    result = queries.search(people["health_member"], "社保", queries.SearchFilters(updated="30d"))
+    assert result.total == 3
+
+
+@pytest.mark.xfail(strict=True, reason="core: snippets quote Markdown table rules (--- ---) as text")
+def test_core_snippet_leaves_out_markdown_table_rules(people, org_units, indexed):
+    body = "| 字段 | 类型 |\n|---|---|\n| 参保人数 | 整数 |\n"
+    factories.resource(org_units["health"], title="参保统计", body=body)
+    indexed()
+    (hit,) = queries.search(people["health_member"], "参保人数").hits
+    assert "---" not in hit.snippet.html
