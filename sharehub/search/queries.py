@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sharehub.catalog.models import Resource, Tag
-from sharehub.catalog.queries import _base, readable_ids
 from sharehub.errors import Invalid
 from sharehub.org.models import Department
 from sharehub.policy.engine import Action, resource_sql, visible
@@ -192,7 +191,8 @@ def _filter_sql(filters: SearchFilters, now: datetime) -> tuple[list[str], list]
 
 
 def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, limit: int, offset: int, now):
-    """The one statement: (facet, key, value) rows, 'hit' rows last in order."""
+    """The one statement: (facet, key, label, value) rows; 'hit' rows come last, in order, with the
+    label saying whether the person may read the content."""
     visible_sql, visible_params = resource_sql(actor, Action.VIEW, now, model=ResourceEntry)
     readable_sql, readable_params = resource_sql(actor, Action.READ, now, model=ResourceEntry)
     filter_clauses, filter_params = _filter_sql(filters, now)
@@ -204,6 +204,10 @@ def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, li
 
     joins, where, params = "", [f"({visible_sql})"], list(visible_params)
     score_sql, score_params = "0.0", []
+    if readable_sql == "1=1":
+        readable_column, readable_column_params = "1", []
+    else:
+        readable_column, readable_column_params = f"CASE WHEN ({readable_sql}) THEN 1 ELSE 0 END", readable_params
     if parsed.has_terms:
         match = backend_for().match(parsed.include, parsed.exclude)
         joins = match.joins
@@ -236,21 +240,21 @@ def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, li
         "WITH hits AS MATERIALIZED ("
         "SELECT search_resourceentry.resource_id AS id, search_resourceentry.owner_department_id AS dept, "
         "search_resourceentry.kind AS kind, search_resourceentry.sharing_type AS sharing, "
-        f"search_resourceentry.updated_at AS updated, {score_sql} AS score FROM search_resourceentry {joins} WHERE "
-        + " AND ".join(where)
-        + ") "
-        "SELECT 'total', '', COUNT(*) FROM hits "
-        "UNION ALL SELECT 'department', CAST(dept AS TEXT), COUNT(*) FROM hits GROUP BY dept "
-        "UNION ALL SELECT 'kind', kind, COUNT(*) FROM hits GROUP BY kind "
-        "UNION ALL SELECT 'sharing_type', sharing, COUNT(*) FROM hits GROUP BY sharing "
-        f"UNION ALL SELECT 'updated', b, COUNT(*) FROM (SELECT {bucket_sql} AS b FROM hits) buckets GROUP BY b "
-        "UNION ALL SELECT * FROM (SELECT 'tag', CAST(rt.tag_id AS TEXT), COUNT(*) FROM hits "
-        "JOIN catalog_resource_tags rt ON rt.resource_id = hits.id GROUP BY rt.tag_id "
-        f"ORDER BY 3 DESC, 2 LIMIT {TAG_FACET_SIZE}) tags "
-        f"UNION ALL SELECT * FROM (SELECT 'hit', CAST(id AS TEXT), score FROM hits ORDER BY {order} "
-        "LIMIT %s OFFSET %s) page"
+        f"search_resourceentry.updated_at AS updated, {score_sql} AS score, {readable_column} AS readable "
+        f"FROM search_resourceentry {joins} WHERE " + " AND ".join(where) + ") "
+        "SELECT 'total', '', '', COUNT(*) FROM hits "
+        "UNION ALL SELECT 'department', CAST(h.dept AS TEXT), d.name, COUNT(*) FROM hits h "
+        "JOIN org_department d ON d.id = h.dept GROUP BY h.dept, d.name "
+        "UNION ALL SELECT 'kind', kind, '', COUNT(*) FROM hits GROUP BY kind "
+        "UNION ALL SELECT 'sharing_type', sharing, '', COUNT(*) FROM hits GROUP BY sharing "
+        f"UNION ALL SELECT 'updated', b, '', COUNT(*) FROM (SELECT {bucket_sql} AS b FROM hits) buckets GROUP BY b "
+        "UNION ALL SELECT * FROM (SELECT 'tag', CAST(t.id AS TEXT), t.name, COUNT(*) FROM hits "
+        "JOIN catalog_resource_tags rt ON rt.resource_id = hits.id JOIN catalog_tag t ON t.id = rt.tag_id "
+        f"GROUP BY t.id, t.name ORDER BY 4 DESC, 3 LIMIT {TAG_FACET_SIZE}) tags "
+        "UNION ALL SELECT * FROM (SELECT 'hit', CAST(id AS TEXT), CAST(readable AS TEXT), score FROM hits "
+        f"ORDER BY {order} LIMIT %s OFFSET %s) page"
     )
-    all_params = score_params + params + bucket_params + [limit, offset]
+    all_params = score_params + readable_column_params + params + bucket_params + [limit, offset]
     return sql, all_params
 
 
@@ -277,15 +281,15 @@ def search(
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-    total, counts, hit_scores = 0, {}, []
-    for facet, key, value in rows:
+    total, counts, hit_rows = 0, {}, []
+    for facet, key, label, value in rows:
         if facet == "total":
             total = int(value)
         elif facet == "hit":
-            hit_scores.append((int(key), float(value or 0.0)))
+            hit_rows.append((int(key), float(value or 0.0), label == "1"))
         else:
-            counts.setdefault(facet, []).append((key, int(value)))
-    hits = _hits(actor, parsed, hit_scores)
+            counts.setdefault(facet, []).append((key, label, int(value)))
+    hits = _hits(parsed, hit_rows)
     return SearchResult(
         query=query,
         parsed=parsed,
@@ -300,21 +304,20 @@ def search(
     )
 
 
-def _hits(actor, parsed: ParsedQuery, hit_scores: list[tuple[int, float]]) -> list[Hit]:
-    if not hit_scores:
+def _hits(parsed: ParsedQuery, hit_rows: list[tuple[int, float, bool]]) -> list[Hit]:
+    """The page of hits, in the statement's order; the rows were chosen under the policy filter, so
+    they are fetched by id here (owner department and tags, which a hit shows)."""
+    if not hit_rows:
         return []
-    ids = [i for i, _s in hit_scores]
-    resources = {r.pk: r for r in _base().filter(pk__in=ids)}
-    ordered = [resources[i] for i in ids if i in resources]
-    readable = readable_ids(actor, ordered)
+    ids = [row[0] for row in hit_rows]
+    resources = Resource.objects.select_related("owner_department").prefetch_related("tags").in_bulk(ids)
     words = parsed.words()
     prefixes = parsed.prefix_words()
     hits = []
-    for resource_id, score in hit_scores:
+    for resource_id, score, can_read in hit_rows:
         resource = resources.get(resource_id)
         if resource is None:
             continue
-        can_read = resource_id in readable
         hits.append(
             Hit(
                 resource=resource,
@@ -327,39 +330,34 @@ def _hits(actor, parsed: ParsedQuery, hit_scores: list[tuple[int, float]]) -> li
     return hits
 
 
-def _facets(counts: dict[str, list[tuple[str, int]]], filters: SearchFilters) -> dict[str, list[FacetValue]]:
-    facets: dict[str, list[FacetValue]] = {}
-    dept_ids = [int(k) for k, _c in counts.get("department", [])]
-    names = dict(Department.objects.filter(pk__in=dept_ids).values_list("pk", "name"))
-    facets["department"] = sorted(
-        (FacetValue(k, names.get(int(k), k), c, int(k) in filters.department) for k, c in counts.get("department", [])),
-        key=lambda f: (-f.count, f.label),
-    )
+def _facets(counts: dict[str, list[tuple[str, str, int]]], filters: SearchFilters) -> dict[str, list[FacetValue]]:
     kind_labels = dict(Resource.Kind.choices)
-    facets["kind"] = sorted(
-        (FacetValue(k, str(kind_labels.get(k, k)), c, k in filters.kind) for k, c in counts.get("kind", [])),
-        key=lambda f: -f.count,
-    )
-    sharing_labels = dict(Resource.SharingType.choices)
-    facets["sharing_type"] = [
-        FacetValue(k, str(sharing_labels[k]), dict(counts.get("sharing_type", [])).get(k, 0), k in filters.sharing_type)
-        for k in Resource.SharingType.values
-        if dict(counts.get("sharing_type", [])).get(k)
-    ]
-    tag_counts = counts.get("tag", [])
-    tag_names = dict(Tag.objects.filter(pk__in=[int(k) for k, _c in tag_counts]).values_list("pk", "name"))
-    facets["tag"] = [
-        FacetValue(tag_names[int(k)], tag_names[int(k)], c, tag_names[int(k)] in filters.tag)
-        for k, c in sorted(tag_counts, key=lambda kc: (-kc[1], kc[0]))
-        if int(k) in tag_names
-    ]
-    updated = dict(counts.get("updated", []))
-    facets["updated"] = [
-        FacetValue(name, str(label), updated[name], filters.updated == name)
-        for name, _days, label in UPDATED_BUCKETS
-        if updated.get(name)
-    ]
-    return facets
+    sharing_counts = {key: count for key, _label, count in counts.get("sharing_type", [])}
+    updated_counts = {key: count for key, _label, count in counts.get("updated", [])}
+    return {
+        "department": sorted(
+            (FacetValue(k, label, c, int(k) in filters.department) for k, label, c in counts.get("department", [])),
+            key=lambda f: (-f.count, f.label),
+        ),
+        "kind": sorted(
+            (FacetValue(k, str(kind_labels.get(k, k)), c, k in filters.kind) for k, _l, c in counts.get("kind", [])),
+            key=lambda f: -f.count,
+        ),
+        "sharing_type": [
+            FacetValue(value, str(label), sharing_counts[value], value in filters.sharing_type)
+            for value, label in Resource.SharingType.choices
+            if sharing_counts.get(value)
+        ],
+        "tag": [
+            FacetValue(label, label, c, label in filters.tag)
+            for _k, label, c in sorted(counts.get("tag", []), key=lambda kc: (-kc[2], kc[1]))
+        ],
+        "updated": [
+            FacetValue(name, str(label), updated_counts[name], filters.updated == name)
+            for name, _days, label in UPDATED_BUCKETS
+            if updated_counts.get(name)
+        ],
+    }
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 import time
 from collections.abc import Iterable
 from functools import lru_cache
@@ -70,6 +71,8 @@ class Segmenter:
     def words(self, text: str) -> list[str]:
         """Precise-mode words, normalized; what a query is made of and what phrases match."""
         out: list[str] = []
+        if not text.isascii():
+            text = unicodedata.normalize("NFKC", text)
         for token in self.tokenizer.cut(text):
             out.extend(_normalize(token))
         return out
