@@ -25,7 +25,7 @@ from sharehub.policy.engine import Action, resource_sql, visible
 from sharehub.search import segment
 from sharehub.search.backends import backend_for
 from sharehub.search.models import ResourceEntry, SavedSearch
-from sharehub.search.snippets import Snippet, highlight, snippet_for
+from sharehub.search.snippets import Snippet, attachment_texts, highlight, snippet_for
 from sharehub.search.syntax import ParsedQuery, parse
 
 PAGE_SIZE = 20
@@ -243,11 +243,9 @@ def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, li
         f"search_resourceentry.updated_at AS updated, {score_sql} AS score, {readable_column} AS readable "
         f"FROM search_resourceentry {joins} WHERE " + " AND ".join(where) + ") "
         "SELECT 'total', '', '', COUNT(*) FROM hits "
-        "UNION ALL SELECT 'department', CAST(h.dept AS TEXT), d.name, COUNT(*) FROM hits h "
-        "JOIN org_department d ON d.id = h.dept GROUP BY h.dept, d.name "
-        "UNION ALL SELECT 'kind', kind, '', COUNT(*) FROM hits GROUP BY kind "
-        "UNION ALL SELECT 'sharing_type', sharing, '', COUNT(*) FROM hits GROUP BY sharing "
-        f"UNION ALL SELECT 'updated', b, '', COUNT(*) FROM (SELECT {bucket_sql} AS b FROM hits) buckets GROUP BY b "
+        "UNION ALL SELECT 'facets', CAST(h.dept AS TEXT) || ' ' || h.kind || ' ' || h.sharing || ' ' || h.b, d.name, "
+        f"COUNT(*) FROM (SELECT dept, kind, sharing, {bucket_sql} AS b FROM hits) h "
+        "JOIN org_department d ON d.id = h.dept GROUP BY h.dept, d.name, h.kind, h.sharing, h.b "
         "UNION ALL SELECT * FROM (SELECT 'tag', CAST(t.id AS TEXT), t.name, COUNT(*) FROM hits "
         "JOIN catalog_resource_tags rt ON rt.resource_id = hits.id JOIN catalog_tag t ON t.id = rt.tag_id "
         f"GROUP BY t.id, t.name ORDER BY 4 DESC, 3 LIMIT {TAG_FACET_SIZE}) tags "
@@ -287,8 +285,19 @@ def search(
             total = int(value)
         elif facet == "hit":
             hit_rows.append((int(key), float(value or 0.0), label == "1"))
+        elif facet == "facets":
+            dept, kind, sharing, bucket = key.split(" ")
+            for name, value_key, value_label in (
+                ("department", dept, label),
+                ("kind", kind, ""),
+                ("sharing_type", sharing, ""),
+                ("updated", bucket, ""),
+            ):
+                bucket_counts = counts.setdefault(name, {})
+                previous = bucket_counts.get(value_key, (value_label, 0))
+                bucket_counts[value_key] = (value_label, previous[1] + int(value))
         else:
-            counts.setdefault(facet, []).append((key, label, int(value)))
+            counts.setdefault(facet, {})[key] = (label, int(value))
     hits = _hits(parsed, hit_rows)
     return SearchResult(
         query=query,
@@ -313,6 +322,7 @@ def _hits(parsed: ParsedQuery, hit_rows: list[tuple[int, float, bool]]) -> list[
     resources = Resource.objects.select_related("owner_department").prefetch_related("tags").in_bulk(ids)
     words = parsed.words()
     prefixes = parsed.prefix_words()
+    attachments = attachment_texts([row[0] for row in hit_rows if row[2]]) if words else {}
     hits = []
     for resource_id, score, can_read in hit_rows:
         resource = resources.get(resource_id)
@@ -324,13 +334,20 @@ def _hits(parsed: ParsedQuery, hit_rows: list[tuple[int, float, bool]]) -> list[
                 score=score,
                 readable=can_read,
                 title_html=highlight(resource.title, words, prefixes),
-                snippet=snippet_for(resource, words, prefixes, include_content=can_read),
+                snippet=snippet_for(
+                    resource,
+                    words,
+                    prefixes,
+                    include_content=can_read,
+                    attachments=attachments.get(resource_id, []),
+                ),
             )
         )
     return hits
 
 
-def _facets(counts: dict[str, list[tuple[str, str, int]]], filters: SearchFilters) -> dict[str, list[FacetValue]]:
+def _facets(grouped: dict[str, dict[str, tuple[str, int]]], filters: SearchFilters) -> dict[str, list[FacetValue]]:
+    counts = {name: [(key, label, count) for key, (label, count) in values.items()] for name, values in grouped.items()}
     kind_labels = dict(Resource.Kind.choices)
     sharing_counts = {key: count for key, _label, count in counts.get("sharing_type", [])}
     updated_counts = {key: count for key, _label, count in counts.get("updated", [])}

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import unicodedata
 import time
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 

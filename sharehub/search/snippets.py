@@ -9,15 +9,16 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.db.models.functions import Substr
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from sharehub.catalog.models import Resource
+from sharehub.catalog.models import Attachment, Resource
 from sharehub.search import segment
-from sharehub.search.documents import ATTACHMENT_TEXT_LIMIT
 
 WINDOW = 160
+SNIPPET_TEXT_LIMIT = 20_000  # of each attachment's text, where a snippet is looked for
 _MARKDOWN = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[#>*_`~|]+")
 _SPACES = re.compile(r"\s+")
 
@@ -90,18 +91,41 @@ def _catalog_texts(resource: Resource) -> list[tuple[str, str]]:
     return [("summary", resource.summary), ("catalog", " · ".join(p for p in [tags, *fields] if p))]
 
 
-def _content_texts(resource: Resource):
+def _content_texts(resource: Resource, attachments: list[tuple[str, str]]):
     yield "body", _plain(resource.body)
-    for attachment in resource.attachments.filter(removed_at__isnull=True).select_related("blob"):
-        yield attachment.filename, attachment.blob.text[:ATTACHMENT_TEXT_LIMIT]
+    yield from attachments
 
 
-def snippet_for(resource: Resource, words: list[str], prefixes: set[str], *, include_content: bool) -> Snippet:
-    """The first passage that contains a query word: catalog text first, then (for readers) content."""
+def attachment_texts(resource_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """(file name, beginning of its text) of the live attachments of these resources, in one query."""
+    if not resource_ids:
+        return {}
+    rows = (
+        Attachment.objects.filter(resource_id__in=resource_ids, removed_at__isnull=True)
+        .annotate(head=Substr("blob__text", 1, SNIPPET_TEXT_LIMIT))
+        .order_by("created_at", "id")
+        .values_list("resource_id", "filename", "head")
+    )
+    texts: dict[int, list[tuple[str, str]]] = {}
+    for resource_id, filename, head in rows:
+        texts.setdefault(resource_id, []).append((filename, head or ""))
+    return texts
+
+
+def snippet_for(
+    resource: Resource,
+    words: list[str],
+    prefixes: set[str],
+    *,
+    include_content: bool,
+    attachments: list[tuple[str, str]] = (),
+) -> Snippet:
+    """The first passage that contains a query word: catalog text first, then (for readers) content,
+    with `attachments` as given by `attachment_texts`."""
     texts = _catalog_texts(resource)
     sources = iter(texts)
     if include_content:
-        sources = (s for group in (texts, _content_texts(resource)) for s in group)
+        sources = (s for group in (texts, _content_texts(resource, list(attachments))) for s in group)
     if words:
         for source, raw in sources:
             text = _SPACES.sub(" ", raw or "").strip()
