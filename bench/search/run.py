@@ -46,6 +46,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-api", action="store_true", help="skip the HTTP API measurements")
     p.add_argument("--profile", action="store_true", help="profile the slowest case (plans, profiler, SQL)")
     p.add_argument("--results", type=Path, help="markdown file to write (default bench/search/results-<date>.md)")
+    p.add_argument(
+        "--combine",
+        nargs="+",
+        type=Path,
+        metavar="RESULT_JSON",
+        help="only print the table of earlier runs (their <data-dir>/<backend>/result.json files), side by side",
+    )
     p.add_argument("--child", choices=BACKENDS, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     return p
@@ -182,13 +189,18 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         child(args)
         return
-    backends = BACKENDS if args.backend == "both" else (args.backend,)
-    results = {backend: run_backend(backend, args) for backend in backends}
+    if args.combine:
+        loaded = [json.loads(path.read_text()) for path in args.combine]
+        results = {r["backend"]: r for r in loaded}
+    else:
+        backends = BACKENDS if args.backend == "both" else (args.backend,)
+        results = {backend: run_backend(backend, args) for backend in backends}
     text = document(results, argv)
     print(text)
     target = args.results
     if target is None:
-        suffix = "" if args.docs == FULL_DOCS else f"-{args.docs}docs"
+        docs = next(iter(results.values()))["corpus"]["docs"]
+        suffix = "" if docs == FULL_DOCS else f"-{docs}docs"
         target = HERE / f"results-{date.today().isoformat()}{suffix}.md"
     target.write_text(text)
     print(f"written to {target}", file=sys.stderr)

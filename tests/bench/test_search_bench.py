@@ -2,9 +2,11 @@
 cannot rot. Benchmarks assert nothing about speed: this checks only that every path ran and that
 the paths agree on what matches."""
 
+import json
+
 import pytest
 
-from bench.search import pipeline, report, tantivy_baseline
+from bench.search import pipeline, report, run, tantivy_baseline
 from bench.search.corpus import Sizes
 from sharehub.search import segment
 
@@ -55,3 +57,8 @@ def test_benchmark_runs_on_a_tiny_corpus(tmp_path, fresh_dictionary):
     assert "Slowest case" in result["profile"]
     table = report.render({result["backend"]: result})
     assert "`search()` · person who sees ≈5%" in table and "ours / raw jieba" in table
+
+    saved, written = tmp_path / "result.json", tmp_path / "results.md"
+    saved.write_text(json.dumps(result))
+    run.main(["--combine", str(saved), "--results", str(written)])
+    assert table in written.read_text() and "Profile of the slowest case" in written.read_text()
