@@ -69,6 +69,9 @@ BACKFILL_SQL = (
 
 class SqliteBackend:
     vendor = "sqlite"
+    # The planner would look entries up through the primary key's own index and then the row; the
+    # covering index answers the lookup alone (about half the cost per match).
+    entry_source = f"{ENTRY_TABLE} INDEXED BY search_entry_policy_columns"
 
     def create_schema(self, cursor) -> None:
         for event in ("INSERT", "UPDATE"):
@@ -153,6 +156,7 @@ class SqliteBackend:
 
 class PostgresBackend:
     vendor = "postgresql"
+    entry_source = ENTRY_TABLE
 
     def create_schema(self, cursor) -> None:
         cursor.execute(

@@ -38,6 +38,11 @@ class ResourceEntry(models.Model):
 
     class Meta:
         indexes = [
+            # Covers the columns the search statement reads, so each match costs one index lookup.
+            models.Index(
+                fields=["resource", "owner_department", "status", "sharing_type", "scope_all", "kind", "updated_at"],
+                name="search_entry_policy_columns",
+            ),
             models.Index(fields=["updated_at"], name="search_entry_updated"),
             models.Index(fields=["owner_department", "sharing_type"], name="search_entry_owner_sharing"),
         ]

@@ -241,7 +241,7 @@ def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, li
         "SELECT search_resourceentry.resource_id AS id, search_resourceentry.owner_department_id AS dept, "
         "search_resourceentry.kind AS kind, search_resourceentry.sharing_type AS sharing, "
         f"search_resourceentry.updated_at AS updated, {score_sql} AS score, {readable_column} AS readable "
-        f"FROM search_resourceentry {joins} WHERE " + " AND ".join(where) + ") "
+        f"FROM {backend_for().entry_source} {joins} WHERE " + " AND ".join(where) + ") "
         "SELECT 'total', '', '', COUNT(*) FROM hits "
         "UNION ALL SELECT 'facets', CAST(h.dept AS TEXT) || ' ' || h.kind || ' ' || h.sharing || ' ' || h.b, d.name, "
         f"COUNT(*) FROM (SELECT dept, kind, sharing, {bucket_sql} AS b FROM hits) h "
