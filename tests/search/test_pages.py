@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -134,6 +135,16 @@ def test_restricted_and_out_of_scope_never_appear_not_even_in_counts(client_for,
     response = client_for(people["health_member"]).get(PAGE, {"q": "restrictedmarker"})
     assert hit_codes(response) == [] and response.context["result"].total == 0
     assert "sh-facets" not in html_of(response)
+
+
+def test_updated_time_is_shown_in_the_persons_zone(client_for, people, corpus):
+    moment = datetime(2024, 3, 1, 23, 30, tzinfo=UTC)
+    Resource.objects.filter(pk=corpus["health"].pk).update(updated_at=moment)
+    user = people["health_member"]
+    assert ">2024-03-02 07:30</time>" in html_of(client_for(user).get(PAGE, {"q": "hospital"}))  # Asia/Shanghai
+    user.time_zone = "America/New_York"
+    user.save(update_fields=["time_zone"])
+    assert ">2024-03-01 18:30</time>" in html_of(client_for(user).get(PAGE, {"q": "hospital"}))
 
 
 def test_owner_department_finds_its_restricted_resource(client_for, people, corpus):
@@ -335,6 +346,7 @@ def test_saved_search_errors_are_shown_by_field(client_for, people, corpus):
     html = html_of(empty_name)
     assert 'id="save-name-error">Give the search a name.</div>' in html
     assert "is-invalid" in html and hit_codes(empty_name)  # the results are still there
+    assert "The search was not saved. Give the search a name." in html  # also above the results
 
     nothing = client.post(SAVE, {"name": "空的"})
     assert nothing.status_code == 422
