@@ -38,6 +38,10 @@ def has_han(text: str) -> bool:
 
 
 def _normalize(token: str) -> list[str]:
+    if token.isalnum():  # the common case: one word of letters or digits, any script
+        return [token.casefold()] if len(token) <= MAX_TERM_LENGTH else []
+    if token.isspace():
+        return []
     return [part.casefold() for part in _WORD.findall(token) if len(part) <= MAX_TERM_LENGTH]
 
 

@@ -16,7 +16,7 @@ from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
 from sharehub.events.services import record
 from sharehub.policy.engine import OrgAction, can
 from sharehub.search import segment
-from sharehub.search.backends import backend_for
+from sharehub.search.backends import ENTRY_TABLE, backend_for
 from sharehub.search.documents import index_document, resources_for_index, source_text
 from sharehub.search.models import ResourceEntry, SavedSearch, SearchTerm
 
@@ -48,6 +48,7 @@ def index_resources(ids: Iterable[int]) -> int:
     segmenter = segment.segmenter()
     written = 0
     now = timezone.now()
+    indexed_at = connection.ops.adapt_datetimefield_value(now)
     with transaction.atomic():
         for start in range(0, len(wanted), BATCH):
             chunk = wanted[start : start + BATCH]
@@ -67,9 +68,9 @@ def index_resources(ids: Iterable[int]) -> int:
                     ResourceEntry.objects.bulk_create(
                         [_entry_for(r, digests[r.pk], now) for r in resources if r.pk not in existing]
                     )
-                    ResourceEntry.objects.bulk_update(
-                        [ResourceEntry(resource_id=i, digest=digests[i], indexed_at=now) for i in sorted(existing)],
-                        ["digest", "indexed_at"],
+                    cursor.executemany(
+                        f"UPDATE {ENTRY_TABLE} SET digest = %s, indexed_at = %s WHERE resource_id = %s",
+                        [(digests[i], indexed_at, i) for i in sorted(existing)],
                     )
                     backend.write(cursor, documents)
             written += len(documents)
