@@ -187,12 +187,14 @@ def _mount() -> None:
     from sharehub.events.api import router as events_router
     from sharehub.feeds.api import router as feeds_router
     from sharehub.org.api import router as org_router
+    from sharehub.search.api import router as search_router
 
     api.add_router("", org_router)
     api.add_router("", catalog_router)
     api.add_router("", events_router)
     api.add_router("", access_router)
     api.add_router("", feeds_router)
+    api.add_router("", search_router)
 
 
 _mount()

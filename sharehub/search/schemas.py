@@ -1,0 +1,137 @@
+"""Request and response shapes of the search API.
+
+Filter values are plain text here and checked by `search.queries` (one place for the choices), so a
+wrong `kind`, `sharing_type`, `updated`, `sort`, `page` or `page_size` comes back as 422 naming the
+field, with the choices, in the caller's language.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+from sharehub.catalog.models import Resource
+from sharehub.org.schemas import DbId, PersonRef, StrictSchema
+from sharehub.search.queries import MAX_PAGE, MAX_PAGE_SIZE, PAGE_SIZE, SORTS, UPDATED_BUCKETS
+
+
+def _choices(values) -> str:
+    return ", ".join(f"`{v}`" for v in values)
+
+
+class SearchIn(Schema):
+    q: str = Field(
+        "",
+        description='Words, "quoted phrases", -excluded words and the filters dept:, kind: and tag: '
+        '(a value may be quoted: dept:"Human Resources"). Chinese, English and pinyin (`shebao`, `sb`).',
+    )
+    department: list[DbId] = Field(
+        default_factory=list, description="Owner department ids (their sub-departments included); repeatable"
+    )
+    kind: list[str] = Field(default_factory=list, description=f"One of {_choices(Resource.Kind.values)}; repeatable")
+    tag: list[str] = Field(default_factory=list, description="A tag name; repeatable (all must match)")
+    sharing_type: list[str] = Field(
+        default_factory=list, description=f"One of {_choices(Resource.SharingType.values)}; repeatable"
+    )
+    updated: str = Field("", description=f"Last change: {_choices(b[0] for b in UPDATED_BUCKETS)}")
+    sort: str = Field(
+        "relevance", description=f"{_choices(SORTS)}; `date` is newest change first (the order without words)"
+    )
+    page: int = Field(1, description=f"Page number, 1 to {MAX_PAGE}")
+    page_size: int = Field(PAGE_SIZE, description=f"Results per page, 1 to {MAX_PAGE_SIZE}")
+
+
+class DepartmentBrief(Schema):
+    id: int
+    name: str
+
+
+class SearchHitOut(Schema):
+    id: int
+    code: str
+    title: str
+    title_html: str = Field(description="The title, escaped, with the matched words in <mark>")
+    kind: Resource.Kind
+    sharing_type: Resource.SharingType
+    status: Resource.Status
+    department: DepartmentBrief = Field(description="The owner department")
+    updated_at: datetime
+    score: float = Field(description="Relevance (higher is better); 0 when the query has no words")
+    can_read: bool = Field(description="Whether the caller may read the content (body, attachments)")
+    snippet_html: str = Field(
+        description="A passage with the matched words in <mark>; quoted from the content only for callers who "
+        "may read it, otherwise from the catalog entry"
+    )
+    snippet_source: str = Field(description="What was quoted: `summary`, `catalog`, `body` or an attachment's name")
+    url: str = Field(description="The resource's web page")
+    api_url: str = Field(description="The resource in this API")
+
+
+class FacetValueOut(Schema):
+    value: str = Field(description="Pass as the filter of the same name")
+    label: str
+    count: int = Field(description="Matching resources the caller may see")
+    selected: bool
+
+
+class FacetsOut(Schema):
+    department: list[FacetValueOut]
+    kind: list[FacetValueOut]
+    tag: list[FacetValueOut]
+    sharing_type: list[FacetValueOut]
+    updated: list[FacetValueOut]
+
+
+class SearchOut(Schema):
+    query: str
+    total: int = Field(description="Matching resources the caller may see")
+    page: int
+    pages: int
+    page_size: int
+    results: list[SearchHitOut]
+    facets: FacetsOut
+    unknown_filters: dict[str, list[str]] = Field(
+        description="Values of dept: or kind: in the query that matched nothing, by filter name; when any is "
+        "present the search returns no results"
+    )
+
+
+class SuggestionOut(Schema):
+    kind: str = Field(description="`resource` or `tag`")
+    label: str
+    html: str = Field(description="The label, escaped, with the typed words in <mark>")
+    url: str = Field(description="The resource's page, or the search page filtered by the tag")
+
+
+class SavedSearchIn(StrictSchema):
+    name: str = ""
+    query: str = ""
+    filters: dict[str, Any] | None = Field(
+        None,
+        description="Any of `department`, `kind`, `tag`, `sharing_type`, `updated`, `sort`, as in GET /search; "
+        "a value or a list of values",
+    )
+
+
+class SavedSearchOut(Schema):
+    id: int
+    name: str
+    query: str
+    filters: dict[str, list[str]]
+    created_at: datetime
+    search_url: str = Field(description="The web search page with this query and its filters applied")
+
+
+class TermIn(StrictSchema):
+    text: str = ""
+    note: str = ""
+
+
+class TermOut(Schema):
+    id: int
+    text: str
+    note: str
+    created_by: PersonRef | None
+    created_at: datetime
