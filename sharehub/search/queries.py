@@ -123,6 +123,17 @@ def resolve_filters(parsed: ParsedQuery, filters: SearchFilters) -> tuple[Search
     return merged, unknown
 
 
+def _without_nul(filters: SearchFilters) -> SearchFilters:
+    """NUL characters mean nothing in a search (and PostgreSQL refuses them in text)."""
+    return SearchFilters(
+        department=list(filters.department),
+        kind=[k.replace("\x00", "") for k in filters.kind],
+        tag=[t.replace("\x00", "") for t in filters.tag],
+        sharing_type=[v.replace("\x00", "") for v in filters.sharing_type],
+        updated=(filters.updated or "").replace("\x00", ""),
+    )
+
+
 def _validate(filters: SearchFilters, sort: str, page: int, page_size: int) -> None:
     errors = {}
     kinds = set(Resource.Kind.values)
@@ -178,15 +189,14 @@ def _filter_sql(filters: SearchFilters, now: datetime) -> tuple[list[str], list]
         )
         params.append(tag)
     if filters.updated:
-        bounds = dict(_bucket_bounds(now))
-        names = [b[0] for b in UPDATED_BUCKETS]
-        index = names.index(filters.updated)
-        if bounds[filters.updated] is not None:
+        bounds = _bucket_bounds(now)
+        bound = dict(bounds)[filters.updated]
+        if bound is not None:  # "past week/month/year": everything since then
             clauses.append("search_resourceentry.updated_at >= %s")
-            params.append(_dt(bounds[filters.updated]))
-        if index > 0 and bounds[names[index - 1]] is not None:
+            params.append(_dt(bound))
+        else:  # "older": before the longest period
             clauses.append("search_resourceentry.updated_at < %s")
-            params.append(_dt(bounds[names[index - 1]]))
+            params.append(_dt(bounds[-2][1]))
     return clauses, params
 
 
@@ -267,7 +277,8 @@ def search(
     page_size: int = PAGE_SIZE,
     now: datetime | None = None,
 ) -> SearchResult:
-    filters = filters or SearchFilters()
+    filters = _without_nul(filters or SearchFilters())
+    query = (query or "").replace("\x00", "")
     _validate(filters, sort, page, page_size)
     now = now or timezone.now()
     parsed = parse(query, segment.segmenter())
@@ -351,7 +362,11 @@ def _facets(grouped: dict[str, dict[str, tuple[str, int]]], filters: SearchFilte
     counts = {name: [(key, label, count) for key, (label, count) in values.items()] for name, values in grouped.items()}
     kind_labels = dict(Resource.Kind.choices)
     sharing_counts = {key: count for key, _label, count in counts.get("sharing_type", [])}
-    updated_counts = {key: count for key, _label, count in counts.get("updated", [])}
+    in_bucket = {key: count for key, _label, count in counts.get("updated", [])}
+    updated_counts, running = {}, 0
+    for name, days, _label in UPDATED_BUCKETS:  # the periods contain each other; "older" stands alone
+        running += in_bucket.get(name, 0)
+        updated_counts[name] = running if days else in_bucket.get(name, 0)
     return {
         "department": sorted(
             (FacetValue(k, label, c, int(k) in filters.department) for k, label, c in counts.get("department", [])),
@@ -389,9 +404,13 @@ class Suggestion:
 def suggest(actor, text: str, limit: int = 8) -> list[Suggestion]:
     """Titles and tags for the search box as the person types."""
     text = (text or "").strip()
+    text = text.replace("\x00", "")
     if not text:
         return []
-    result = search(actor, text, page_size=limit)
+    try:
+        result = search(actor, text, page_size=limit)
+    except Invalid:  # half-typed input such as "-word": no suggestions yet
+        return []
     suggestions = [
         Suggestion("resource", h.resource.title, h.title_html, h.resource) for h in result.hits if h.resource
     ]

@@ -182,31 +182,60 @@ def remove_term(actor, term: SearchTerm) -> None:
         term.delete()
 
 
+def _saved_filter_values(key: str, raw) -> tuple[list[str], str | None]:
+    """The cleaned values of one saved filter, or the reason they are not valid."""
+    from sharehub.search.queries import SORTS, UPDATED_BUCKETS
+
+    values = [str(v).strip() for v in (raw if isinstance(raw, list) else [raw]) if str(v).strip()]
+    if len(values) > 20 or any(len(v) > 100 or "\x00" in v for v in values):
+        return [], _("At most 20 values of at most 100 characters.")
+    choices = {
+        "kind": Resource.Kind.values,
+        "sharing_type": Resource.SharingType.values,
+        "updated": [name for name, _days, _label in UPDATED_BUCKETS],
+        "sort": list(SORTS),
+    }.get(key)
+    if key == "department" and not all(v.isascii() and v.isdigit() and 0 < int(v) < 2**63 for v in values):
+        return [], _("Departments are given by their numeric ids.")
+    if choices is not None and any(v not in choices for v in values):
+        return [], _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}
+    if key in ("updated", "sort") and len(values) > 1:
+        return [], _("Choose one value.")
+    return values, None
+
+
 def _clean_saved(name: str, query: str, filters: dict | None) -> tuple[str, str, dict]:
     errors = {}
     name = (name or "").strip()
     query = (query or "").strip()
-    if not name:
+    if "\x00" in name:
+        errors["name"] = _("Remove the NUL character.")
+    elif not name:
         errors["name"] = _("Give the search a name.")
     elif len(name) > 100:
         errors["name"] = _("At most 100 characters.")
     if len(query) > 500:
         errors["query"] = _("At most 500 characters.")
+    elif "\x00" in query:
+        errors["query"] = _("Remove the NUL character.")
     clean_filters = {}
     if filters is not None and not isinstance(filters, dict):
         errors["filters"] = _("Filters must be an object.")
     else:
-        for key, value in (filters or {}).items():
+        for key in sorted(filters or {}):
             if key not in SAVED_FILTER_KEYS:
                 errors["filters"] = _("Unknown filter %(name)s.") % {"name": key}
                 break
-            values = value if isinstance(value, list) else [value]
-            clean_filters[key] = [str(v)[:100] for v in values if str(v).strip()][:20]
-    if not query and not any(clean_filters.values()) and "name" not in errors:
+            values, problem = _saved_filter_values(key, filters[key])
+            if problem:
+                errors[f"filters.{key}"] = problem
+            elif values:
+                clean_filters[key] = values
+    if not query and not any(k != "sort" for k in clean_filters) and not errors:
         errors["query"] = _("Enter words to search for or choose a filter.")
     if errors:
         raise Invalid(fields=errors)
-    return name, query, {k: v for k, v in clean_filters.items() if v}
+    return name, query, clean_filters
 
 
 SAVED_FILTER_KEYS = ("department", "kind", "tag", "sharing_type", "updated", "sort")

@@ -19,7 +19,7 @@ from sharehub.search import segment
 
 WINDOW = 160
 SNIPPET_TEXT_LIMIT = 20_000  # of each attachment's text, where a snippet is looked for
-_MARKDOWN = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[#>*_`~|]+")
+_MARKDOWN = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|:?-{3,}:?|[#>*_`~|]+")
 _SPACES = re.compile(r"\s+")
 
 
