@@ -77,8 +77,10 @@ class SqlLog:
 
 @dataclass
 class IndexingResult:
-    docs: int = 0
-    source_bytes: int = 0
+    docs: int = 0  # what index_resources indexed
+    source_bytes: int = 0  # their text (estimated from the sample when the baselines are sampled)
+    baseline_docs: int = 0  # what raw jieba and the segmentation alone went over
+    baseline_bytes: int = 0
     ours_s: float = 0.0
     raw_jieba_s: float = 0.0
     segment_s: float = 0.0
@@ -111,9 +113,12 @@ def source_batches(ids: Sequence[int]) -> Iterator[list]:
         yield [source_text(r) for r in resources_for_index(ids[start : start + TEXT_BATCH])]
 
 
-def text_baselines(ids: Sequence[int], tantivy_index, progress: Callable[[str], None]) -> IndexingResult:
+def text_baselines(
+    ids: Sequence[int], tantivy_index, progress: Callable[[str], None], every: int = 1
+) -> IndexingResult:
     """Raw `jieba.cut_for_search` and our segmentation alone (`index_document`, no database) over
-    exactly the text the indexer read; the segmented documents also feed tantivy when it is built."""
+    exactly the text the indexer read (or every `every`-th batch of it); the segmented documents
+    also feed tantivy when it is built (only from the whole text)."""
     import jieba
 
     from sharehub.search import segment
@@ -122,11 +127,12 @@ def text_baselines(ids: Sequence[int], tantivy_index, progress: Callable[[str], 
     jieba.initialize()
     segment.pinyin_forms.cache_clear()
     segmenter = segment.segmenter()
-    result = IndexingResult()
+    result = IndexingResult(docs=len(ids))
     build_s = 0.0
-    for texts in source_batches(ids):
+    sample = [i for start in range(0, len(ids), TEXT_BATCH * every) for i in ids[start : start + TEXT_BATCH]]
+    for texts in source_batches(sample):
         for t in texts:
-            result.source_bytes += len(t.title.encode()) + len(t.catalog.encode()) + len(t.content.encode())
+            result.baseline_bytes += len(t.title.encode()) + len(t.catalog.encode()) + len(t.content.encode())
         started = time.perf_counter()
         for t in texts:
             for part in (t.title, t.catalog, t.content):
@@ -140,9 +146,10 @@ def text_baselines(ids: Sequence[int], tantivy_index, progress: Callable[[str], 
             started = time.perf_counter()
             tantivy_index.add(documents)
             build_s += time.perf_counter() - started
-        result.docs += len(texts)
-        if result.docs % 20_000 == 0:
-            progress(f"baselines over {result.docs} docs")
+        result.baseline_docs += len(texts)
+        if result.baseline_docs % 20_000 == 0:
+            progress(f"baselines over {result.baseline_docs} docs")
+    result.source_bytes = round(result.baseline_bytes * result.docs / max(1, result.baseline_docs))
     if tantivy_index is not None:
         started = time.perf_counter()
         tantivy_index.finish()
@@ -356,7 +363,10 @@ def median_int(values: Sequence[int]) -> int:
     return int(statistics.median(values)) if values else 0
 
 
-def open_tantivy(data_dir: Path, signature: dict):
+def open_tantivy(data_dir: Path, signature: dict, build: bool = True):
+    """The tantivy index of this corpus: reused when built before, else built (or None if `build` is false)."""
     if not tantivy_baseline.available():
+        return None
+    if not build and not tantivy_baseline.TantivyIndex.built(data_dir / "tantivy", signature):
         return None
     return tantivy_baseline.TantivyIndex(data_dir / "tantivy", signature)

@@ -28,6 +28,7 @@ class Config:
     api: bool = True
     profile: bool = False
     groups: dict[str, tuple[str, ...]] | None = None  # query groups; default measure.GROUPS
+    baseline_every: int = 1  # raw jieba and segmentation alone over every n-th batch of the text
 
 
 def database_label() -> str:
@@ -55,6 +56,16 @@ def _load_average() -> float | None:
         return None
 
 
+def _tantivy_note(config: Config, index) -> str:
+    if index is not None:
+        return "measured"
+    if not config.tantivy:
+        return "skipped"
+    if config.baseline_every > 1:
+        return "skipped: it is built only from the whole text (run once without --baseline-every)"
+    return "not installed (pip install -e '.[bench]')"
+
+
 def run(config: Config, progress: Callable[[str], None] = print) -> dict:
     from sharehub.org.models import User
 
@@ -71,9 +82,9 @@ def run(config: Config, progress: Callable[[str], None] = print) -> dict:
     tantivy_index = None
     if config.tantivy:
         signature = {**asdict(config.sizes), "format": 1}
-        tantivy_index = measure.open_tantivy(config.data_dir, signature)
+        tantivy_index = measure.open_tantivy(config.data_dir, signature, build=config.baseline_every == 1)
     progress("raw jieba and segmentation alone over the same text" + (", tantivy" if tantivy_index else ""))
-    indexing = measure.text_baselines(ids, tantivy_index, progress)
+    indexing = measure.text_baselines(ids, tantivy_index, progress, every=config.baseline_every)
     indexing.ours_s = ours_s
 
     person, person_info = measure.pick_person(corpus)
@@ -101,9 +112,7 @@ def run(config: Config, progress: Callable[[str], None] = print) -> dict:
         "indexing": asdict(indexing),
         "timings": timings,
         "api": api_note,
-        "tantivy": "not installed (pip install -e '.[bench]')"
-        if config.tantivy and tantivy_index is None
-        else ("measured" if tantivy_index is not None else "skipped"),
+        "tantivy": _tantivy_note(config, tantivy_index),
         "groups": {
             name: {
                 "latency": {path: timing.summary() for path, timing in group.timings.items()},

@@ -43,6 +43,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--repeat", type=int, default=5, help="timed runs of each query on each path")
     p.add_argument("--no-tantivy", action="store_true", help="skip the tantivy baseline")
+    p.add_argument(
+        "--baseline-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="time raw jieba and the segmentation alone over every N-th batch of 2000 docs (default: all); "
+        "tantivy is then only reused from an earlier run in the same --data-dir",
+    )
     p.add_argument("--no-api", action="store_true", help="skip the HTTP API measurements")
     p.add_argument("--profile", action="store_true", help="profile the slowest case (plans, profiler, SQL)")
     p.add_argument("--results", type=Path, help="markdown file to write (default bench/search/results-<date>.md)")
@@ -90,6 +98,7 @@ def child(args: argparse.Namespace) -> None:
         tantivy=not args.no_tantivy,
         api=not args.no_api,
         profile=args.profile,
+        baseline_every=max(1, args.baseline_every),
     )
     result = pipeline.run(config, say)
     args.out.write_text(json.dumps(result, default=str))
@@ -121,6 +130,7 @@ def recreate_postgres(url: str) -> None:
 
 def child_argv(args: argparse.Namespace, backend: str, out: Path) -> list[str]:
     argv = ["--docs", str(args.docs), "--seed", str(args.seed), "--repeat", str(args.repeat)]
+    argv += ["--baseline-every", str(args.baseline_every)]
     for name in ("people", "departments", "grants"):
         if getattr(args, name) is not None:
             argv += [f"--{name}", str(getattr(args, name))]

@@ -40,14 +40,18 @@ def _schema():
 
 
 class TantivyIndex:
+    @staticmethod
+    def built(path: Path, signature: dict) -> bool:
+        marker = path / "corpus.json"
+        return marker.exists() and json.loads(marker.read_text()) == signature
+
     def __init__(self, path: Path, signature: dict) -> None:
         """Open the index at `path` if it was built for the same corpus (`signature`), else start a new one."""
         import tantivy
 
         self.path = path
         self.signature = signature
-        marker = path / "corpus.json"
-        self.reused = marker.exists() and json.loads(marker.read_text()) == signature
+        self.reused = self.built(path, signature)
         if not self.reused and path.exists():
             shutil.rmtree(path)
         path.mkdir(parents=True, exist_ok=True)
