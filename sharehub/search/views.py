@@ -247,8 +247,6 @@ def saved_create(request):
     """Save what the page shows under a name; errors come back on the page next to the name."""
     name = request.POST.get("name", "")
     try:
-        if errors := null_characters(request.POST, ["name"]):
-            raise Invalid(fields=errors)
         state = SearchState.from_data(request.POST)
         saved = services.save_search(request.user, name=name, query=state.q, filters=state.saved_filters())
     except (Invalid, Conflict) as error:
