@@ -57,7 +57,8 @@ class Hit:
     score: float
     readable: bool
     title_html: str
-    snippet: Snippet
+    snippet: Snippet | None
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -327,34 +328,50 @@ def search(
 
 def _hits(parsed: ParsedQuery, hit_rows: list[tuple[int, float, bool]]) -> list[Hit]:
     """The page of hits, in the statement's order; the rows were chosen under the policy filter, so
-    they are fetched by id here (owner department and tags, which a hit shows)."""
+    they are fetched by id here, with what a hit shows (owner department, tag names)."""
     if not hit_rows:
         return []
     ids = [row[0] for row in hit_rows]
-    resources = Resource.objects.select_related("owner_department").prefetch_related("tags").in_bulk(ids)
+    resources = {r.pk: r for r in Resource.objects.select_related("owner_department").filter(pk__in=ids)}
+    tags: dict[int, list[str]] = {}
+    for resource_id, name in (
+        Resource.tags.through.objects.filter(resource_id__in=ids)
+        .order_by("tag__name")
+        .values_list("resource_id", "tag__name")
+    ):
+        tags.setdefault(resource_id, []).append(name)
     words = parsed.words()
     prefixes = parsed.prefix_words()
-    attachments = attachment_texts([row[0] for row in hit_rows if row[2]]) if words else {}
-    hits = []
+    hits: list[Hit] = []
     for resource_id, score, can_read in hit_rows:
         resource = resources.get(resource_id)
         if resource is None:
             continue
+        snippet = snippet_for(
+            resource, words, prefixes, tag_names=tags.get(resource_id, []), include_content=can_read, attachments=None
+        )
         hits.append(
             Hit(
                 resource=resource,
                 score=score,
                 readable=can_read,
                 title_html=highlight(resource.title, words, prefixes),
-                snippet=snippet_for(
-                    resource,
-                    words,
-                    prefixes,
-                    include_content=can_read,
-                    attachments=attachments.get(resource_id, []),
-                ),
+                snippet=snippet,
+                tags=tags.get(resource_id, []),
             )
         )
+    unquoted = [hit for hit in hits if hit.snippet is None]
+    if unquoted:
+        attachments = attachment_texts([hit.resource.pk for hit in unquoted])
+        for hit in unquoted:
+            hit.snippet = snippet_for(
+                hit.resource,
+                words,
+                prefixes,
+                tag_names=hit.tags,
+                include_content=True,
+                attachments=attachments.get(hit.resource.pk, []),
+            )
     return hits
 
 

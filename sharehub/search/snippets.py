@@ -82,12 +82,12 @@ def _plain(text: str) -> str:
     return _SPACES.sub(" ", _MARKDOWN.sub(lambda m: m.group(1) or " ", text or "")).strip()
 
 
-def _catalog_texts(resource: Resource) -> list[tuple[str, str]]:
+def _catalog_texts(resource: Resource, tag_names: list[str]) -> list[tuple[str, str]]:
     fields = []
     for item in resource.dataset_fields or []:
         if isinstance(item, dict):
             fields.append(" ".join(str(item.get(k) or "") for k in ("name", "label", "description")).strip())
-    tags = " ".join(tag.name for tag in resource.tags.all())
+    tags = " ".join(tag_names)
     return [("summary", resource.summary), ("catalog", " · ".join(p for p in [tags, *fields] if p))]
 
 
@@ -117,15 +117,18 @@ def snippet_for(
     words: list[str],
     prefixes: set[str],
     *,
+    tag_names: list[str],
     include_content: bool,
-    attachments: list[tuple[str, str]] = (),
-) -> Snippet:
+    attachments: list[tuple[str, str]] | None = (),
+) -> Snippet | None:
     """The first passage that contains a query word: catalog text first, then (for readers) content,
-    with `attachments` as given by `attachment_texts`."""
-    texts = _catalog_texts(resource)
+    with `attachments` as given by `attachment_texts`. With `attachments=None` the attachments are
+    not looked at yet: None is returned when nothing else matched, so that they are read only for
+    the hits that need them."""
+    texts = _catalog_texts(resource, tag_names)
     sources = iter(texts)
     if include_content:
-        sources = (s for group in (texts, _content_texts(resource, list(attachments))) for s in group)
+        sources = (s for group in (texts, _content_texts(resource, list(attachments or ()))) for s in group)
     if words:
         for source, raw in sources:
             text = _SPACES.sub(" ", raw or "").strip()
@@ -138,6 +141,8 @@ def snippet_for(
                 passage, cut_before, cut_after = _window(text, match.start(), match.end())
                 html = ("…" if cut_before else "") + _marked(passage, pattern) + ("…" if cut_after else "")
                 return Snippet(mark_safe(html), source)
+        if include_content and attachments is None:
+            return None
     summary = _SPACES.sub(" ", resource.summary or "").strip()
     if summary:
         passage, _before, after = _window(summary, 0, 0)

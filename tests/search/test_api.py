@@ -140,7 +140,8 @@ def test_facets_count_every_match_and_mark_the_chosen_values(library, people, or
     assert facet(body, "kind") == {"notice": (1, False), "document": (2, False), "dataset": (1, False)}
     assert facet(body, "sharing_type") == {"open": (3, False), "conditional": (1, False)}
     assert facet(body, "tag")["社保"] == (2, False)
-    assert facet(body, "updated") == {"7d": (4, False)}
+    # The periods contain each other: everything from this week is also from this month and year.
+    assert facet(body, "updated") == {"7d": (4, False), "30d": (4, False), "365d": (4, False)}
 
     chosen = caller.get("/search", {"q": "社保", "kind": "notice", "tag": "社保"}).json()
     assert [h["title"] for h in chosen["results"]] == ["社保缴费基数调整通知"]
@@ -165,13 +166,15 @@ def test_sharing_type_is_repeatable_and_updated_buckets_filter(library, people):
     assert sorted(titles(closed)) == ["社保医疗结算明细", "营业执照核验接口"]
     Resource.objects.filter(pk=library["card"].pk).update(updated_at=timezone.now() - timedelta(days=100))
     Resource.objects.filter(pk=library["pension"].pk).update(updated_at=timezone.now() - timedelta(days=800))
-    assert titles(caller.get("/search", {"q": "社保", "updated": "365d"})) == ["社保卡办理网点"]
+    past_year = titles(caller.get("/search", {"q": "社保", "updated": "365d"}))
+    assert "社保卡办理网点" in past_year and "养老保险待遇测算" not in past_year and len(past_year) == 4
     assert titles(caller.get("/search", {"q": "社保", "updated": "older"})) == ["养老保险待遇测算"]
     buckets = facet(caller.get("/search", {"q": "社保", "updated": "older"}).json(), "updated")
     assert buckets == {"older": (1, True)}
     assert facet(caller.get("/search", {"q": "社保"}).json(), "updated") == {
         "7d": (3, False),
-        "365d": (1, False),
+        "30d": (3, False),
+        "365d": (4, False),
         "older": (1, False),
     }
 
