@@ -12,7 +12,6 @@ from django.urls import reverse
 from ninja import Query, Router, Status
 
 from sharehub.catalog.models import Resource
-from sharehub.catalog.services import note_content_read
 from sharehub.errors import NotFound
 from sharehub.org.api import person_ref
 from sharehub.org.schemas import MAX_DB_INT
@@ -32,7 +31,6 @@ from sharehub.search.schemas import (
 router = Router(tags=["search"])
 
 READ_VIA = "api"
-CATALOG_SOURCES = ("summary", "catalog")
 SUGGEST_MAX_LENGTH = 100
 
 
@@ -93,8 +91,7 @@ def search(request, filters: Query[SearchIn]):
     result = queries.search(
         request.user, filters.q, criteria, sort=filters.sort, page=filters.page, page_size=filters.page_size
     )
-    quoted = [h.resource for h in result.hits if h.readable and h.snippet.source not in CATALOG_SOURCES]
-    note_content_read(request.user, quoted, via=READ_VIA)
+    services.note_quoted_reads(request.user, result.hits, via=READ_VIA)
     return {
         "query": result.query,
         "total": result.total,

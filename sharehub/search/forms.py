@@ -45,8 +45,11 @@ def saved_params(saved) -> QueryDict:
     data = QueryDict(mutable=True)
     if saved.query:
         data["q"] = saved.query
-    for name, values in (saved.filters or {}).items():
-        data.setlist(name, [str(v) for v in (values if isinstance(values, list) else [values])])
+    filters = saved.filters or {}
+    for name in SAVED_FILTER_KEYS:  # a fixed order: PostgreSQL's jsonb does not keep the stored one
+        if name in filters:
+            values = filters[name]
+            data.setlist(name, [str(v) for v in (values if isinstance(values, list) else [values])])
     return data
 
 

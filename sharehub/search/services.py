@@ -137,6 +137,13 @@ def check_index(progress: Callable[[int], None] | None = None) -> IndexReport:
     return report
 
 
+def note_quoted_reads(actor, hits, via: str) -> None:
+    """A snippet quoted from closed content is a read of it: one event per page of results."""
+    from sharehub.catalog.services import note_content_read
+
+    note_content_read(actor, [h.resource for h in hits if h.readable and h.snippet.quotes_content], via=via)
+
+
 def resources_mentioning(text: str) -> list[int]:
     return list(
         Resource.objects.filter(

@@ -23,10 +23,17 @@ _MARKDOWN = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|:?-{3,}:?|[#>*_`~|]+")
 _SPACES = re.compile(r"\s+")
 
 
+CATALOG_SOURCES = ("summary", "catalog")
+
+
 @dataclass(frozen=True)
 class Snippet:
     html: SafeString
     source: str  # what was quoted: "summary", "catalog", "body" or an attachment's file name
+
+    @property
+    def quotes_content(self) -> bool:
+        return self.source not in CATALOG_SOURCES
 
 
 @lru_cache(maxsize=512)

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sharehub.catalog.models import Resource
-from sharehub.catalog.services import note_content_read
 from sharehub.catalog.views import page
 from sharehub.errors import Conflict, Invalid
 from sharehub.org.models import Department
@@ -28,7 +27,6 @@ from sharehub.search import queries, services
 from sharehub.search.forms import SearchState, null_characters, saved_params
 
 READ_VIA = "search"
-CATALOG_SOURCES = ("summary", "catalog")
 SUGGEST_MAX_LENGTH = 100
 FACETS_SHOWN = 8
 FACETS = (
@@ -131,8 +129,7 @@ def _unknown_messages(unknown: dict[str, list[str]]) -> list[str]:
 
 def _result_context(request, state: SearchState) -> dict:
     result = queries.search(request.user, state.q, state.filters(), sort=state.sort, page=state.page)
-    quoted = [h.resource for h in result.hits if h.readable and h.snippet.source not in CATALOG_SOURCES]
-    note_content_read(request.user, quoted, via=READ_VIA)
+    services.note_quoted_reads(request.user, result.hits, via=READ_VIA)
     return {
         "result": result,
         "hits": result.hits,
