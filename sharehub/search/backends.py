@@ -215,7 +215,7 @@ class PostgresBackend:
         cursor.execute(f"UPDATE {ENTRY_TABLE} SET full_vec = '', catalog_vec = ''")
 
     def indexed_ids(self, cursor) -> set[int]:
-        cursor.execute(f"SELECT resource_id FROM {ENTRY_TABLE} WHERE indexed_at IS NOT NULL")
+        cursor.execute(f"SELECT resource_id FROM {ENTRY_TABLE} WHERE indexed_at IS NOT NULL AND full_vec <> ''")
         return {row[0] for row in cursor.fetchall()}
 
     @staticmethod

@@ -27,6 +27,7 @@ jieba.setLogLevel(logging.WARNING)
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
 _VERSION_KEY = "search:dictionary-version"
 _CHECK_EVERY = 5.0
 ORG_WORD_FREQUENCY = 200_000
@@ -38,11 +39,13 @@ def has_han(text: str) -> bool:
 
 
 def _normalize(token: str) -> list[str]:
+    """Case-folded words of letters or digits; a word longer than any index term is cut to that length
+    (on both sides, so a very long word still finds itself)."""
     if token.isalnum():  # the common case: one word of letters or digits, any script
-        return [token.casefold()] if len(token) <= MAX_TERM_LENGTH else []
+        return [token.casefold()[:MAX_TERM_LENGTH]]
     if token.isspace():
         return []
-    return [part.casefold() for part in _WORD.findall(token) if len(part) <= MAX_TERM_LENGTH]
+    return [part.casefold()[:MAX_TERM_LENGTH] for part in _WORD.findall(token)]
 
 
 @lru_cache(maxsize=1)
@@ -74,22 +77,29 @@ class Segmenter:
 
     def words(self, text: str) -> list[str]:
         """Precise-mode words, normalized; what a query is made of and what phrases match."""
+        if text.isascii():
+            return [word.casefold()[:MAX_TERM_LENGTH] for word in _WORD.findall(text)]
         out: list[str] = []
-        if not text.isascii():
-            text = unicodedata.normalize("NFKC", text)
-        for token in self.tokenizer.cut(text):
-            out.extend(_normalize(token))
+        # jieba only sees the runs of Chinese characters: it would cut other words at any letter
+        # outside ASCII (Zürich -> z ü rich).
+        for index, run in enumerate(_HAN_RUN.split(unicodedata.normalize("NFKC", text))):
+            if index % 2:
+                for token in self.tokenizer.cut(run):
+                    out.extend(_normalize(token))
+            elif run:
+                out.extend(word.casefold()[:MAX_TERM_LENGTH] for word in _WORD.findall(run))
         return out
 
     def index_terms(self, text: str) -> tuple[list[str], list[str]]:
-        """(precise words in order, shorter words found inside the long Chinese ones)."""
+        """(precise words in order, the dictionary words of two to four characters found inside the
+        longer Chinese ones: 社会保障 inside 人力资源和社会保障局)."""
         words = self.words(text)
         inner: list[str] = []
         freq = self.freq
         for word in words:
             size = len(word)
             if size > 2 and has_han(word):
-                for length in (2, 3):
+                for length in (2, 3, 4):
                     if size > length:
                         for start in range(size - length + 1):
                             gram = word[start : start + length]

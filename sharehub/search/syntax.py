@@ -4,6 +4,7 @@ dept:, kind: and tag: (a filter's value may be quoted: dept:"Human Resources")."
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from sharehub.search.segment import Segmenter
@@ -11,6 +12,7 @@ from sharehub.search.segment import Segmenter
 MAX_QUERY_LENGTH = 500
 MAX_ITEMS = 20
 FILTER_KEYS = ("dept", "kind", "tag")
+_IME_QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "『": '"', "』": '"'})
 _PIECE = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"?|(\S+))', re.UNICODE)
 
 
@@ -43,7 +45,7 @@ class ParsedQuery:
 
 def parse(text: str, segmenter: Segmenter) -> ParsedQuery:
     """Split a query into items and filters. Characters with no meaning are dropped, never an error."""
-    text = (text or "")[:MAX_QUERY_LENGTH]
+    text = unicodedata.normalize("NFKC", (text or "")[:MAX_QUERY_LENGTH]).translate(_IME_QUOTES)
     parsed = ParsedQuery()
     typing_last = bool(text) and not text[-1].isspace() and not text.rstrip().endswith('"')
     pieces = list(_PIECE.finditer(text))

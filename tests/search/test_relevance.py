@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from sharehub.catalog.models import Resource
+from sharehub.errors import Invalid
 from sharehub.search.queries import SearchFilters, search
 from tests import factories
 
@@ -46,6 +47,10 @@ CASES = [
     Case("yyzz", hits=("licence_howto", "licence_check", "licence_data")),
     Case("yingyezhizhao", hits=("licence_howto", "licence_check", "licence_data")),
     Case("quarterly rep", first="en_quarterly", hits=("en_quarterly",), why="prefix on the word being typed"),
+    Case("营业执", top3=("licence_howto", "licence_check", "licence_data"), why="a Chinese word half typed"),
+    Case("sheba", hits=("shebao_base", "shebao_transfer"), why="pinyin half typed"),
+    Case("yingye", hits=("licence_howto", "licence_check", "licence_data")),
+    Case("gaox", hits=("graduates", "admissions")),
     Case("quarterly rep ", hits=(), why="a finished word is not a prefix"),
     Case("QUARTERLY REPORT", hits=("en_quarterly",)),
     Case("Quarterly", hits=("en_quarterly", "en_minutes")),
@@ -93,11 +98,6 @@ def test_labelled_queries(db, corpus, case):
     _check(corpus, case)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inner words of long dictionary words are only 2- and 3-character grams: 社会保障 (4 characters) "
-    "does not find what 人力资源和社会保障局 owns",
-)
 def test_four_character_word_inside_a_department_name(db, corpus):
     _check(corpus, Case("社会保障", within=("shebao_base", "rsj_plan")))
 
@@ -135,6 +135,21 @@ def test_paging_walks_every_hit_once(db, corpus):
     assert "licence_draft" not in seen and "tax_audit" not in seen
     beyond = search(corpus.searcher, "", sort="date", page=everything.total // 7 + 2, page_size=7)
     assert beyond.hits == [] and beyond.total == everything.total
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"page": 0}, "page"),
+        ({"page": 501}, "page"),
+        ({"page_size": 0}, "page_size"),
+        ({"page_size": 101}, "page_size"),
+    ],
+)
+def test_pages_out_of_range_are_refused(db, corpus, kwargs, field):
+    with pytest.raises(Invalid) as caught:
+        search(corpus.searcher, "营业执照", **kwargs)
+    assert list(caught.value.fields) == [field]
 
 
 def test_paging_a_ranked_query(db, corpus):

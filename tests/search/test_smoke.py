@@ -5,7 +5,9 @@ from tests import factories
 
 def test_search_finds_chinese_english_and_pinyin(org_units, people, indexed):
     tax = org_units["tax"]
-    factories.resource(tax, title="社保缴费基数调整通知", summary="关于2024年度社会保险缴费基数", body="Quarterly report on payroll")
+    factories.resource(
+        tax, title="社保缴费基数调整通知", summary="关于2024年度社会保险缴费基数", body="Quarterly report on payroll"
+    )
     factories.resource(
         tax,
         title="营业执照核验",
