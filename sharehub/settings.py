@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # serves the API docs' Swagger UI from its own static files, not from a CDN
     "sharehub.web",
     "sharehub.org",
     "sharehub.events",

@@ -59,9 +59,14 @@ class SearchTerm(models.Model):
     text = models.CharField(_("term"), max_length=40, unique=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("added by"),
     )
-    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+    created_at = models.DateTimeField(_("added on"), auto_now_add=True)
 
     class Meta:
         ordering = ["text"]

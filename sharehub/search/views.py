@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from sharehub.catalog.models import Resource
@@ -119,7 +119,8 @@ def _pages(state: SearchState, result: queries.SearchResult) -> dict | None:
 
 def _unknown_messages(unknown: dict[str, list[str]]) -> list[str]:
     texts = [_("No department is called “%(name)s”.") % {"name": name} for name in unknown.get("dept", [])]
-    kinds = ", ".join(str(label) for _value, label in Resource.Kind.choices)
+    # Translators: the separator between items of a list in a sentence (、 in Chinese).
+    kinds = pgettext("list separator", ", ").join(str(label) for _value, label in Resource.Kind.choices)
     texts += [
         _("“%(name)s” is not a kind of resource. The kinds are: %(kinds)s.") % {"name": name, "kinds": kinds}
         for name in unknown.get("kind", [])
