@@ -320,6 +320,11 @@ def test_reads_do_not_reindex(notice, people, monkeypatch):
     ],
     ids=["tag", "dataset field", "conditions"],
 )
+@pytest.mark.xfail(
+    strict=True,
+    reason="services.resources_mentioning() looks in titles, summaries, bodies and attachments only: a term "
+    "found in a tag, a dataset field or the conditions leaves those resources segmented the old way",
+)
 def test_an_admin_term_resegments_catalog_fields_that_mention_it(org_units, people, fields):
     reader, admin = people["health_member"], people["admin"]
     factories.resource(org_units["tax"], by=people["tax_steward"], title="办件统计", **fields)
@@ -328,3 +333,18 @@ def test_an_admin_term_resegments_catalog_fields_that_mention_it(org_units, peop
     services.add_term(admin, "一网通办")
     consumers.run_pending()
     assert found(reader, "一网通办") == ["办件统计"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a department's new name becomes a dictionary word, but only the department's own resources are "
+    "reindexed: others that mention the name stay segmented the old way and drop out of its results",
+)
+def test_renaming_a_department_resegments_other_resources_that_mention_the_name(notice, org_units, people):
+    reader = people["hr_head"]
+    factories.resource(org_units["health"], title="医疗保障局联合通知", body="")
+    consumers.run_pending()
+    assert found(reader, "医疗保障局") == ["医疗保障局联合通知"]
+    org.update_department(None, org_units["tax"], name="医疗保障局")
+    consumers.run_pending()
+    assert sorted(found(reader, "医疗保障局")) == ["医疗保障局联合通知", "增值税申报期限通知"]
