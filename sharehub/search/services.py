@@ -3,6 +3,7 @@ and saved searches."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -145,11 +146,21 @@ def note_quoted_reads(actor, hits, via: str) -> None:
 
 
 def resources_mentioning(text: str) -> list[int]:
+    """Resources whose searchable text (catalog fields or content) contains `text`: the ones whose
+    segmentation a new dictionary word or department name may change. A full scan; rare."""
     return list(
         Resource.objects.filter(
             Q(title__icontains=text)
             | Q(summary__icontains=text)
             | Q(body__icontains=text)
+            | Q(code__icontains=text)
+            | Q(conditions__icontains=text)
+            | Q(terms_of_use__icontains=text)
+            | Q(dataset_fields__icontains=text)
+            | Q(dataset_fields__icontains=json.dumps(text)[1:-1])  # SQLite keeps JSON text \u-escaped
+            | Q(tags__name__icontains=text)
+            | Q(category__name__icontains=text)
+            | Q(project__name__icontains=text)
             | Q(attachments__blob__text__icontains=text)
         )
         .values_list("pk", flat=True)

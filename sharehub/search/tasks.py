@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sharehub.catalog.models import Resource
 from sharehub.events import consumers
+from sharehub.org.models import Department
 from sharehub.search import segment
 from sharehub.search.services import index_resources, resources_mentioning
 
@@ -22,8 +23,10 @@ def handle(event) -> None:
         segment.dictionary_changed()
         segment.reset()
         if event.target_id.isdigit():
-            owned = Resource.objects.filter(owner_department_id=int(event.target_id))
-            index_resources(owned.values_list("pk", flat=True))
+            department = Department.objects.filter(pk=int(event.target_id)).first()
+            owned = Resource.objects.filter(owner_department_id=int(event.target_id)).values_list("pk", flat=True)
+            mentioning = resources_mentioning(department.name) if department else []
+            index_resources([*owned, *mentioning])
     elif action in ("search.term_added", "search.term_removed"):
         segment.dictionary_changed()
         segment.reset()

@@ -320,11 +320,6 @@ def test_reads_do_not_reindex(notice, people, monkeypatch):
     ],
     ids=["tag", "dataset field", "conditions"],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.resources_mentioning() looks in titles, summaries, bodies and attachments only: a term "
-    "found in a tag, a dataset field or the conditions leaves those resources segmented the old way",
-)
 def test_an_admin_term_resegments_catalog_fields_that_mention_it(org_units, people, fields):
     reader, admin = people["health_member"], people["admin"]
     factories.resource(org_units["tax"], by=people["tax_steward"], title="办件统计", **fields)
@@ -335,11 +330,6 @@ def test_an_admin_term_resegments_catalog_fields_that_mention_it(org_units, peop
     assert found(reader, "一网通办") == ["办件统计"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a department's new name becomes a dictionary word, but only the department's own resources are "
-    "reindexed: others that mention the name stay segmented the old way and drop out of its results",
-)
 def test_renaming_a_department_resegments_other_resources_that_mention_the_name(notice, org_units, people):
     reader = people["hr_head"]
     factories.resource(org_units["health"], title="医疗保障局联合通知", body="")
@@ -348,3 +338,31 @@ def test_renaming_a_department_resegments_other_resources_that_mention_the_name(
     org.update_department(None, org_units["tax"], name="医疗保障局")
     consumers.run_pending()
     assert sorted(found(reader, "医疗保障局")) == ["医疗保障局联合通知", "增值税申报期限通知"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_change_is_indexed_by_the_after_commit_hook(org_units, people):
+    """Outside a test transaction nobody calls the reader: the commit of the change does."""
+    reader, steward = people["health_member"], people["tax_steward"]
+    try:
+        resource = factories.resource(org_units["tax"], by=steward, title="车船税缴纳指南", body="")
+        assert found(reader, "车船税") == ["车船税缴纳指南"]
+        catalog.update_resource(steward, resource, {"title": "车辆购置税缴纳指南"})
+        assert found(reader, "车船税") == [] and found(reader, "购置税") == ["车辆购置税缴纳指南"]
+        assert cursor_of(tasks.READER_NAME) == head()
+    finally:
+        with connection.cursor() as cursor:
+            backend_for().clear(cursor)  # the FTS5 table is not among the tables a flush empties
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="catalog/policy, not search: archiving a draft that was never published makes it visible to the "
+    "whole scope (the policy shows archived entries like published ones)",
+)
+def test_an_archived_draft_stays_out_of_other_departments_results(org_units, people):
+    draft = factories.resource(org_units["tax"], by=people["tax_steward"], title="内部草稿方案", publish=False)
+    catalog.transition(people["tax_steward"], draft, "archive")
+    consumers.run_pending()
+    assert found(people["health_member"], "草稿方案") == []
+    assert found(people["tax_member"], "草稿方案") == ["内部草稿方案"]
