@@ -78,11 +78,40 @@ def _progress(backend: str):
 # -- the child: one database -----------------------------------------------------------------------
 
 
+def _load_all_code() -> None:
+    """Import every module the measurements use now: a run that takes an hour must measure one version
+    of the code, not pick up files edited in the work tree halfway through."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    import_module(settings.ROOT_URLCONF)
+    for name in ("documents", "queries", "services", "snippets", "syntax", "segment", "tasks"):
+        import_module(f"sharehub.search.{name}")
+    import_module("bench.search.profiling")
+
+
+def code_version() -> str:
+    """The commit measured, and whether the work tree differed from it."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "sharehub"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + (" with uncommitted changes under sharehub/" if dirty else "")
+
+
 def child(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
     from django.core.management import call_command
+
+    _load_all_code()
 
     from bench.search import pipeline
     from bench.search.corpus import Sizes
@@ -100,7 +129,9 @@ def child(args: argparse.Namespace) -> None:
         profile=args.profile,
         baseline_every=max(1, args.baseline_every),
     )
+    version = code_version()
     result = pipeline.run(config, say)
+    result["code"] = version
     args.out.write_text(json.dumps(result, default=str))
     say("done")
 
@@ -177,6 +208,8 @@ def document(results: dict[str, dict], argv: list[str]) -> str:
         f"# Search benchmark, {date.today().isoformat()}",
         "",
         f"`python -m bench.search {' '.join(argv)}`".replace("  ", " "),
+        "",
+        "Code: " + "; ".join(f"{report.NAMES.get(b, b)} {r.get('code', 'unknown')}" for b, r in results.items()) + ".",
         "",
         f"Machine: {machine()}; {any_result['python']}; seed {any_result['sizes']['seed']}. "
         "Latencies are wall-clock milliseconds in one process (p50 / p95 over every timed run of every query, "
