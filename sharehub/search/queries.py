@@ -1,5 +1,6 @@
 """Permission-aware search: results, counts, facets and the page of hits come from one SQL statement
-that joins the full-text index to the catalog under the policy filter.
+that joins the full-text index to the index entries (the trigger-kept mirror of each resource's policy
+columns, see models.ResourceEntry) under the policy filter.
 
 The permission rule inside that statement: a resource the person may read matches on any of its text;
 a resource whose entry they may only see (conditional, no grant) matches, ranks and is quoted on its
