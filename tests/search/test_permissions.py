@@ -30,7 +30,7 @@ from sharehub.errors import Conflict, Invalid, NotFound
 from sharehub.org import services as org
 from sharehub.org.models import Membership, User
 from sharehub.policy.engine import Action, visible
-from sharehub.search.queries import UPDATED_BUCKETS, search, suggest
+from sharehub.search.queries import UPDATED_BUCKETS, SearchFilters, search, suggest
 from tests import factories
 from tests.policy.strategies import SHARING, OrgSpec, build_world, org_specs
 
@@ -67,6 +67,7 @@ class QuerySpec:
     prefix: str = ""  # the last word, still being typed
     exclude: str = ""
     filter: tuple[str, str] | None = None  # ("dept", index) / ("tag", name) / ("kind", "document")
+    sharing: str = ""  # a sharing type chosen beside the box (SearchFilters), as the page and the API do
 
     @property
     def includes(self) -> bool:
@@ -129,6 +130,7 @@ def query_specs(draw, departments: int, texts: tuple[TextSpec, ...]) -> QuerySpe
     english = sorted({w for s in sequences for w in s if w.isascii()} | {f[0] for f in target.fields})
     shape = draw(st.sampled_from(("words", "words", "words", "phrase", "prefix", "department", "browse")))
     query = QuerySpec(
+        sharing=draw(st.sampled_from(("",) * 4 + SHARING)),
         exclude=draw(st.sampled_from(("", "", "", "own", "any"))),
         filter=draw(
             st.sampled_from(
@@ -263,6 +265,7 @@ def expected(world, planted, query: QuerySpec, seen: set[int], readable: set[int
         ok = ok and (query.department is None or names[query.department] in p.catalog)
         ok = ok and (not query.prefix or p.has_prefix(query.prefix, can_read))
         ok = ok and not (query.exclude and p.has(query.exclude, can_read))
+        ok = ok and (not query.sharing or p.resource.sharing_type == query.sharing)
         if query.filter:
             key, value = query.filter
             if key == "dept":
@@ -317,13 +320,14 @@ def allowed(actor, action: Action) -> set[int]:
 def check_person(world, planted, actor, query: QuerySpec, now, seen: set[int], readable: set[int]) -> None:
     who = getattr(actor, "username", "") or "anonymous"
     text = query.text([d.name for d in world.departments])
+    filters = SearchFilters(sharing_type=[query.sharing] if query.sharing else [])
     if not query.includes and query.exclude:
         with pytest.raises(Invalid) as caught:
-            search(actor, text, now=now)
+            search(actor, text, filters, now=now)
         assert "q" in caught.value.fields
         return
-    result = search(actor, text, page_size=100, now=now)
-    where = f"{who} searching {text!r}"
+    result = search(actor, text, filters, page_size=100, now=now)
+    where = f"{who} searching {text!r} {filters}"
     assert result.unknown == {}, where
     wanted = expected(world, planted, query, seen, readable)
     hits = {h.resource.pk for h in result.hits}
@@ -346,8 +350,8 @@ def check_person(world, planted, actor, query: QuerySpec, now, seen: set[int], r
             body_only = set(p.body) - set(p.title) - set(p.catalog)
             assert not [w for w in body_only if w in shown(hit.snippet.html)], f"{where}: {quoted!r}"
 
-    # (d) the suggestion box follows the same rules
-    if not query.includes:
+    # (d) the suggestion box follows the same rules (it has no filters beside the box)
+    if not query.includes or query.sharing:
         return
     suggestions = suggest(actor, text)
     titles = [s.resource.pk for s in suggestions if s.kind == "resource"]
