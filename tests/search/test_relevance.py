@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sharehub.catalog.models import Resource
 from sharehub.errors import Invalid
+from sharehub.events import consumers
 from sharehub.search.queries import SearchFilters, search
 from tests import factories
 
@@ -187,3 +191,59 @@ def test_freshness_is_measured_from_now(db, corpus, indexed):
     result = search(corpus.searcher, "archive digitisation", now=later)
     assert [h.resource.pk for h in result.hits] == [made["b"], made["a"]]
     assert result.hits[0].score == pytest.approx(result.hits[1].score)
+
+
+# -- every title finds itself -------------------------------------------------------------------------------
+
+TITLE_PIECES = st.sampled_from(
+    [
+        *"社保缴费基数营业执照人力资源和社会保障局医院高校设备税务季度报告〇々",
+        "社保",
+        "营业执照",
+        "人社局",
+        "一网通办",
+        "Quarterly",
+        "report",
+        "ERP",
+        "Ｅｒｐ",  # full width
+        "２０２５",
+        "Zürich",
+        "café",
+        "naïve",
+        "x86_64",
+        "C++",
+        "e\u0301",  # a combining accent
+        "2025年",
+        "第3季度",
+        "🙂",
+        "٣",
+        "𠮷",  # outside the basic CJK block
+    ]
+)
+SEPARATORS = st.sampled_from(["", " ", "，", "、", "/", "·", "\u3000", "（", "）", "《", "》", ".", "_"])
+
+
+@st.composite
+def titles(draw) -> str:
+    pieces = draw(st.lists(st.tuples(TITLE_PIECES, SEPARATORS), min_size=1, max_size=8))
+    return "".join(p + s for p, s in pieces).strip()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=titles())
+def test_every_title_finds_itself(db, title):
+    """Whatever the title, typing it (or quoting it) finds the resource, for a reader and for someone who
+    sees only the catalog entry: the index and the query cut text into the same words."""
+    with transaction.atomic():
+        owner = factories.department("档案馆", "DAG")
+        steward, outsider = factories.member(owner, "steward"), factories.member(factories.department("信访局", "XFJ"))
+        resource = factories.resource(
+            owner, by=steward, title=title, body="", sharing_type=Resource.SharingType.CONDITIONAL
+        )
+        consumers.run_pending()
+        for query in (title, f'"{title}"'):
+            if not search(steward, query).parsed.has_terms:
+                continue  # nothing but punctuation
+            for person in (steward, outsider):
+                assert resource.pk in [h.resource.pk for h in search(person, query, page_size=100).hits], query
+        transaction.set_rollback(True)
