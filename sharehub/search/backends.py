@@ -67,6 +67,9 @@ BACKFILL_SQL = (
 )
 
 
+_MATCHING_ROWIDS = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+
+
 class SqliteBackend:
     vendor = "sqlite"
     # The planner would look entries up through the primary key's own index and then the row; the
@@ -126,9 +129,6 @@ class SqliteBackend:
     def _expression(self, items: Sequence[Item], joiner: str) -> str:
         return f" {joiner} ".join(self._item(item) for item in items)
 
-    def _subquery(self, expression: str) -> str:
-        return f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
-
     def match(self, include: Sequence[Item], exclude: Sequence[Item]) -> Match:
         positive = self._expression(include, "AND")
         catalog_positive = "{title catalog catalog_extra} : (" + positive + ")"
@@ -143,13 +143,11 @@ class SqliteBackend:
             full_score=f"-bm25({FTS_TABLE}, {full})",
             catalog_score=f"-bm25({FTS_TABLE}, {catalog})",
             score_params=[],
-            catalog_condition=f"{ENTRY_TABLE}.resource_id IN ({self._subquery(catalog_positive)})",
+            catalog_condition=f"{ENTRY_TABLE}.resource_id IN ({_MATCHING_ROWIDS})",
             catalog_params=[catalog_positive],
-            exclude_full=f"{ENTRY_TABLE}.resource_id NOT IN ({self._subquery(negative)})" if exclude else "1=1",
+            exclude_full=f"{ENTRY_TABLE}.resource_id NOT IN ({_MATCHING_ROWIDS})" if exclude else "1=1",
             exclude_full_params=[negative] if exclude else [],
-            exclude_catalog=f"{ENTRY_TABLE}.resource_id NOT IN ({self._subquery(catalog_negative)})"
-            if exclude
-            else "1=1",
+            exclude_catalog=f"{ENTRY_TABLE}.resource_id NOT IN ({_MATCHING_ROWIDS})" if exclude else "1=1",
             exclude_catalog_params=[catalog_negative] if exclude else [],
         )
 
