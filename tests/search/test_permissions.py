@@ -28,7 +28,7 @@ from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Resource
 from sharehub.errors import Conflict, Invalid, NotFound
 from sharehub.org import services as org
-from sharehub.org.models import Membership, User
+from sharehub.org.models import Department, Membership, User
 from sharehub.policy.engine import Action, visible
 from sharehub.search.queries import UPDATED_BUCKETS, SearchFilters, search, suggest
 from tests import factories
@@ -185,15 +185,16 @@ def change_specs(draw, spec: OrgSpec) -> tuple:
     departments = st.integers(0, len(spec.parents) - 1)
     resource = st.integers(0, len(spec.resources) - 1)
     people = [i for i, p in enumerate(spec.people) if not p.service]
-    options = (
-        ["sharing", "sharing", "transition"] + (["membership"] if people else []) + (["revoke"] if spec.grants else [])
-    )
+    options = ["sharing", "sharing", "transition", "move"]
+    options += (["membership"] if people else []) + (["revoke"] if spec.grants else [])
     what = draw(st.sampled_from(options))
     if what == "sharing":
         scope = draw(st.none() | st.lists(departments, min_size=1, max_size=2, unique=True).map(tuple))
         return ("sharing", draw(resource), draw(st.sampled_from(SHARING)), scope)
     if what == "transition":
         return ("transition", draw(resource), draw(st.sampled_from(("archive", "restore", "publish"))))
+    if what == "move":
+        return ("move", draw(departments), draw(st.none() | departments))
     if what == "membership":
         role = draw(st.none() | st.sampled_from(tuple(Membership.Role.values)))
         return ("membership", draw(st.sampled_from(people)), draw(departments), role)
@@ -249,8 +250,9 @@ def plant(world, texts: tuple[TextSpec, ...]) -> dict[int, Planted]:
 
 
 def descendants(world, index: int) -> set[int]:
-    root = world.departments[index]
-    return {d.pk for d in world.departments if f"/{root.pk}/" in d.path}
+    """The department and its sub-departments, as they are now (departments move)."""
+    root = world.departments[index].pk
+    return set(Department.objects.filter(path__contains=f"/{root}/").values_list("pk", flat=True))
 
 
 def expected(world, planted, query: QuerySpec, seen: set[int], readable: set[int]) -> set[int]:
@@ -383,6 +385,10 @@ def apply_change(world, change: tuple) -> None:
             catalog.change_sharing(operator, resource, **fields)
         elif what == "transition":
             catalog.transition(operator, world.resources[index], rest[0])
+        elif what == "move":
+            fresh = Department.objects.in_bulk([d.pk for d in world.departments])
+            parent = None if rest[0] is None else fresh[world.departments[rest[0]].pk]
+            org.move_department(operator, fresh[world.departments[index].pk], parent)
         elif what == "membership":
             department, role = world.departments[rest[0]], rest[1]
             user = User.objects.get(pk=world.people[index].pk)
