@@ -10,6 +10,7 @@ catalog text alone; anything else is not in the statement's rows at all.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -109,7 +110,7 @@ def resolve_filters(parsed: ParsedQuery, filters: SearchFilters) -> tuple[Search
     unknown: dict[str, list[str]] = {}
     for name in parsed.filters.get("dept", []):
         ids = list(Department.objects.filter(name=name).values_list("pk", flat=True)) or list(
-            Department.objects.filter(name__icontains=name).values_list("pk", flat=True)[:20]
+            Department.objects.filter(name__icontains=name).order_by("path", "pk").values_list("pk", flat=True)[:200]
         )
         if ids:
             merged.department.extend(ids)
@@ -125,14 +126,22 @@ def resolve_filters(parsed: ParsedQuery, filters: SearchFilters) -> tuple[Search
     return merged, unknown
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean_text(text: str) -> str:
+    """NUL means nothing in a search (PostgreSQL refuses it in text); a lone surrogate (JSON can carry
+    one) cannot be encoded for the database and becomes U+FFFD, which matches nothing."""
+    return _SURROGATE.sub("\ufffd", (text or "").replace("\x00", ""))
+
+
 def _without_nul(filters: SearchFilters) -> SearchFilters:
-    """NUL characters mean nothing in a search (and PostgreSQL refuses them in text)."""
     return SearchFilters(
         department=list(filters.department),
-        kind=[k.replace("\x00", "") for k in filters.kind],
-        tag=[t.replace("\x00", "") for t in filters.tag],
-        sharing_type=[v.replace("\x00", "") for v in filters.sharing_type],
-        updated=(filters.updated or "").replace("\x00", ""),
+        kind=[_clean_text(k) for k in filters.kind],
+        tag=[_clean_text(t) for t in filters.tag],
+        sharing_type=[_clean_text(v) for v in filters.sharing_type],
+        updated=_clean_text(filters.updated),
     )
 
 
@@ -281,7 +290,7 @@ def search(
     now: datetime | None = None,
 ) -> SearchResult:
     filters = _without_nul(filters or SearchFilters())
-    query = (query or "").replace("\x00", "")
+    query = _clean_text(query)
     _validate(filters, sort, page, page_size)
     now = now or timezone.now()
     parsed = parse(query, segment.segmenter())
@@ -423,7 +432,7 @@ class Suggestion:
 def suggest(actor, text: str, limit: int = 8) -> list[Suggestion]:
     """Titles and tags for the search box as the person types."""
     text = (text or "").strip()
-    text = text.replace("\x00", "")
+    text = _clean_text(text)
     if not text:
         return []
     try:
