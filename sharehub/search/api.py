@@ -16,7 +16,7 @@ from sharehub.errors import NotFound
 from sharehub.org.api import person_ref
 from sharehub.org.schemas import MAX_DB_INT
 from sharehub.search import queries, services
-from sharehub.search.forms import SearchState, saved_params
+from sharehub.search.forms import SearchState, saved_search_url
 from sharehub.search.models import SavedSearch, SearchTerm
 from sharehub.search.schemas import (
     SavedSearchIn,
@@ -123,12 +123,6 @@ def suggest(request, q: str = Query("", max_length=SUGGEST_MAX_LENGTH)):
 # --- saved searches
 
 
-def _search_url(saved: SavedSearch) -> str:
-    """The web search page with the saved query and filters (the page and the API share their names)."""
-    params = saved_params(saved).urlencode()
-    return reverse("search:page") + (f"?{params}" if params else "")
-
-
 def _saved(saved: SavedSearch) -> dict:
     return {
         "id": saved.pk,
@@ -136,7 +130,7 @@ def _saved(saved: SavedSearch) -> dict:
         "query": saved.query,
         "filters": saved.filters or {},
         "created_at": saved.created_at,
-        "search_url": _search_url(saved),
+        "search_url": saved_search_url(saved),
     }
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from sharehub.errors import Invalid
@@ -51,6 +52,12 @@ def saved_params(saved) -> QueryDict:
             values = filters[name]
             data.setlist(name, [str(v) for v in (values if isinstance(values, list) else [values])])
     return data
+
+
+def saved_search_url(saved) -> str:
+    """The web search page with the saved query and filters (the page and the API share their names)."""
+    params = saved_params(saved).urlencode()
+    return reverse("search:page") + (f"?{params}" if params else "")
 
 
 @dataclass(frozen=True)

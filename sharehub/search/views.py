@@ -24,7 +24,7 @@ from sharehub.errors import Conflict, Invalid
 from sharehub.org.models import Department
 from sharehub.org.schemas import MAX_DB_INT
 from sharehub.search import queries, services
-from sharehub.search.forms import SearchState, null_characters, saved_params
+from sharehub.search.forms import SearchState, null_characters, saved_search_url
 
 READ_VIA = "search"
 SUGGEST_MAX_LENGTH = 100
@@ -227,11 +227,6 @@ def suggest(request):
 # --- saved searches ------------------------------------------------------------------------------
 
 
-def _saved_url(saved) -> str:
-    params = saved_params(saved).urlencode()
-    return reverse("search:page") + ("?" + params if params else "")
-
-
 def _own_saved(request, saved_id: int):
     saved = queries.saved_searches(request.user).filter(pk=saved_id).first() if saved_id <= MAX_DB_INT else None
     if saved is None:
@@ -251,12 +246,12 @@ def saved_create(request):
         fields = error.fields or {"name": error.message}
         return _render_search(request, request.POST, status=error.status, save_errors=fields, save_name=name)
     messages.success(request, _("Saved the search “%(name)s”.") % {"name": saved.name})
-    return redirect(_saved_url(saved))
+    return redirect(saved_search_url(saved))
 
 
 @page
 def saved_open(request, saved_id: int):
-    return redirect(_saved_url(_own_saved(request, saved_id)))
+    return redirect(saved_search_url(_own_saved(request, saved_id)))
 
 
 @page
