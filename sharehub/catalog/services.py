@@ -486,6 +486,8 @@ def transition(actor, resource: Resource, verb: str) -> Resource:
             _("A %(status)s resource cannot be changed that way.") % {"status": resource.get_status_display()},
             fields={"status": resource.status},
         )
+    if verb == "restore" and resource.published_at is None:
+        target = Resource.Status.DRAFT  # archived before it was ever published: back to a draft, not out
     now = timezone.now()
     resource.status = target
     resource.updated_at = now

@@ -12,10 +12,11 @@ Rules, for a resource owned by department O:
   admin                         sees, reads and manages everything (reads of closed content are audited)
   member of O (any role)        sees and reads everything O owns, drafts included; edits
   steward or head of O          also publishes, archives, restores and changes sharing
-  anyone else signed in         sees the entry of a published/archived open or conditional resource shared
-                                with the whole organization (everyone signed in, with or without a
-                                department), or whose scope includes one of their departments (a scope
-                                covers sub-departments; a department grant reaches its direct members);
+  anyone else signed in         sees the entry of a published (or archived after publication) open or
+                                conditional resource shared with the whole organization (everyone signed
+                                in, with or without a department), or whose scope includes one of their
+                                departments (a scope covers sub-departments; a department grant reaches
+                                its direct members);
                                 reads open content; reads conditional content with an active grant
                                 to them or to one of their departments; never sees restricted ones
 """
@@ -87,7 +88,6 @@ class ActorContext:
 
 
 _CONTEXT_ATTR = "_sharehub_policy_context"
-_PUBLIC_STATUSES = (Resource.Status.PUBLISHED, Resource.Status.ARCHIVED)
 _MANAGER_ROLES = (Membership.Role.STEWARD, Membership.Role.HEAD)
 
 
@@ -148,7 +148,7 @@ def resource_filter(actor, action: Action = Action.VIEW, now=None) -> Q:
     if action == Action.MANAGE:
         return Q(owner_department_id__in=ctx.manager_department_ids)
     granted = Q(pk__in=_active_grants(ctx, now).values("resource_id"))
-    shared = Q(status__in=_PUBLIC_STATUSES)
+    shared = Q(status=Resource.Status.PUBLISHED) | Q(status=Resource.Status.ARCHIVED, published_at__isnull=False)
     if action == Action.VIEW:
         return owned | (
             shared
@@ -227,6 +227,12 @@ def _decide_resource(ctx: ActorContext, action: Action, resource: Resource, now=
     if resource.status == Resource.Status.DRAFT:
         return Decision(
             False, "draft", _("This is a draft; only %(dept)s sees it until it is published.") % {"dept": dept}
+        )
+    if resource.published_at is None:
+        return Decision(
+            False,
+            "archived_draft",
+            _("This draft was archived without being published; only %(dept)s sees it.") % {"dept": dept},
         )
     if resource.sharing_type == Resource.SharingType.RESTRICTED:
         return Decision(

@@ -46,25 +46,27 @@ class Match:
     exclude_catalog_params: list
 
 
-MIRRORED = ("owner_department_id", "kind", "status", "sharing_type", "scope_all", "updated_at")
+MIRRORED = ("owner_department_id", "kind", "status", "sharing_type", "scope_all", "updated_at", "published_at")
 
 
-def _upsert_entry_sql(row: str) -> str:
-    """Copy the mirrored columns of `row` (NEW in a trigger) into the resource's index entry."""
-    columns = ", ".join(MIRRORED)
-    values = ", ".join(f"{row}.{c}" for c in MIRRORED)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in MIRRORED)
+def _upsert_entry_sql(row: str, columns: Sequence[str]) -> str:
+    """Copy the mirrored `columns` of `row` (NEW in a trigger) into the resource's index entry."""
+    values = ", ".join(f"{row}.{c}" for c in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
     return (
-        f"INSERT INTO {ENTRY_TABLE} (resource_id, {columns}, digest) VALUES ({row}.id, {values}, '') "
+        f"INSERT INTO {ENTRY_TABLE} (resource_id, {', '.join(columns)}, digest) VALUES ({row}.id, {values}, '') "
         f"ON CONFLICT (resource_id) DO UPDATE SET {updates}"
     )
 
 
-BACKFILL_SQL = (
-    f"INSERT INTO {ENTRY_TABLE} (resource_id, {', '.join(MIRRORED)}, digest) "
-    f"SELECT id, {', '.join(MIRRORED)}, '' FROM catalog_resource WHERE true "
-    f"ON CONFLICT (resource_id) DO NOTHING"
-)
+def _backfill_sql(columns: Sequence[str]) -> str:
+    """Give every resource an entry with its current mirrored columns (the triggers keep them from then on)."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    return (
+        f"INSERT INTO {ENTRY_TABLE} (resource_id, {', '.join(columns)}, digest) "
+        f"SELECT id, {', '.join(columns)}, '' FROM catalog_resource WHERE true "
+        f"ON CONFLICT (resource_id) DO UPDATE SET {updates}"
+    )
 
 
 _MATCHING_ROWIDS = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
@@ -76,13 +78,16 @@ class SqliteBackend:
     # covering index answers the lookup alone (about half the cost per match).
     entry_source = f"{ENTRY_TABLE} INDEXED BY search_entry_policy_columns"
 
-    def create_schema(self, cursor) -> None:
+    def create_schema(self, cursor, columns: Sequence[str] = MIRRORED) -> None:
+        """Create or refresh the triggers that mirror `columns` (a migration passes the columns of its
+        time) and the FTS5 table."""
         for event in ("INSERT", "UPDATE"):
+            cursor.execute(f"DROP TRIGGER IF EXISTS search_entry_after_resource_{event.lower()}")
             cursor.execute(
-                f"CREATE TRIGGER IF NOT EXISTS search_entry_after_resource_{event.lower()} "
-                f"AFTER {event} ON catalog_resource FOR EACH ROW BEGIN {_upsert_entry_sql('NEW')}; END"
+                f"CREATE TRIGGER search_entry_after_resource_{event.lower()} "
+                f"AFTER {event} ON catalog_resource FOR EACH ROW BEGIN {_upsert_entry_sql('NEW', columns)}; END"
             )
-        cursor.execute(BACKFILL_SQL)
+        cursor.execute(_backfill_sql(columns))
         cursor.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
             "title, catalog, content, catalog_extra, content_extra, "
@@ -156,7 +161,7 @@ class PostgresBackend:
     vendor = "postgresql"
     entry_source = ENTRY_TABLE
 
-    def create_schema(self, cursor) -> None:
+    def create_schema(self, cursor, columns: Sequence[str] = MIRRORED) -> None:
         cursor.execute(
             f"ALTER TABLE {ENTRY_TABLE} ADD COLUMN IF NOT EXISTS full_vec tsvector NOT NULL DEFAULT '', "
             "ADD COLUMN IF NOT EXISTS catalog_vec tsvector NOT NULL DEFAULT ''"
@@ -165,14 +170,14 @@ class PostgresBackend:
         cursor.execute(f"CREATE INDEX IF NOT EXISTS search_catalog_vec_gin ON {ENTRY_TABLE} USING gin (catalog_vec)")
         cursor.execute(
             "CREATE OR REPLACE FUNCTION search_entry_from_resource() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN {_upsert_entry_sql('NEW')}; RETURN NULL; END $$"
+            f"BEGIN {_upsert_entry_sql('NEW', columns)}; RETURN NULL; END $$"
         )
         cursor.execute("DROP TRIGGER IF EXISTS search_entry_after_resource_change ON catalog_resource")
         cursor.execute(
             "CREATE TRIGGER search_entry_after_resource_change AFTER INSERT OR UPDATE ON catalog_resource "
             "FOR EACH ROW EXECUTE FUNCTION search_entry_from_resource()"
         )
-        cursor.execute(BACKFILL_SQL)
+        cursor.execute(_backfill_sql(columns))
 
     def drop_schema(self, cursor) -> None:
         cursor.execute("DROP TRIGGER IF EXISTS search_entry_after_resource_change ON catalog_resource")

@@ -33,6 +33,7 @@ class ResourceEntry(models.Model):
     sharing_type = models.CharField(max_length=12)
     scope_all = models.BooleanField()
     updated_at = models.DateTimeField()
+    published_at = models.DateTimeField(null=True)
     digest = models.CharField(max_length=64, blank=True, db_default="")
     indexed_at = models.DateTimeField(null=True, blank=True)
 
@@ -40,7 +41,16 @@ class ResourceEntry(models.Model):
         indexes = [
             # Covers the columns the search statement reads, so each match costs one index lookup.
             models.Index(
-                fields=["resource", "owner_department", "status", "sharing_type", "scope_all", "kind", "updated_at"],
+                fields=[
+                    "resource",
+                    "owner_department",
+                    "status",
+                    "sharing_type",
+                    "scope_all",
+                    "kind",
+                    "updated_at",
+                    "published_at",
+                ],
                 name="search_entry_policy_columns",
             ),
             models.Index(fields=["updated_at"], name="search_entry_updated"),

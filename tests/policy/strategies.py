@@ -34,7 +34,8 @@ from tests import factories
 
 ROLES = (Membership.Role.MEMBER, Membership.Role.STEWARD, Membership.Role.HEAD)
 SHARING = tuple(Resource.SharingType.values)
-STATUSES = tuple(Resource.Status.values)
+ARCHIVED_DRAFT = "archived-draft"  # a draft archived without ever being published
+STATUSES = (*Resource.Status.values, ARCHIVED_DRAFT)
 GRANT_STATES = ("active", "expired", "revoked", "future")
 
 
@@ -183,10 +184,10 @@ def build_world(spec: OrgSpec) -> World:
             departments[r.owner],
             by=steward,
             sharing_type=r.sharing,
-            publish=r.status != Resource.Status.DRAFT,
+            publish=r.status not in (Resource.Status.DRAFT, ARCHIVED_DRAFT),
             scope=None if r.scope is None else [departments[d] for d in r.scope],
         )
-        if r.status == Resource.Status.ARCHIVED:
+        if r.status in (Resource.Status.ARCHIVED, ARCHIVED_DRAFT):
             resource = catalog.transition(steward, resource, "archive")
         resources.append(resource)
 
@@ -276,7 +277,8 @@ class Oracle:
             return True  # view, read, edit: any member of the owner department
         if action == Action.EDIT:
             return False
-        if resource.status == Resource.Status.DRAFT or resource.sharing_type == Resource.SharingType.RESTRICTED:
+        never_published = resource.status == Resource.Status.DRAFT or resource.published_at is None
+        if never_published or resource.sharing_type == Resource.SharingType.RESTRICTED:
             return False
         scope = self.scopes[resource.pk]
         mine = set().union(*(self.ancestors[d] for d in roles)) if roles else set()

@@ -32,7 +32,7 @@ from sharehub.org.models import Department, Membership, User
 from sharehub.policy.engine import Action, visible
 from sharehub.search.queries import UPDATED_BUCKETS, SearchFilters, search, suggest
 from tests import factories
-from tests.policy.strategies import SHARING, OrgSpec, build_world, org_specs
+from tests.policy.strategies import ARCHIVED_DRAFT, SHARING, OrgSpec, build_world, org_specs
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +159,7 @@ RESOURCE_SHARING = (Resource.SharingType.CONDITIONAL,) * 2 + (
     Resource.SharingType.OPEN,
     Resource.SharingType.RESTRICTED,
 )
-RESOURCE_STATUS = (Resource.Status.PUBLISHED,) * 3 + (Resource.Status.ARCHIVED, Resource.Status.DRAFT)
+RESOURCE_STATUS = (Resource.Status.PUBLISHED,) * 3 + (Resource.Status.ARCHIVED, Resource.Status.DRAFT, ARCHIVED_DRAFT)
 
 
 @st.composite

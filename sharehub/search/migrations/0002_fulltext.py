@@ -4,12 +4,15 @@ resource into its index entry (see search/backends.py). `sharehub reindex` fills
 
 from django.db import migrations
 
+# The resource columns the index entry mirrored when this migration was written (0003 adds one).
+MIRRORED = ("owner_department_id", "kind", "status", "sharing_type", "scope_all", "updated_at")
+
 
 def create(apps, schema_editor):
     from sharehub.search.backends import backend_for
 
     with schema_editor.connection.cursor() as cursor:
-        backend_for(schema_editor.connection.vendor).create_schema(cursor)
+        backend_for(schema_editor.connection.vendor).create_schema(cursor, MIRRORED)
 
 
 def drop(apps, schema_editor):
