@@ -264,10 +264,11 @@ def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, li
         f"search_resourceentry.updated_at AS updated, {score_sql} AS score, {readable_column} AS readable "
         f"FROM {backend_for().entry_source} {joins} WHERE " + " AND ".join(where) + ") "
         "SELECT 'total', '', '', COUNT(*) FROM hits "
-        "UNION ALL SELECT 'facets', CAST(g.dept AS TEXT) || ' ' || g.kind || ' ' || g.sharing || ' ' || g.b, "
-        "d.name, g.n "
-        f"FROM (SELECT dept, kind, sharing, {bucket_sql} AS b, COUNT(*) AS n FROM hits GROUP BY 1, 2, 3, 4) g "
-        "JOIN org_department d ON d.id = g.dept "
+        "UNION ALL SELECT 'department', CAST(g.dept AS TEXT), d.name, g.n "
+        "FROM (SELECT dept, COUNT(*) AS n FROM hits GROUP BY dept) g JOIN org_department d ON d.id = g.dept "
+        "UNION ALL SELECT 'kind', kind, '', COUNT(*) FROM hits GROUP BY kind "
+        "UNION ALL SELECT 'sharing_type', sharing, '', COUNT(*) FROM hits GROUP BY sharing "
+        f"UNION ALL SELECT 'updated', {bucket_sql}, '', COUNT(*) FROM hits GROUP BY 2 "
         "UNION ALL SELECT 'tag', CAST(t.id AS TEXT), t.name, g.n FROM (SELECT rt.tag_id AS tag_id, COUNT(*) AS n "
         # CROSS JOIN keeps SQLite from scanning every tag link of the catalog to probe the hits.
         "FROM hits CROSS JOIN catalog_resource_tags rt WHERE rt.resource_id = hits.id GROUP BY rt.tag_id "
@@ -309,17 +310,6 @@ def search(
             total = int(value)
         elif facet == "hit":
             hit_rows.append((int(key), float(value or 0.0), label == "1"))
-        elif facet == "facets":
-            dept, kind, sharing, bucket = key.split(" ")
-            for name, value_key, value_label in (
-                ("department", dept, label),
-                ("kind", kind, ""),
-                ("sharing_type", sharing, ""),
-                ("updated", bucket, ""),
-            ):
-                bucket_counts = counts.setdefault(name, {})
-                previous = bucket_counts.get(value_key, (value_label, 0))
-                bucket_counts[value_key] = (value_label, previous[1] + int(value))
         else:
             counts.setdefault(facet, {})[key] = (label, int(value))
     hits = _hits(parsed, hit_rows)
