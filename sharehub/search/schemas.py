@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import BaseModel
 
 from sharehub.catalog.models import Resource
 from sharehub.org.schemas import DbId, PersonRef, StrictSchema
@@ -43,12 +44,14 @@ class SearchIn(Schema):
     page_size: int = Field(PAGE_SIZE, description=f"Results per page, 1 to {MAX_PAGE_SIZE}")
 
 
-class DepartmentBrief(Schema):
+# The search answer is built as plain dicts: plain pydantic models validate them in pydantic-core, where
+# ninja's Schema would wrap every nested value (up to 200 department facets) in its ORM getter first.
+class DepartmentBrief(BaseModel):
     id: int
     name: str
 
 
-class SearchHitOut(Schema):
+class SearchHitOut(BaseModel):
     id: int
     code: str
     title: str
@@ -69,14 +72,14 @@ class SearchHitOut(Schema):
     api_url: str = Field(description="The resource in this API")
 
 
-class FacetValueOut(Schema):
+class FacetValueOut(BaseModel):
     value: str = Field(description="Pass as the filter of the same name")
     label: str
     count: int = Field(description="Matching resources the caller may see")
     selected: bool
 
 
-class FacetsOut(Schema):
+class FacetsOut(BaseModel):
     department: list[FacetValueOut]
     kind: list[FacetValueOut]
     tag: list[FacetValueOut]
@@ -84,7 +87,7 @@ class FacetsOut(Schema):
     updated: list[FacetValueOut]
 
 
-class SearchOut(Schema):
+class SearchOut(BaseModel):
     query: str
     total: int = Field(description="Matching resources the caller may see")
     page: int
