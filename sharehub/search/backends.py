@@ -74,6 +74,9 @@ _MATCHING_ROWIDS = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
 
 class SqliteBackend:
     vendor = "sqlite"
+    # The tag links of the hits: CROSS JOIN keeps SQLite from scanning every tag link of the catalog
+    # to probe the hits.
+    hit_tag_links = "hits CROSS JOIN catalog_resource_tags rt WHERE rt.resource_id = hits.id"
     # The planner would look entries up through the primary key's own index and then the row; the
     # covering index answers the lookup alone (about half the cost per match).
     entry_source = f"{ENTRY_TABLE} INDEXED BY search_entry_policy_columns"
@@ -159,6 +162,12 @@ class SqliteBackend:
 
 class PostgresBackend:
     vendor = "postgresql"
+    # A lateral lookup per hit (OFFSET 0 keeps it from being flattened): the planner, which cannot
+    # guess how many rows a full-text match gives, would otherwise hash every tag link of the catalog.
+    hit_tag_links = (
+        "hits CROSS JOIN LATERAL (SELECT rt.tag_id FROM catalog_resource_tags rt WHERE rt.resource_id = hits.id "
+        "OFFSET 0) rt"
+    )
     entry_source = ENTRY_TABLE
 
     def create_schema(self, cursor, columns: Sequence[str] = MIRRORED) -> None:

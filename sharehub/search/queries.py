@@ -214,6 +214,7 @@ def _filter_sql(filters: SearchFilters, now: datetime) -> tuple[list[str], list]
 def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, limit: int, offset: int, now):
     """The one statement: (facet, key, label, value) rows; 'hit' rows come last, in order, with the
     label saying whether the person may read the content."""
+    backend = backend_for()
     visible_sql, visible_params = resource_sql(actor, Action.VIEW, now, model=ResourceEntry)
     readable_sql, readable_params = resource_sql(actor, Action.READ, now, model=ResourceEntry)
     filter_clauses, filter_params = _filter_sql(filters, now)
@@ -230,7 +231,7 @@ def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, li
     else:
         readable_column, readable_column_params = f"CASE WHEN ({readable_sql}) THEN 1 ELSE 0 END", readable_params
     if parsed.has_terms:
-        match = backend_for().match(parsed.include, parsed.exclude)
+        match = backend.match(parsed.include, parsed.exclude)
         joins = match.joins
         where.insert(0, match.condition)
         params = list(match.params) + params
@@ -262,7 +263,7 @@ def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, li
         "SELECT search_resourceentry.resource_id AS id, search_resourceentry.owner_department_id AS dept, "
         "search_resourceentry.kind AS kind, search_resourceentry.sharing_type AS sharing, "
         f"search_resourceentry.updated_at AS updated, {score_sql} AS score, {readable_column} AS readable "
-        f"FROM {backend_for().entry_source} {joins} WHERE " + " AND ".join(where) + ") "
+        f"FROM {backend.entry_source} {joins} WHERE " + " AND ".join(where) + ") "
         "SELECT 'total', '', '', COUNT(*) FROM hits "
         "UNION ALL SELECT 'department', CAST(g.dept AS TEXT), d.name, g.n "
         "FROM (SELECT dept, COUNT(*) AS n FROM hits GROUP BY dept) g JOIN org_department d ON d.id = g.dept "
@@ -270,8 +271,7 @@ def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, li
         "UNION ALL SELECT 'sharing_type', sharing, '', COUNT(*) FROM hits GROUP BY sharing "
         f"UNION ALL SELECT 'updated', {bucket_sql}, '', COUNT(*) FROM hits GROUP BY 2 "
         "UNION ALL SELECT 'tag', CAST(t.id AS TEXT), t.name, g.n FROM (SELECT rt.tag_id AS tag_id, COUNT(*) AS n "
-        # CROSS JOIN keeps SQLite from scanning every tag link of the catalog to probe the hits.
-        "FROM hits CROSS JOIN catalog_resource_tags rt WHERE rt.resource_id = hits.id GROUP BY rt.tag_id "
+        f"FROM {backend.hit_tag_links} GROUP BY rt.tag_id "
         f"ORDER BY n DESC, rt.tag_id LIMIT {TAG_FACET_SIZE}) g JOIN catalog_tag t ON t.id = g.tag_id "
         "UNION ALL SELECT * FROM (SELECT 'hit', CAST(id AS TEXT), CAST(readable AS TEXT), score FROM hits "
         f"ORDER BY {order} LIMIT %s OFFSET %s) page"
