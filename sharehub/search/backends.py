@@ -102,7 +102,8 @@ class SqliteBackend:
         for event in ("insert", "update"):
             cursor.execute(f"DROP TRIGGER IF EXISTS search_entry_after_resource_{event}")
 
-    def write(self, cursor, documents: Sequence[IndexDocument]) -> None:
+    def write(self, cursor, documents: Sequence[IndexDocument], indexed_at) -> None:
+        """Replace the documents' rows in the FTS5 table and note their digests on the entries (which exist)."""
         if not documents:
             return
         self.delete(cursor, [d.resource_id for d in documents])
@@ -110,6 +111,10 @@ class SqliteBackend:
             f"INSERT INTO {FTS_TABLE} (rowid, title, catalog, content, catalog_extra, content_extra) "
             "VALUES (%s, %s, %s, %s, %s, %s)",
             [(d.resource_id, d.title, d.catalog, d.content, d.catalog_extra, d.content_extra) for d in documents],
+        )
+        cursor.executemany(
+            f"UPDATE {ENTRY_TABLE} SET digest = %s, indexed_at = %s WHERE resource_id = %s",
+            [(d.digest, indexed_at, d.resource_id) for d in documents],
         )
 
     def delete(self, cursor, ids: Sequence[int]) -> None:
@@ -193,32 +198,30 @@ class PostgresBackend:
         cursor.execute("DROP FUNCTION IF EXISTS search_entry_from_resource()")
         cursor.execute(f"ALTER TABLE {ENTRY_TABLE} DROP COLUMN IF EXISTS full_vec, DROP COLUMN IF EXISTS catalog_vec")
 
-    def write(self, cursor, documents: Sequence[IndexDocument]) -> None:
-        if not documents:
-            return
-        catalog_vec = (
-            "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
-            " || setweight(to_tsvector('simple', %s), 'D')"
-        )
-        cursor.executemany(
-            f"UPDATE {ENTRY_TABLE} SET catalog_vec = {catalog_vec}, full_vec = {catalog_vec}"
-            " || setweight(to_tsvector('simple', %s), 'C') || setweight(to_tsvector('simple', %s), 'D')"
-            " WHERE resource_id = %s",
-            [
-                (
-                    d.title,
-                    d.catalog,
-                    d.catalog_extra,
-                    d.title,
-                    d.catalog,
-                    d.catalog_extra,
-                    d.content,
-                    d.content_extra,
-                    d.resource_id,
-                )
-                for d in documents
-            ],
-        )
+    # Rows per UPDATE: each entry gets one new row version (vectors, digest and time together), since
+    # every version of a row costs its entries in both GIN indexes; the catalog vector is computed once.
+    WRITE_ROWS = 100
+
+    def write(self, cursor, documents: Sequence[IndexDocument], indexed_at) -> None:
+        """Set the vectors, digests and index time of the documents' entries (which exist)."""
+        for start in range(0, len(documents), self.WRITE_ROWS):
+            chunk = documents[start : start + self.WRITE_ROWS]
+            rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            params: list = []
+            for d in chunk:
+                params += [d.resource_id, d.title, d.catalog, d.catalog_extra, d.content, d.content_extra, d.digest]
+            cursor.execute(
+                f"UPDATE {ENTRY_TABLE} e SET catalog_vec = v.catalog_vec, full_vec = v.catalog_vec"
+                " || setweight(to_tsvector('simple', v.content), 'C')"
+                " || setweight(to_tsvector('simple', v.content_extra), 'D'),"
+                " digest = v.digest, indexed_at = %s"
+                " FROM (SELECT x.id, x.content, x.content_extra, x.digest,"
+                " setweight(to_tsvector('simple', x.title), 'A') || setweight(to_tsvector('simple', x.catalog), 'B')"
+                " || setweight(to_tsvector('simple', x.catalog_extra), 'D') AS catalog_vec"
+                f" FROM (VALUES {rows}) AS x(id, title, catalog, catalog_extra, content, content_extra, digest)) v"
+                " WHERE e.resource_id = v.id",
+                [indexed_at, *params],
+            )
 
     def delete(self, cursor, ids: Sequence[int]) -> None:
         """The vectors live on the entry rows, which the caller deletes."""

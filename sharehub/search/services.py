@@ -17,7 +17,7 @@ from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
 from sharehub.events.services import record
 from sharehub.policy.engine import OrgAction, can
 from sharehub.search import segment
-from sharehub.search.backends import ENTRY_TABLE, backend_for
+from sharehub.search.backends import backend_for
 from sharehub.search.documents import index_document, resources_for_index, source_text
 from sharehub.search.models import ResourceEntry, SavedSearch, SearchTerm
 
@@ -69,11 +69,7 @@ def index_resources(ids: Iterable[int]) -> int:
                     ResourceEntry.objects.bulk_create(
                         [_entry_for(r, digests[r.pk], now) for r in resources if r.pk not in existing]
                     )
-                    cursor.executemany(
-                        f"UPDATE {ENTRY_TABLE} SET digest = %s, indexed_at = %s WHERE resource_id = %s",
-                        [(digests[i], indexed_at, i) for i in sorted(existing)],
-                    )
-                    backend.write(cursor, documents)
+                    backend.write(cursor, documents, indexed_at)
             written += len(documents)
     return written
 
