@@ -228,7 +228,7 @@ def _decide_resource(ctx: ActorContext, action: Action, resource: Resource, now=
         return Decision(
             False, "draft", _("This is a draft; only %(dept)s sees it until it is published.") % {"dept": dept}
         )
-    if resource.published_at is None:
+    if resource.status == Resource.Status.ARCHIVED and resource.published_at is None:
         return Decision(
             False,
             "archived_draft",
