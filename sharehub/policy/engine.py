@@ -496,3 +496,72 @@ def _compile_resource_sql(actor, action: Action, model) -> tuple[str, tuple]:
     if len([alias for alias, count in query.alias_refcount.items() if count]) > 1:
         raise ValueError("the resource filter must not join other tables to be usable as plain SQL")
     return sql, tuple(params)
+
+
+# -- access terms: a prefilter for full-text indexes ----------------------------------------------
+#
+# A full-text index that stores a few "access terms" with each resource can drop, inside its own
+# matching, every resource the actor cannot possibly see; on a large catalog that is most of them. The
+# terms over-approximate VIEW (they ignore status and the validity of grants), so they only prefilter:
+# the caller still applies `resource_sql`, which alone decides.
+
+
+def access_terms(actor) -> tuple[str, ...] | None:
+    """The terms of which every resource `actor` may see carries at least one (see
+    `resource_access_terms_sql`); None when nothing needs filtering (admins), () for nobody."""
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return ()
+    if ctx.is_admin:
+        return None
+    return (
+        "seeall",
+        *(f"see{d}" for d in sorted(ctx.scope_ids)),
+        *(f"own{d}" for d in sorted(ctx.department_ids)),
+        f"gu{ctx.user_id}",
+        *(f"gd{d}" for d in sorted(ctx.department_ids)),
+    )
+
+
+# The resource columns its access terms depend on.
+ACCESS_TERM_COLUMNS = ("owner_department_id", "sharing_type", "scope_all")
+
+
+def access_term_sources() -> tuple[tuple[str, str], ...]:
+    """The other tables whose rows `resource_access_terms_sql` reads, with the column naming the resource."""
+    return ((Resource.scope_departments.through._meta.db_table, "resource_id"), (Grant._meta.db_table, "resource_id"))
+
+
+def resource_access_terms_sql(resource_id: str, vendor: str, mark: str = "") -> str:
+    """SQL for the access terms of the resource whose id is the SQL expression `resource_id`: its owner
+    department (`own<id>`); if open or conditional, the whole organization (`seeall`) or each scope
+    department (`see<id>`, which reaches their sub-departments through the actor's `scope_ids`); and
+    every grantee of a grant not revoked (`gu<user>`, `gd<department>`). Each term starts with `mark`.
+
+    PostgreSQL gets a text[]; SQLite a space-separated string. Used by triggers, so it reads only
+    the rows it names and takes no parameters."""
+    resources = Resource._meta.db_table
+    scopes = Resource.scope_departments.through._meta.db_table
+    grants = Grant._meta.db_table
+    shared = ", ".join(f"'{v}'" for v in (Resource.SharingType.OPEN, Resource.SharingType.CONDITIONAL))
+    scope_term = f"'{mark}see' || s.department_id"
+    scope_rows = f"FROM {scopes} s WHERE s.resource_id = r.id"
+    grant_term = (
+        f"CASE WHEN g.grantee_user_id IS NOT NULL THEN '{mark}gu' || g.grantee_user_id "
+        f"ELSE '{mark}gd' || g.grantee_department_id END"
+    )
+    grant_rows = f"FROM {grants} g WHERE g.resource_id = r.id AND g.revoked_at IS NULL"
+    if vendor == "postgresql":
+        return (
+            f"(SELECT ARRAY['{mark}own' || r.owner_department_id] || CASE WHEN r.sharing_type IN ({shared}) THEN "
+            f"CASE WHEN r.scope_all THEN ARRAY['{mark}seeall'] ELSE ARRAY(SELECT {scope_term} {scope_rows}) END "
+            f"ELSE ARRAY[]::text[] END || ARRAY(SELECT {grant_term} {grant_rows}) "
+            f"FROM {resources} r WHERE r.id = {resource_id})"
+        )
+    return (
+        f"(SELECT '{mark}own' || r.owner_department_id || CASE WHEN r.sharing_type IN ({shared}) THEN "
+        f"CASE WHEN r.scope_all THEN ' {mark}seeall' "
+        f"ELSE coalesce((SELECT ' ' || group_concat({scope_term}, ' ') {scope_rows}), '') END ELSE '' END "
+        f"|| coalesce((SELECT ' ' || group_concat({grant_term}, ' ') {grant_rows}), '') "
+        f"FROM {resources} r WHERE r.id = {resource_id})"
+    )

@@ -8,6 +8,12 @@ with GIN indexes; `ts_rank` with weights. Both receive the same pre-segmented te
 Each backend turns a parsed query into SQL fragments: `driver` (the table that finds candidates and
 the condition that uses its index), `score`, and conditions "matches everything" / "matches the
 catalog part" for the permission rule in `queries.py`.
+
+Both also keep each resource's access terms (`policy.engine.resource_access_terms_sql`) beside its
+text, maintained by triggers in the transaction of every change to its owner, sharing, scope or
+grants: a person's query then matches, inside the full-text index, only resources they could
+possibly see, instead of every match being looked up and dropped by the policy filter. The terms
+only prefilter; the policy filter in `queries.py` still decides.
 """
 
 from __future__ import annotations
@@ -17,12 +23,13 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from sharehub.policy.engine import ACCESS_TERM_COLUMNS, access_term_sources, resource_access_terms_sql
 from sharehub.search.documents import IndexDocument
 from sharehub.search.syntax import Item
 
 FTS_TABLE = "search_resource_fts"
 ENTRY_TABLE = "search_resourceentry"
-# title, catalog, content, catalog_extra, content_extra
+# title, catalog, content, catalog_extra, content_extra (the access column, last, weighs nothing)
 FULL_WEIGHTS = (10.0, 4.0, 1.0, 1.5, 0.4)
 CATALOG_WEIGHTS = (10.0, 4.0, 0.0, 1.5, 0.0)
 PG_WEIGHTS = "{0.05, 0.2, 0.4, 1.0}"  # D (inner words, pinyin), C (content), B (catalog), A (title)
@@ -47,14 +54,20 @@ class Match:
 
 
 MIRRORED = ("owner_department_id", "kind", "status", "sharing_type", "scope_all", "updated_at", "published_at")
+# A private-use character starts every access term in the FTS5 table: segmentation never yields one
+# (it keeps letters and digits), so no searched word or prefix can match an access term.
+ACCESS_MARK = "\ue000"
 
 
-def _upsert_entry_sql(row: str, columns: Sequence[str]) -> str:
-    """Copy the mirrored `columns` of `row` (NEW in a trigger) into the resource's index entry."""
-    values = ", ".join(f"{row}.{c}" for c in columns)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+def _upsert_entry_sql(row: str, columns: Sequence[str], extra: dict[str, str] | None = None) -> str:
+    """Copy the mirrored `columns` of `row` (NEW in a trigger) into the resource's index entry, and
+    set the `extra` columns to their SQL expressions."""
+    extra = extra or {}
+    names = [*columns, *extra]
+    values = ", ".join([*(f"{row}.{c}" for c in columns), *extra.values()])
+    updates = ", ".join(f"{c} = excluded.{c}" for c in names)
     return (
-        f"INSERT INTO {ENTRY_TABLE} (resource_id, {', '.join(columns)}, digest) VALUES ({row}.id, {values}, '') "
+        f"INSERT INTO {ENTRY_TABLE} (resource_id, {', '.join(names)}, digest) VALUES ({row}.id, {values}, '') "
         f"ON CONFLICT (resource_id) DO UPDATE SET {updates}"
     )
 
@@ -81,9 +94,14 @@ class SqliteBackend:
     # covering index answers the lookup alone (about half the cost per match).
     entry_source = f"{ENTRY_TABLE} INDEXED BY search_entry_policy_columns"
 
-    def create_schema(self, cursor, columns: Sequence[str] = MIRRORED) -> None:
+    TEXT_COLUMNS = ("title", "catalog", "content", "catalog_extra", "content_extra")
+    FTS_OPTIONS = "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'"
+    ACCESS_TRIGGERS = ("resource", *(table for table, _column in access_term_sources()))
+
+    def create_schema(self, cursor, columns: Sequence[str] = MIRRORED, access: bool = True) -> None:
         """Create or refresh the triggers that mirror `columns` (a migration passes the columns of its
-        time) and the FTS5 table."""
+        time) and the FTS5 table; with `access`, the table's access column (added to a table made
+        without it, its rows kept) and the triggers that keep it."""
         for event in ("INSERT", "UPDATE"):
             cursor.execute(f"DROP TRIGGER IF EXISTS search_entry_after_resource_{event.lower()}")
             cursor.execute(
@@ -91,31 +109,86 @@ class SqliteBackend:
                 f"AFTER {event} ON catalog_resource FOR EACH ROW BEGIN {_upsert_entry_sql('NEW', columns)}; END"
             )
         cursor.execute(_backfill_sql(columns))
+        text = ", ".join(self.TEXT_COLUMNS)
+        if not access:
+            cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5({text}, {self.FTS_OPTIONS})")
+            return
+        cursor.execute(f"SELECT name FROM pragma_table_info('{FTS_TABLE}')")
+        existing = [row[0] for row in cursor.fetchall()]
+        if existing and "access" not in existing:
+            rebuilt = f"{FTS_TABLE}_rebuilt"
+            cursor.execute(f"DROP TABLE IF EXISTS {rebuilt}")
+            cursor.execute(f"CREATE VIRTUAL TABLE {rebuilt} USING fts5({text}, access, {self.FTS_OPTIONS})")
+            cursor.execute(
+                f"INSERT INTO {rebuilt} (rowid, {text}, access) SELECT rowid, {text}, "
+                f"{self._access_sql(f'{FTS_TABLE}.rowid')} FROM {FTS_TABLE}"
+            )
+            cursor.execute(f"DROP TABLE {FTS_TABLE}")
+            cursor.execute(f"ALTER TABLE {rebuilt} RENAME TO {FTS_TABLE}")
+        cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5({text}, access, {self.FTS_OPTIONS})")
+        self._drop_access_triggers(cursor)
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in ACCESS_TERM_COLUMNS)
         cursor.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-            "title, catalog, content, catalog_extra, content_extra, "
-            "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3')"
+            "CREATE TRIGGER search_access_after_resource_update AFTER UPDATE ON catalog_resource "
+            f"FOR EACH ROW WHEN {changed} BEGIN {self._refresh_access_sql('NEW.id')}; END"
         )
+        for table, column in access_term_sources():
+            for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+                cursor.execute(
+                    f"CREATE TRIGGER search_access_after_{table}_{event.lower()} AFTER {event} ON {table} "
+                    f"FOR EACH ROW BEGIN {self._refresh_access_sql(f'{row}.{column}')}; END"
+                )
+        # The trigger on UPDATE of a grant or scope row refreshes the resource it names now; one that
+        # named another before would keep a stale term, a wider one: the policy filter drops it.
+        # Rows written while the triggers were away (or by code that did not write the column) are set.
+        terms = self._access_sql(f"{FTS_TABLE}.rowid")
+        cursor.execute(f"UPDATE {FTS_TABLE} SET access = {terms} WHERE access IS NOT {terms}")
+
+    @staticmethod
+    def _access_sql(resource_id: str) -> str:
+        return resource_access_terms_sql(resource_id, "sqlite", mark=ACCESS_MARK)
+
+    def _refresh_access_sql(self, resource_id: str) -> str:
+        """Rewrite a resource's access terms (no row yet: nothing; the indexer writes them with the text)."""
+        return f"UPDATE {FTS_TABLE} SET access = {self._access_sql(resource_id)} WHERE rowid = {resource_id}"
+
+    def drop_access(self, cursor) -> None:
+        """Stop keeping access terms (the column stays: FTS5 drops no column; nothing reads it then)."""
+        self._drop_access_triggers(cursor)
+
+    def _drop_access_triggers(self, cursor) -> None:
+        cursor.execute("DROP TRIGGER IF EXISTS search_access_after_resource_update")
+        for table, _column in access_term_sources():
+            for event in ("insert", "update", "delete"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS search_access_after_{table}_{event}")
 
     def drop_schema(self, cursor) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+        self._drop_access_triggers(cursor)
         for event in ("insert", "update"):
             cursor.execute(f"DROP TRIGGER IF EXISTS search_entry_after_resource_{event}")
 
     def write(self, cursor, documents: Sequence[IndexDocument], indexed_at) -> None:
-        """Replace the documents' rows in the FTS5 table and note their digests on the entries (which exist)."""
+        """Replace the documents' rows in the FTS5 table (with their current access terms) and note their
+        digests on the entries (which exist)."""
         if not documents:
             return
         self.delete(cursor, [d.resource_id for d in documents])
         cursor.executemany(
-            f"INSERT INTO {FTS_TABLE} (rowid, title, catalog, content, catalog_extra, content_extra) "
-            "VALUES (%s, %s, %s, %s, %s, %s)",
-            [(d.resource_id, d.title, d.catalog, d.content, d.catalog_extra, d.content_extra) for d in documents],
+            f"INSERT INTO {FTS_TABLE} (rowid, {', '.join(self.TEXT_COLUMNS)}, access) "
+            f"VALUES (%s, %s, %s, %s, %s, %s, {self._access_sql('%s')})",
+            [
+                (d.resource_id, d.title, d.catalog, d.content, d.catalog_extra, d.content_extra, d.resource_id)
+                for d in documents
+            ],
         )
         cursor.executemany(
             f"UPDATE {ENTRY_TABLE} SET digest = %s, indexed_at = %s WHERE resource_id = %s",
             [(d.digest, indexed_at, d.resource_id) for d in documents],
         )
+
+    def entries_created(self, cursor, ids: Sequence[int]) -> None:
+        """The access terms live in the FTS5 rows, which `write` makes."""
 
     def delete(self, cursor, ids: Sequence[int]) -> None:
         for start in range(0, len(ids), 500):
@@ -142,13 +215,18 @@ class SqliteBackend:
     def _expression(self, items: Sequence[Item], joiner: str) -> str:
         return f" {joiner} ".join(self._item(item) for item in items)
 
-    def match(self, include: Sequence[Item], exclude: Sequence[Item]) -> Match:
+    def match(self, include: Sequence[Item], exclude: Sequence[Item], access: Sequence[str] | None = None) -> Match:
+        """`access`: the actor's access terms (`policy.engine.access_terms`), or None for no prefilter."""
         positive = self._expression(include, "AND")
         catalog_positive = "{title catalog catalog_extra} : (" + positive + ")"
+        if access is not None:
+            terms = " OR ".join(f'"{ACCESS_MARK}{term}"' for term in access)
+            positive = f"({positive}) AND access : ({terms})"
+            catalog_positive = f"{catalog_positive} AND access : ({terms})"
         negative = self._expression(exclude, "OR") if exclude else ""
         catalog_negative = "{title catalog catalog_extra} : (" + negative + ")" if exclude else ""
-        full = ", ".join(str(w) for w in FULL_WEIGHTS)
-        catalog = ", ".join(str(w) for w in CATALOG_WEIGHTS)
+        full = ", ".join(str(w) for w in (*FULL_WEIGHTS, 0.0))
+        catalog = ", ".join(str(w) for w in (*CATALOG_WEIGHTS, 0.0))
         return Match(
             joins=f"JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = {ENTRY_TABLE}.resource_id",
             condition=f"{FTS_TABLE} MATCH %s",
@@ -175,16 +253,29 @@ class PostgresBackend:
     )
     entry_source = ENTRY_TABLE
 
-    def create_schema(self, cursor, columns: Sequence[str] = MIRRORED) -> None:
+    def create_schema(self, cursor, columns: Sequence[str] = MIRRORED, access: bool = True) -> None:
+        """The vectors and their indexes, and the trigger that mirrors `columns` into the entries; with
+        `access`, also the entries' access terms (`access_vec`) and the triggers that keep them."""
         cursor.execute(
             f"ALTER TABLE {ENTRY_TABLE} ADD COLUMN IF NOT EXISTS full_vec tsvector NOT NULL DEFAULT '', "
             "ADD COLUMN IF NOT EXISTS catalog_vec tsvector NOT NULL DEFAULT ''"
         )
         cursor.execute(f"CREATE INDEX IF NOT EXISTS search_full_vec_gin ON {ENTRY_TABLE} USING gin (full_vec)")
         cursor.execute(f"CREATE INDEX IF NOT EXISTS search_catalog_vec_gin ON {ENTRY_TABLE} USING gin (catalog_vec)")
+        upsert = _upsert_entry_sql("NEW", columns)
+        if access:
+            cursor.execute(
+                f"ALTER TABLE {ENTRY_TABLE} ADD COLUMN IF NOT EXISTS access_vec tsvector NOT NULL DEFAULT ''"
+            )
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS search_access_vec_gin ON {ENTRY_TABLE} USING gin (access_vec)")
+            # Lock the entry first: the next statement then reads the grants and scope committed by a
+            # transaction that held it (each statement of a function sees what committed before it).
+            upsert = f"PERFORM 1 FROM {ENTRY_TABLE} WHERE resource_id = NEW.id FOR UPDATE; " + _upsert_entry_sql(
+                "NEW", columns, {"access_vec": self._access_sql("NEW.id")}
+            )
         cursor.execute(
             "CREATE OR REPLACE FUNCTION search_entry_from_resource() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN {_upsert_entry_sql('NEW', columns)}; RETURN NULL; END $$"
+            f"BEGIN {upsert}; RETURN NULL; END $$"
         )
         cursor.execute("DROP TRIGGER IF EXISTS search_entry_after_resource_change ON catalog_resource")
         cursor.execute(
@@ -192,11 +283,47 @@ class PostgresBackend:
             "FOR EACH ROW EXECUTE FUNCTION search_entry_from_resource()"
         )
         cursor.execute(_backfill_sql(columns))
+        if not access:
+            return
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION search_entry_access_changed() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "DECLARE rid bigint; BEGIN "
+            "IF TG_OP = 'DELETE' THEN rid := OLD.resource_id; ELSE rid := NEW.resource_id; END IF; "
+            f"PERFORM 1 FROM {ENTRY_TABLE} WHERE resource_id = rid FOR UPDATE; "
+            f"UPDATE {ENTRY_TABLE} SET access_vec = {self._access_sql('rid')} WHERE resource_id = rid; "
+            "RETURN NULL; END $$"
+        )
+        for table, _column in access_term_sources():
+            cursor.execute(f"DROP TRIGGER IF EXISTS search_access_after_change ON {table}")
+            cursor.execute(
+                f"CREATE TRIGGER search_access_after_change AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION search_entry_access_changed()"
+            )
+        terms = self._access_sql("e.resource_id")
+        cursor.execute(f"UPDATE {ENTRY_TABLE} e SET access_vec = {terms} WHERE access_vec IS DISTINCT FROM {terms}")
+
+    @staticmethod
+    def _access_sql(resource_id: str) -> str:
+        return f"array_to_tsvector({resource_access_terms_sql(resource_id, 'postgresql')})"
+
+    def drop_access(self, cursor, columns: Sequence[str] = MIRRORED) -> None:
+        """Stop keeping access terms: the entries' trigger mirrors `columns` alone again."""
+        for table, _column in access_term_sources():
+            cursor.execute(f"DROP TRIGGER IF EXISTS search_access_after_change ON {table}")
+        cursor.execute("DROP FUNCTION IF EXISTS search_entry_access_changed()")
+        self.create_schema(cursor, columns, access=False)
+        cursor.execute(f"ALTER TABLE {ENTRY_TABLE} DROP COLUMN IF EXISTS access_vec")
 
     def drop_schema(self, cursor) -> None:
+        for table, _column in access_term_sources():
+            cursor.execute(f"DROP TRIGGER IF EXISTS search_access_after_change ON {table}")
+        cursor.execute("DROP FUNCTION IF EXISTS search_entry_access_changed()")
         cursor.execute("DROP TRIGGER IF EXISTS search_entry_after_resource_change ON catalog_resource")
         cursor.execute("DROP FUNCTION IF EXISTS search_entry_from_resource()")
-        cursor.execute(f"ALTER TABLE {ENTRY_TABLE} DROP COLUMN IF EXISTS full_vec, DROP COLUMN IF EXISTS catalog_vec")
+        cursor.execute(
+            f"ALTER TABLE {ENTRY_TABLE} DROP COLUMN IF EXISTS full_vec, DROP COLUMN IF EXISTS catalog_vec, "
+            "DROP COLUMN IF EXISTS access_vec"
+        )
 
     # Rows per UPDATE: each entry gets one new row version (vectors, digest and time together), since
     # every version of a row costs its entries in both GIN indexes; the catalog vector is computed once.
@@ -223,6 +350,15 @@ class PostgresBackend:
                 [indexed_at, *params],
             )
 
+    def entries_created(self, cursor, ids: Sequence[int]) -> None:
+        """Entries the indexer made (the resource trigger makes the others) get their access terms."""
+        if ids:
+            cursor.execute(
+                f"UPDATE {ENTRY_TABLE} e SET access_vec = {self._access_sql('e.resource_id')} "
+                f"WHERE e.resource_id IN ({', '.join(['%s'] * len(ids))})",
+                list(ids),
+            )
+
     def delete(self, cursor, ids: Sequence[int]) -> None:
         """The vectors live on the entry rows, which the caller deletes."""
 
@@ -244,14 +380,19 @@ class PostgresBackend:
     def _expression(self, items: Sequence[Item], joiner: str) -> str:
         return f" {joiner} ".join(self._item(item) for item in items)
 
-    def match(self, include: Sequence[Item], exclude: Sequence[Item]) -> Match:
+    def match(self, include: Sequence[Item], exclude: Sequence[Item], access: Sequence[str] | None = None) -> Match:
+        """`access`: the actor's access terms (`policy.engine.access_terms`), or None for no prefilter."""
         positive = self._expression(include, "&")
         negative = self._expression(exclude, "|") if exclude else ""
         query = "to_tsquery('simple', %s)"
+        condition, params = f"full_vec @@ {query}", [positive]
+        if access is not None:
+            condition += " AND access_vec @@ to_tsquery('simple', %s)"
+            params.append(" | ".join(access) or "''")
         return Match(
             joins="",
-            condition=f"full_vec @@ {query}",
-            params=[positive],
+            condition=condition,
+            params=params,
             full_score=f"ts_rank('{PG_WEIGHTS}', full_vec, {query}, 1)",
             catalog_score=f"ts_rank('{PG_WEIGHTS}', catalog_vec, {query}, 1)",
             score_params=[positive],

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from sharehub.catalog.models import Resource, Tag
 from sharehub.errors import Invalid
 from sharehub.org.models import Department
-from sharehub.policy.engine import Action, resource_sql, visible
+from sharehub.policy.engine import Action, access_terms, resource_sql, visible
 from sharehub.search import segment
 from sharehub.search.backends import backend_for
 from sharehub.search.models import ResourceEntry, SavedSearch
@@ -231,7 +231,7 @@ def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, li
     else:
         readable_column, readable_column_params = f"CASE WHEN ({readable_sql}) THEN 1 ELSE 0 END", readable_params
     if parsed.has_terms:
-        match = backend.match(parsed.include, parsed.exclude)
+        match = backend.match(parsed.include, parsed.exclude, access_terms(actor))
         joins = match.joins
         where.insert(0, match.condition)
         params = list(match.params) + params
@@ -299,7 +299,7 @@ def search(
         raise Invalid(fields={"q": _("Add a word to search for: a search cannot only exclude words.")})
     merged, unknown = resolve_filters(parsed, filters)
     rows = []
-    if not unknown:
+    if not unknown and access_terms(actor) != ():  # () : the actor may see nothing
         sql, params = _statement(actor, parsed, merged, sort, page_size, (page - 1) * page_size, now)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

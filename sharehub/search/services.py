@@ -34,6 +34,7 @@ def _entry_for(resource: Resource, digest: str, now) -> ResourceEntry:
         sharing_type=resource.sharing_type,
         scope_all=resource.scope_all,
         updated_at=resource.updated_at,
+        published_at=resource.published_at,
         digest=digest,
         indexed_at=now,
     )
@@ -66,9 +67,10 @@ def index_resources(ids: Iterable[int]) -> int:
                         ResourceEntry.objects.filter(resource_id__in=found).values_list("resource_id", flat=True)
                     )
                     digests = {d.resource_id: d.digest for d in documents}
-                    ResourceEntry.objects.bulk_create(
+                    created = ResourceEntry.objects.bulk_create(
                         [_entry_for(r, digests[r.pk], now) for r in resources if r.pk not in existing]
                     )
+                    backend.entries_created(cursor, [entry.resource_id for entry in created])
                     backend.write(cursor, documents, indexed_at)
             written += len(documents)
     return written

@@ -13,7 +13,7 @@ def _schema(columns):
         from sharehub.search.backends import backend_for
 
         with schema_editor.connection.cursor() as cursor:
-            backend_for(schema_editor.connection.vendor).create_schema(cursor, columns)
+            backend_for(schema_editor.connection.vendor).create_schema(cursor, columns, access=False)
 
     return run
 
