@@ -211,59 +211,90 @@ def _filter_sql(filters: SearchFilters, now: datetime) -> tuple[list[str], list]
     return clauses, params
 
 
+def _freshness(column: str, now) -> tuple[str, list]:
+    sql = "CASE " + " ".join(f"WHEN {column} >= %s THEN {boost}" for _days, boost in FRESH_BOOSTS) + " ELSE 1.0 END"
+    return sql, [_dt(now - timedelta(days=days)) for days, _boost in FRESH_BOOSTS]
+
+
+_ENTRY_COLUMNS = (
+    "search_resourceentry.resource_id AS id, search_resourceentry.owner_department_id AS dept, "
+    "search_resourceentry.kind AS kind, search_resourceentry.sharing_type AS sharing, "
+    "search_resourceentry.updated_at AS updated"
+)
+
+
+def _hits_sql(actor, parsed: ParsedQuery, filters: SearchFilters, now) -> tuple[str, list]:
+    """The CTEs ending in `hits` (id, dept, kind, sharing, updated, score, readable): every resource the
+    query finds for the actor, under the permission rule of this module's docstring.
+
+    Someone who reads everything gets one pass. Anyone else: `cand` takes the candidates (the full-text
+    index prefilters them by the actor's access terms), applies the VIEW filter and works out, once per
+    row, whether the actor may read it, both scores and both ways of matching; `hits` keeps a row if it
+    matches the way the actor may match it."""
+    backend = backend_for()
+    filter_clauses, filter_params = _filter_sql(filters, now)
+    match = backend.match(parsed.include, parsed.exclude, access_terms(actor)) if parsed.has_terms else None
+    source = f"{backend.entry_source} {match.joins if match else ''}"
+    where = ([match.condition] if match else []) + filter_clauses
+    where_params = (list(match.params) if match else []) + filter_params
+
+    if resource_sql(actor, Action.READ, now, model=ResourceEntry)[0] == "1=1":
+        score, score_params = "0.0", []
+        if match:
+            freshness, freshness_params = _freshness("search_resourceentry.updated_at", now)
+            score, score_params = f"({match.full_score}) * {freshness}", [*match.score_params, *freshness_params]
+            where.append(match.exclude_full)
+            where_params += match.exclude_full_params
+        sql = (
+            f"hits AS MATERIALIZED (SELECT {_ENTRY_COLUMNS}, {score} AS score, 1 AS readable FROM {source}"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + ")"
+        )
+        return sql, score_params + where_params
+
+    # A few full-text candidates: the policy tests them row by row; browsing tests every entry.
+    visible_sql, visible_params = resource_sql(actor, Action.VIEW, now, model=ResourceEntry, correlated=bool(match))
+    readable_sql, readable_params = resource_sql(actor, Action.READ, now, model=ResourceEntry, correlated=bool(match))
+    if match:
+        matching = (
+            f"{match.full_score} AS full_score, {match.catalog_score} AS catalog_score, "
+            f"CASE WHEN ({match.exclude_full}) THEN 1 ELSE 0 END AS full_ok, "
+            f"CASE WHEN ({match.catalog_condition}) AND ({match.exclude_catalog}) THEN 1 ELSE 0 END AS catalog_ok"
+        )
+        matching_params = [
+            *match.score_params,
+            *match.score_params,
+            *match.exclude_full_params,
+            *match.catalog_params,
+            *match.exclude_catalog_params,
+        ]
+        freshness, freshness_params = _freshness("updated", now)
+        score = f"(CASE WHEN readable = 1 THEN full_score ELSE catalog_score END) * {freshness}"
+    else:
+        matching, matching_params = "1 AS full_ok, 1 AS catalog_ok", []
+        score, freshness_params = "0.0", []
+    sql = (
+        f"cand AS MATERIALIZED (SELECT {_ENTRY_COLUMNS}, {matching}, "
+        f"CASE WHEN ({readable_sql}) THEN 1 ELSE 0 END AS readable FROM {source} WHERE "
+        + " AND ".join([*where, f"({visible_sql})"])
+        + "), hits AS MATERIALIZED (SELECT id, dept, kind, sharing, updated, "
+        f"{score} AS score, readable FROM cand WHERE (CASE WHEN readable = 1 THEN full_ok ELSE catalog_ok END) = 1)"
+    )
+    return sql, [*matching_params, *readable_params, *where_params, *visible_params, *freshness_params]
+
+
 def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, limit: int, offset: int, now):
     """The one statement: (facet, key, label, value) rows; 'hit' rows come last, in order, with the
     label saying whether the person may read the content."""
     backend = backend_for()
-    visible_sql, visible_params = resource_sql(actor, Action.VIEW, now, model=ResourceEntry)
-    readable_sql, readable_params = resource_sql(actor, Action.READ, now, model=ResourceEntry)
-    filter_clauses, filter_params = _filter_sql(filters, now)
-    freshness = "CASE " + " ".join(
-        f"WHEN search_resourceentry.updated_at >= %s THEN {boost}" for _d, boost in FRESH_BOOSTS
-    )
-    freshness += " ELSE 1.0 END"
-    freshness_params = [_dt(now - timedelta(days=days)) for days, _boost in FRESH_BOOSTS]
-
-    joins, where, params = "", [f"({visible_sql})"], list(visible_params)
-    score_sql, score_params = "0.0", []
-    if readable_sql == "1=1":
-        readable_column, readable_column_params = "1", []
-    else:
-        readable_column, readable_column_params = f"CASE WHEN ({readable_sql}) THEN 1 ELSE 0 END", readable_params
-    if parsed.has_terms:
-        match = backend.match(parsed.include, parsed.exclude, access_terms(actor))
-        joins = match.joins
-        where.insert(0, match.condition)
-        params = list(match.params) + params
-        if readable_sql == "1=1":
-            where.append(match.exclude_full)
-            params += match.exclude_full_params
-            score_sql = f"({match.full_score}) * {freshness}"
-            score_params = list(match.score_params) + freshness_params
-        else:
-            where.append(
-                f"(CASE WHEN ({readable_sql}) THEN ({match.exclude_full}) "
-                f"ELSE (({match.catalog_condition}) AND ({match.exclude_catalog})) END)"
-            )
-            params += readable_params + match.exclude_full_params + match.catalog_params + match.exclude_catalog_params
-            score_sql = (
-                f"(CASE WHEN ({readable_sql}) THEN {match.full_score} ELSE {match.catalog_score} END) * {freshness}"
-            )
-            score_params = readable_params + match.score_params + match.score_params + freshness_params
-    where += filter_clauses
-    params += filter_params
-
+    hits_sql, params = _hits_sql(actor, parsed, filters, now)
     bounds = _bucket_bounds(now)
     bucket_sql = "CASE " + " ".join(f"WHEN updated >= %s THEN '{name}'" for name, bound in bounds if bound is not None)
     bucket_sql += f" ELSE '{bounds[-1][0]}' END"
     bucket_params = [_dt(bound) for _name, bound in bounds if bound is not None]
     order = "score DESC, updated DESC, id DESC" if sort == "relevance" and parsed.has_terms else "updated DESC, id DESC"
     sql = (
-        "WITH hits AS MATERIALIZED ("
-        "SELECT search_resourceentry.resource_id AS id, search_resourceentry.owner_department_id AS dept, "
-        "search_resourceentry.kind AS kind, search_resourceentry.sharing_type AS sharing, "
-        f"search_resourceentry.updated_at AS updated, {score_sql} AS score, {readable_column} AS readable "
-        f"FROM {backend.entry_source} {joins} WHERE " + " AND ".join(where) + ") "
+        f"WITH {hits_sql} "
         "SELECT 'total', '', '', COUNT(*) FROM hits "
         "UNION ALL SELECT 'department', CAST(g.dept AS TEXT), d.name, g.n "
         "FROM (SELECT dept, COUNT(*) AS n FROM hits GROUP BY dept) g JOIN org_department d ON d.id = g.dept "
@@ -276,7 +307,7 @@ def _statement(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, li
         "UNION ALL SELECT * FROM (SELECT 'hit', CAST(id AS TEXT), CAST(readable AS TEXT), score FROM hits "
         f"ORDER BY {order} LIMIT %s OFFSET %s) page"
     )
-    all_params = score_params + readable_column_params + params + bucket_params + [limit, offset]
+    all_params = params + bucket_params + [limit, offset]
     return sql, all_params
 
 
