@@ -261,9 +261,15 @@ class PostgresBackend:
             "ADD COLUMN IF NOT EXISTS catalog_vec tsvector NOT NULL DEFAULT ''"
         )
         cursor.execute(f"CREATE INDEX IF NOT EXISTS search_full_vec_gin ON {ENTRY_TABLE} USING gin (full_vec)")
-        cursor.execute(f"CREATE INDEX IF NOT EXISTS search_catalog_vec_gin ON {ENTRY_TABLE} USING gin (catalog_vec)")
         upsert = _upsert_entry_sql("NEW", columns)
-        if access:
+        if not access:
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS search_catalog_vec_gin ON {ENTRY_TABLE} USING gin (catalog_vec)"
+            )
+        else:
+            # The catalog vector is only tested on candidates the full vector and the access terms found;
+            # an index of it would cost every write and serve no query.
+            cursor.execute("DROP INDEX IF EXISTS search_catalog_vec_gin")
             cursor.execute(
                 f"ALTER TABLE {ENTRY_TABLE} ADD COLUMN IF NOT EXISTS access_vec tsvector NOT NULL DEFAULT ''"
             )
