@@ -96,7 +96,6 @@ class SqliteBackend:
 
     TEXT_COLUMNS = ("title", "catalog", "content", "catalog_extra", "content_extra")
     FTS_OPTIONS = "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'"
-    ACCESS_TRIGGERS = ("resource", *(table for table, _column in access_term_sources()))
 
     def create_schema(self, cursor, columns: Sequence[str] = MIRRORED, access: bool = True) -> None:
         """Create or refresh the triggers that mirror `columns` (a migration passes the columns of its
@@ -187,8 +186,11 @@ class SqliteBackend:
             [(d.digest, indexed_at, d.resource_id) for d in documents],
         )
 
-    def entries_created(self, cursor, ids: Sequence[int]) -> None:
-        """The access terms live in the FTS5 rows, which `write` makes."""
+    def stale_access_ids(self, cursor) -> set[int]:
+        """Rows whose access terms are not what the catalog says now (the triggers keep them; this checks)."""
+        terms = self._access_sql(f"{FTS_TABLE}.rowid")
+        cursor.execute(f"SELECT rowid FROM {FTS_TABLE} WHERE access IS NOT {terms}")
+        return {row[0] for row in cursor.fetchall()}
 
     def delete(self, cursor, ids: Sequence[int]) -> None:
         for start in range(0, len(ids), 500):
@@ -336,9 +338,16 @@ class PostgresBackend:
     WRITE_ROWS = 100
 
     def write(self, cursor, documents: Sequence[IndexDocument], indexed_at) -> None:
-        """Set the vectors, digests and index time of the documents' entries (which exist)."""
+        """Set the vectors, access terms, digests and index time of the documents' entries (which exist).
+
+        The entries are locked first, so that the UPDATE, which takes its snapshot when it starts,
+        reads the grants and scope of any transaction that held them (see `create_schema`)."""
         for start in range(0, len(documents), self.WRITE_ROWS):
             chunk = documents[start : start + self.WRITE_ROWS]
+            ids = [d.resource_id for d in chunk]
+            cursor.execute(
+                f"SELECT 1 FROM {ENTRY_TABLE} WHERE resource_id IN ({', '.join(['%s'] * len(ids))}) FOR UPDATE", ids
+            )
             rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
             params: list = []
             for d in chunk:
@@ -347,6 +356,7 @@ class PostgresBackend:
                 f"UPDATE {ENTRY_TABLE} e SET catalog_vec = v.catalog_vec, full_vec = v.catalog_vec"
                 " || setweight(to_tsvector('simple', v.content), 'C')"
                 " || setweight(to_tsvector('simple', v.content_extra), 'D'),"
+                f" access_vec = {self._access_sql('e.resource_id')},"
                 " digest = v.digest, indexed_at = %s"
                 " FROM (SELECT x.id, x.content, x.content_extra, x.digest,"
                 " setweight(to_tsvector('simple', x.title), 'A') || setweight(to_tsvector('simple', x.catalog), 'B')"
@@ -356,14 +366,11 @@ class PostgresBackend:
                 [indexed_at, *params],
             )
 
-    def entries_created(self, cursor, ids: Sequence[int]) -> None:
-        """Entries the indexer made (the resource trigger makes the others) get their access terms."""
-        if ids:
-            cursor.execute(
-                f"UPDATE {ENTRY_TABLE} e SET access_vec = {self._access_sql('e.resource_id')} "
-                f"WHERE e.resource_id IN ({', '.join(['%s'] * len(ids))})",
-                list(ids),
-            )
+    def stale_access_ids(self, cursor) -> set[int]:
+        """Entries whose access terms are not what the catalog says now (the triggers keep them; this checks)."""
+        terms = self._access_sql("e.resource_id")
+        cursor.execute(f"SELECT e.resource_id FROM {ENTRY_TABLE} e WHERE e.access_vec IS DISTINCT FROM {terms}")
+        return {row[0] for row in cursor.fetchall()}
 
     def delete(self, cursor, ids: Sequence[int]) -> None:
         """The vectors live on the entry rows, which the caller deletes."""

@@ -67,10 +67,9 @@ def index_resources(ids: Iterable[int]) -> int:
                         ResourceEntry.objects.filter(resource_id__in=found).values_list("resource_id", flat=True)
                     )
                     digests = {d.resource_id: d.digest for d in documents}
-                    created = ResourceEntry.objects.bulk_create(
+                    ResourceEntry.objects.bulk_create(
                         [_entry_for(r, digests[r.pk], now) for r in resources if r.pk not in existing]
                     )
-                    backend.entries_created(cursor, [entry.resource_id for entry in created])
                     backend.write(cursor, documents, indexed_at)
             written += len(documents)
     return written
@@ -113,11 +112,12 @@ class IndexReport:
 
 
 def check_index(progress: Callable[[int], None] | None = None) -> IndexReport:
-    """Compare every resource's current text with what the index holds."""
+    """Compare every resource's current text and access terms with what the index holds."""
     report = IndexReport()
     digests = dict(ResourceEntry.objects.exclude(digest="").values_list("resource_id", "digest"))
     with connection.cursor() as cursor:
         in_backend = backend_for().indexed_ids(cursor)
+        wrong_access = backend_for().stale_access_ids(cursor)
     ids = list(Resource.objects.order_by("pk").values_list("pk", flat=True))
     report.resources = len(ids)
     report.indexed = len(digests)
@@ -127,7 +127,7 @@ def check_index(progress: Callable[[int], None] | None = None) -> IndexReport:
             stored = digests.get(resource.pk)
             if stored is None or resource.pk not in in_backend:
                 report.missing.append(resource.pk)
-            elif stored != source_text(resource).digest:
+            elif stored != source_text(resource).digest or resource.pk in wrong_access:
                 report.stale.append(resource.pk)
         if progress:
             progress(len(chunk))

@@ -138,3 +138,22 @@ def test_an_fts_table_without_access_terms_is_rebuilt_with_its_rows(scoped, org_
     assert stored_terms(scoped) == {f"own{org_units['tax'].pk}", f"see{org_units['health'].pk}"}
     assert titles(people["health_member"], "纳税信用") == ["纳税信用等级名单"]
     assert titles(people["social_member"], "纳税信用") == []
+
+
+def test_check_reports_wrong_access_terms_and_reindexing_mends_them(scoped, org_units, people):
+    from sharehub.search import services
+
+    assert services.check_index().healthy
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"UPDATE {FTS_TABLE} SET access = %s WHERE rowid = %s", [f"{ACCESS_MARK}seeall", scoped.pk])
+        else:
+            cursor.execute(
+                f"UPDATE {ENTRY_TABLE} SET access_vec = array_to_tsvector(ARRAY['seeall']) WHERE resource_id = %s",
+                [scoped.pk],
+            )
+    report = services.check_index()
+    assert report.stale == [scoped.pk] and not report.healthy
+    services.index_resources([scoped.pk])
+    assert services.check_index().healthy
+    assert stored_terms(scoped) == {f"own{org_units['tax'].pk}", f"see{org_units['health'].pk}"}
