@@ -312,7 +312,8 @@ class PostgresBackend:
 
     @staticmethod
     def _access_sql(resource_id: str) -> str:
-        return f"array_to_tsvector({resource_access_terms_sql(resource_id, 'postgresql')})"
+        """No resource (deleted in the same transaction): no terms."""
+        return f"coalesce(array_to_tsvector({resource_access_terms_sql(resource_id, 'postgresql')}), '')"
 
     def drop_access(self, cursor, columns: Sequence[str] = MIRRORED) -> None:
         """Stop keeping access terms: the entries' trigger mirrors `columns` alone again."""

@@ -157,3 +157,17 @@ def test_check_reports_wrong_access_terms_and_reindexing_mends_them(scoped, org_
     services.index_resources([scoped.pk])
     assert services.check_index().healthy
     assert stored_terms(scoped) == {f"own{org_units['tax'].pk}", f"see{org_units['health'].pk}"}
+
+
+def test_deleting_a_resource_with_scope_and_grants(scoped, people):
+    now = timezone.now()
+    Grant.objects.create(
+        resource=scoped,
+        grantee_user=people["social_member"],
+        purpose="核验",
+        valid_from=now,
+        valid_until=now + timedelta(days=3),
+    )
+    Resource.objects.filter(pk=scoped.pk).delete()
+    assert titles(people["health_member"], "纳税信用") == []
+    assert titles(people["admin"], "纳税信用") == []
