@@ -18,6 +18,7 @@ only prefilter; the policy filter in `queries.py` still decides.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -173,13 +174,18 @@ class SqliteBackend:
         if not documents:
             return
         self.delete(cursor, [d.resource_id for d in documents])
-        cursor.executemany(
+        # One statement for the batch: SQLite tokenizes it without holding the interpreter lock, so
+        # the indexer's segmenting thread runs meanwhile (a statement per row would hand the lock over
+        # at every row).
+        rows = json.dumps(
+            [[d.resource_id, d.title, d.catalog, d.content, d.catalog_extra, d.content_extra] for d in documents],
+            ensure_ascii=False,
+        )
+        cursor.execute(
             f"INSERT INTO {FTS_TABLE} (rowid, {', '.join(self.TEXT_COLUMNS)}, access) "
-            f"VALUES (%s, %s, %s, %s, %s, %s, {self._access_sql('%s')})",
-            [
-                (d.resource_id, d.title, d.catalog, d.content, d.catalog_extra, d.content_extra, d.resource_id)
-                for d in documents
-            ],
+            "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, "
+            f"{self._access_sql('value ->> 0')} FROM json_each(%s)",
+            [rows],
         )
         cursor.executemany(
             f"UPDATE {ENTRY_TABLE} SET digest = %s, indexed_at = %s WHERE resource_id = %s",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -18,7 +19,7 @@ from sharehub.events.services import record
 from sharehub.policy.engine import OrgAction, can
 from sharehub.search import segment
 from sharehub.search.backends import backend_for
-from sharehub.search.documents import index_document, resources_for_index, source_text
+from sharehub.search.documents import IndexDocument, index_document, resources_for_index, source_text
 from sharehub.search.models import ResourceEntry, SavedSearch, SearchTerm
 
 BATCH = 500
@@ -40,39 +41,58 @@ def _entry_for(resource: Resource, digest: str, now) -> ResourceEntry:
     )
 
 
-def index_resources(ids: Iterable[int]) -> int:
+def index_resources(ids: Iterable[int], progress: Callable[[int], None] | None = None) -> int:
     """(Re)index these resources now, in the caller's transaction; ids that no longer exist leave
-    the index. Returns how many were written."""
+    the index. Returns how many were written; `progress` hears how many ids each batch covered.
+
+    Segmentation is pure Python and the database works in its own process (or, for SQLite, without
+    the interpreter lock), so while one batch is written a second thread segments the next; the
+    database is only ever used from the caller's thread, inside its transaction."""
     wanted = sorted({int(i) for i in ids})
     if not wanted:
         return 0
     backend = backend_for()
     segmenter = segment.segmenter()
-    written = 0
     now = timezone.now()
     indexed_at = connection.ops.adapt_datetimefield_value(now)
-    with transaction.atomic():
-        for start in range(0, len(wanted), BATCH):
-            chunk = wanted[start : start + BATCH]
-            resources = list(resources_for_index(chunk))
-            documents = [index_document(source_text(r), segmenter) for r in resources]
-            found = {r.pk for r in resources}
-            gone = [i for i in chunk if i not in found]
-            with connection.cursor() as cursor:
-                if gone:
-                    backend.delete(cursor, gone)
-                    ResourceEntry.objects.filter(resource_id__in=gone).delete()
-                if documents:
-                    existing = set(
-                        ResourceEntry.objects.filter(resource_id__in=found).values_list("resource_id", flat=True)
-                    )
-                    digests = {d.resource_id: d.digest for d in documents}
-                    ResourceEntry.objects.bulk_create(
-                        [_entry_for(r, digests[r.pk], now) for r in resources if r.pk not in existing]
-                    )
-                    backend.write(cursor, documents, indexed_at)
-            written += len(documents)
+    chunks = [wanted[start : start + BATCH] for start in range(0, len(wanted), BATCH)]
+    written = 0
+    with transaction.atomic(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="segment") as segmenting:
+        pending: tuple[list[int], list[Resource], Future] | None = None
+        for chunk in [*chunks, None]:
+            read = None
+            if chunk is not None:
+                resources = list(resources_for_index(chunk))
+                texts = [source_text(r) for r in resources]
+                read = (chunk, resources, segmenting.submit(_segmented, texts, segmenter))
+            if pending is not None:
+                written += _write_batch(backend, *pending, now, indexed_at)
+                if progress:
+                    progress(len(pending[0]))
+            pending = read
     return written
+
+
+def _segmented(texts: list, segmenter: segment.Segmenter) -> list[IndexDocument]:
+    return [index_document(text, segmenter) for text in texts]
+
+
+def _write_batch(backend, chunk: list[int], resources: list[Resource], segmented: Future, now, indexed_at) -> int:
+    documents = segmented.result()
+    found = {r.pk for r in resources}
+    gone = [i for i in chunk if i not in found]
+    with connection.cursor() as cursor:
+        if gone:
+            backend.delete(cursor, gone)
+            ResourceEntry.objects.filter(resource_id__in=gone).delete()
+        if documents:
+            existing = set(ResourceEntry.objects.filter(resource_id__in=found).values_list("resource_id", flat=True))
+            digests = {d.resource_id: d.digest for d in documents}
+            ResourceEntry.objects.bulk_create(
+                [_entry_for(r, digests[r.pk], now) for r in resources if r.pk not in existing]
+            )
+            backend.write(cursor, documents, indexed_at)
+    return len(documents)
 
 
 def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
@@ -89,11 +109,7 @@ def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
             backend.clear(cursor)
         ResourceEntry.objects.update(digest="", indexed_at=None)
         ids = list(Resource.objects.order_by("pk").values_list("pk", flat=True))
-        for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
-            total += index_resources(chunk)
-            if progress:
-                progress(len(chunk))
+        total = index_resources(ids, progress)
         ConsumerCursor.objects.update_or_create(name=READER_NAME, defaults={"seq": head})
     return total
 

@@ -251,6 +251,35 @@ def test_rebuild_reports_progress(notice, org_units):
     assert total == 4 and sum(steps) == 4
 
 
+def test_indexing_in_several_batches_segments_beside_the_writes(notice, org_units, people, monkeypatch):
+    monkeypatch.setattr(services, "BATCH", 2)
+    created = [factories.resource(org_units["hr"], title=f"批次档案{n}号 pension{n}") for n in range(5)]
+    gone = max(r.pk for r in created) + 1000  # no such resource: it leaves the index, no error
+    steps = []
+    ids = [r.pk for r in created] + [notice.pk, gone]
+    assert services.index_resources(ids, progress=steps.append) == 6
+    assert steps == [2, 2, 2, 1]
+    assert sorted(found(people["health_member"], "pension3")) == ["批次档案3号 pension3"]
+    assert services.check_index().healthy
+
+
+def test_a_failure_while_segmenting_a_later_batch_writes_nothing(notice, org_units, people, monkeypatch):
+    monkeypatch.setattr(services, "BATCH", 2)
+    created = [factories.resource(org_units["hr"], title=f"失败批次{n} orchard{n}") for n in range(5)]
+    segmented = services._segmented
+
+    def fails_on_the_last_batch(texts, segmenter):
+        if any("orchard4" in t.title for t in texts):
+            raise RuntimeError("segmenter broke")
+        return segmented(texts, segmenter)
+
+    monkeypatch.setattr(services, "_segmented", fails_on_the_last_batch)
+    with pytest.raises(RuntimeError, match="segmenter broke"):
+        services.index_resources([r.pk for r in created])
+    assert found(people["health_member"], "orchard0") == []
+    assert sorted(services.check_index().missing) == sorted(r.pk for r in created)
+
+
 def test_check_index_finds_missing_stale_and_orphaned(notice, org_units, people):
     report = services.check_index()
     assert report.healthy and report.resources == report.indexed == 1
