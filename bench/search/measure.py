@@ -23,7 +23,7 @@ TEXT_BATCH = 2000
 INDEX_BATCH = 20_000  # resources per transaction (`sharehub reindex` writes them all in one)
 TARGET_SHARE = 0.05
 PERSON_CANDIDATES = 80
-STATEMENT_MARK = "hits AS MATERIALIZED"  # in the search statement, whichever CTE comes first
+STATEMENT_MARK = "hits AS "  # the CTE every search statement has, wherever it stands
 
 
 def percentile(samples: Sequence[float], share: float) -> float:

@@ -30,6 +30,8 @@ from sharehub.search.syntax import Item
 
 FTS_TABLE = "search_resource_fts"
 ENTRY_TABLE = "search_resourceentry"
+FACET_TABLE = "search_facet"  # SQLite only, see SqliteBackend.create_facets
+FACET_COPIED = ("owner_department_id", "kind", "sharing_type")  # and updated_at, as updated_us
 # title, catalog, content, catalog_extra, content_extra (the access column, last, weighs nothing)
 FULL_WEIGHTS = (10.0, 4.0, 1.0, 1.5, 0.4)
 CATALOG_WEIGHTS = (10.0, 4.0, 0.0, 1.5, 0.0)
@@ -83,6 +85,19 @@ def _backfill_sql(columns: Sequence[str]) -> str:
     )
 
 
+def _micros_sql(stored: str) -> str:
+    """Microseconds since 1970 of a datetime as Django stores it on SQLite (UTC text, the fraction only
+    when there is one): the same order as the text, compared as integers."""
+    return (
+        f"(CAST(strftime('%s', {stored}) AS INTEGER) * 1000000 + CAST(substr({stored} || '.000000', 21, 6) AS INTEGER))"
+    )
+
+
+_FACET_UPSERT = (
+    f"INSERT INTO {FACET_TABLE} (resource_id, {', '.join(FACET_COPIED)}, updated_us) {{rows}} "
+    f"ON CONFLICT (resource_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*FACET_COPIED, "updated_us"))
+)
 _MATCHING_ROWIDS = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
 
 
@@ -98,10 +113,13 @@ class SqliteBackend:
     TEXT_COLUMNS = ("title", "catalog", "content", "catalog_extra", "content_extra")
     FTS_OPTIONS = "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'"
 
-    def create_schema(self, cursor, columns: Sequence[str] = MIRRORED, access: bool = True) -> None:
+    def create_schema(
+        self, cursor, columns: Sequence[str] = MIRRORED, access: bool = True, facets: bool = True
+    ) -> None:
         """Create or refresh the triggers that mirror `columns` (a migration passes the columns of its
         time) and the FTS5 table; with `access`, the table's access column (added to a table made
-        without it, its rows kept) and the triggers that keep it."""
+        without it, its rows kept) and the triggers that keep it; with `facets` too, the facet table
+        (`create_facets`)."""
         for event in ("INSERT", "UPDATE"):
             cursor.execute(f"DROP TRIGGER IF EXISTS search_entry_after_resource_{event.lower()}")
             cursor.execute(
@@ -143,6 +161,63 @@ class SqliteBackend:
         # Rows written while the triggers were away (or by code that did not write the column) are set.
         terms = self._access_sql(f"{FTS_TABLE}.rowid")
         cursor.execute(f"UPDATE {FTS_TABLE} SET access = {terms} WHERE access IS NOT {terms}")
+        if facets:
+            self.create_facets(cursor)
+
+    def create_facets(self, cursor) -> None:
+        """The facet table: per entry, its resource id as the rowid and the columns an unfiltered search
+        groups and ranks by, the time in integer microseconds. An admin's search, which tests no policy,
+        reads every match's facets here: a lookup in this narrow table costs about half of one in the
+        entries' covering index, and comparing integers less than comparing the stored datetime text.
+        Triggers on the entries keep it, in their transaction."""
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {FACET_TABLE} (resource_id INTEGER PRIMARY KEY, "
+            "owner_department_id INTEGER NOT NULL, kind TEXT NOT NULL, sharing_type TEXT NOT NULL, "
+            "updated_us INTEGER NOT NULL)"
+        )
+        self._drop_facet_triggers(cursor)
+        values = ", ".join(f"NEW.{c}" for c in ("resource_id", *FACET_COPIED))
+        copy = _FACET_UPSERT.format(rows=f"VALUES ({values}, {_micros_sql('NEW.updated_at')})")
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in (*FACET_COPIED, "updated_at"))
+        for event, when, action in (
+            ("INSERT", "", copy),
+            ("UPDATE", f"WHEN {changed}", copy),
+            ("DELETE", "", f"DELETE FROM {FACET_TABLE} WHERE resource_id = OLD.resource_id"),
+        ):
+            cursor.execute(
+                f"CREATE TRIGGER search_facet_after_entry_{event.lower()} AFTER {event} ON {ENTRY_TABLE} "
+                f"FOR EACH ROW {when} BEGIN {action}; END"
+            )
+        self.refresh_facets(cursor)
+
+    def refresh_facets(self, cursor) -> None:
+        """Copy every entry's facet columns again (what the triggers would have written)."""
+        cursor.execute(f"DELETE FROM {FACET_TABLE} WHERE resource_id NOT IN (SELECT resource_id FROM {ENTRY_TABLE})")
+        cursor.execute(
+            _FACET_UPSERT.format(
+                rows=f"SELECT resource_id, {', '.join(FACET_COPIED)}, {_micros_sql('updated_at')} "
+                f"FROM {ENTRY_TABLE} WHERE true"
+            )
+        )
+
+    def drop_facets(self, cursor) -> None:
+        self._drop_facet_triggers(cursor)
+        cursor.execute(f"DROP TABLE IF EXISTS {FACET_TABLE}")
+
+    @staticmethod
+    def _drop_facet_triggers(cursor) -> None:
+        for event in ("insert", "update", "delete"):
+            cursor.execute(f"DROP TRIGGER IF EXISTS search_facet_after_entry_{event}")
+
+    def stale_facet_ids(self, cursor) -> set[int]:
+        """Entries whose facet row is missing or differs (the triggers keep them; this checks)."""
+        cursor.execute(
+            f"SELECT e.resource_id FROM {ENTRY_TABLE} e LEFT JOIN {FACET_TABLE} f ON f.resource_id = e.resource_id "
+            "WHERE f.resource_id IS NULL OR f.owner_department_id IS NOT e.owner_department_id "
+            "OR f.kind IS NOT e.kind OR f.sharing_type IS NOT e.sharing_type "
+            f"OR f.updated_us IS NOT {_micros_sql('e.updated_at')}"
+        )
+        return {row[0] for row in cursor.fetchall()}
 
     @staticmethod
     def _access_sql(resource_id: str) -> str:
@@ -164,6 +239,7 @@ class SqliteBackend:
 
     def drop_schema(self, cursor) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+        self.drop_facets(cursor)
         self._drop_access_triggers(cursor)
         for event in ("insert", "update"):
             cursor.execute(f"DROP TRIGGER IF EXISTS search_entry_after_resource_{event}")
@@ -204,7 +280,9 @@ class SqliteBackend:
             cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({', '.join(['%s'] * len(chunk))})", chunk)
 
     def clear(self, cursor) -> None:
+        """Empty the full-text table (a rebuild follows) and mend the facet table."""
         cursor.execute(f"DELETE FROM {FTS_TABLE}")
+        self.refresh_facets(cursor)
 
     def indexed_ids(self, cursor) -> set[int]:
         cursor.execute(f"SELECT rowid FROM {FTS_TABLE}")
@@ -223,8 +301,16 @@ class SqliteBackend:
     def _expression(self, items: Sequence[Item], joiner: str) -> str:
         return f" {joiner} ".join(self._item(item) for item in items)
 
-    def match(self, include: Sequence[Item], exclude: Sequence[Item], access: Sequence[str] | None = None) -> Match:
-        """`access`: the actor's access terms (`policy.engine.access_terms`), or None for no prefilter."""
+    def match(
+        self,
+        include: Sequence[Item],
+        exclude: Sequence[Item],
+        access: Sequence[str] | None = None,
+        table: str = ENTRY_TABLE,
+    ) -> Match:
+        """`access`: the actor's access terms (`policy.engine.access_terms`), or None for no prefilter;
+        `table`: the one the statement reads, keyed by `resource_id` (the entries or the facet table)."""
+        resource_id = f"{table}.resource_id"
         positive = self._expression(include, "AND")
         catalog_positive = "{title catalog catalog_extra} : (" + positive + ")"
         if access is not None:
@@ -236,17 +322,17 @@ class SqliteBackend:
         full = ", ".join(str(w) for w in (*FULL_WEIGHTS, 0.0))
         catalog = ", ".join(str(w) for w in (*CATALOG_WEIGHTS, 0.0))
         return Match(
-            joins=f"JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = {ENTRY_TABLE}.resource_id",
+            joins=f"JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = {resource_id}",
             condition=f"{FTS_TABLE} MATCH %s",
             params=[positive],
             full_score=f"-bm25({FTS_TABLE}, {full})",
             catalog_score=f"-bm25({FTS_TABLE}, {catalog})",
             score_params=[],
-            catalog_condition=f"{ENTRY_TABLE}.resource_id IN ({_MATCHING_ROWIDS})",
+            catalog_condition=f"{resource_id} IN ({_MATCHING_ROWIDS})",
             catalog_params=[catalog_positive],
-            exclude_full=f"{ENTRY_TABLE}.resource_id NOT IN ({_MATCHING_ROWIDS})" if exclude else "1=1",
+            exclude_full=f"{resource_id} NOT IN ({_MATCHING_ROWIDS})" if exclude else "1=1",
             exclude_full_params=[negative] if exclude else [],
-            exclude_catalog=f"{ENTRY_TABLE}.resource_id NOT IN ({_MATCHING_ROWIDS})" if exclude else "1=1",
+            exclude_catalog=f"{resource_id} NOT IN ({_MATCHING_ROWIDS})" if exclude else "1=1",
             exclude_catalog_params=[catalog_negative] if exclude else [],
         )
 
@@ -261,9 +347,12 @@ class PostgresBackend:
     )
     entry_source = ENTRY_TABLE
 
-    def create_schema(self, cursor, columns: Sequence[str] = MIRRORED, access: bool = True) -> None:
+    def create_schema(
+        self, cursor, columns: Sequence[str] = MIRRORED, access: bool = True, facets: bool = True
+    ) -> None:
         """The vectors and their indexes, and the trigger that mirrors `columns` into the entries; with
-        `access`, also the entries' access terms (`access_vec`) and the triggers that keep them."""
+        `access`, also the entries' access terms (`access_vec`) and the triggers that keep them. (There
+        is no facet table here, whatever `facets` says: a search reads the entries.)"""
         cursor.execute(
             f"ALTER TABLE {ENTRY_TABLE} ADD COLUMN IF NOT EXISTS full_vec tsvector NOT NULL DEFAULT '', "
             "ADD COLUMN IF NOT EXISTS catalog_vec tsvector NOT NULL DEFAULT ''"
@@ -379,6 +468,10 @@ class PostgresBackend:
         cursor.execute(f"SELECT e.resource_id FROM {ENTRY_TABLE} e WHERE e.access_vec IS DISTINCT FROM {terms}")
         return {row[0] for row in cursor.fetchall()}
 
+    def stale_facet_ids(self, cursor) -> set[int]:
+        """No facet table here (a search reads the entries)."""
+        return set()
+
     def delete(self, cursor, ids: Sequence[int]) -> None:
         """The vectors live on the entry rows, which the caller deletes."""
 
@@ -400,8 +493,15 @@ class PostgresBackend:
     def _expression(self, items: Sequence[Item], joiner: str) -> str:
         return f" {joiner} ".join(self._item(item) for item in items)
 
-    def match(self, include: Sequence[Item], exclude: Sequence[Item], access: Sequence[str] | None = None) -> Match:
-        """`access`: the actor's access terms (`policy.engine.access_terms`), or None for no prefilter."""
+    def match(
+        self,
+        include: Sequence[Item],
+        exclude: Sequence[Item],
+        access: Sequence[str] | None = None,
+        table: str = ENTRY_TABLE,
+    ) -> Match:
+        """`access`: the actor's access terms (`policy.engine.access_terms`), or None for no prefilter.
+        The vectors live on the entries, the only `table` here."""
         positive = self._expression(include, "&")
         negative = self._expression(exclude, "|") if exclude else ""
         query = "to_tsquery('simple', %s)"

@@ -128,12 +128,12 @@ class IndexReport:
 
 
 def check_index(progress: Callable[[int], None] | None = None) -> IndexReport:
-    """Compare every resource's current text and access terms with what the index holds."""
+    """Compare every resource's current text, access terms and facet columns with what the index holds."""
     report = IndexReport()
     digests = dict(ResourceEntry.objects.exclude(digest="").values_list("resource_id", "digest"))
     with connection.cursor() as cursor:
         in_backend = backend_for().indexed_ids(cursor)
-        wrong_access = backend_for().stale_access_ids(cursor)
+        out_of_step = backend_for().stale_access_ids(cursor) | backend_for().stale_facet_ids(cursor)
     ids = list(Resource.objects.order_by("pk").values_list("pk", flat=True))
     report.resources = len(ids)
     report.indexed = len(digests)
@@ -143,7 +143,7 @@ def check_index(progress: Callable[[int], None] | None = None) -> IndexReport:
             stored = digests.get(resource.pk)
             if stored is None or resource.pk not in in_backend:
                 report.missing.append(resource.pk)
-            elif stored != source_text(resource).digest or resource.pk in wrong_access:
+            elif stored != source_text(resource).digest or resource.pk in out_of_step:
                 report.stale.append(resource.pk)
         if progress:
             progress(len(chunk))

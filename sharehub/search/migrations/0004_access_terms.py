@@ -12,7 +12,7 @@ def forward(apps, schema_editor):
     from sharehub.search.backends import backend_for
 
     with schema_editor.connection.cursor() as cursor:
-        backend_for(schema_editor.connection.vendor).create_schema(cursor, MIRRORED, access=True)
+        backend_for(schema_editor.connection.vendor).create_schema(cursor, MIRRORED, access=True, facets=False)
 
 
 def backward(apps, schema_editor):
