@@ -225,7 +225,7 @@ def document(results: dict[str, dict], argv: list[str]) -> str:
         for b, r in results.items()
         if r.get("profile")
     ]
-    return "\n".join(head) + body + "".join(profiles)
+    return "\n".join(head) + "\n" + body + "".join(profiles)
 
 
 def main(argv: list[str] | None = None) -> None:
