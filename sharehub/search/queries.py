@@ -14,11 +14,11 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -393,8 +393,6 @@ def _fetch(sql: str, params: list, using=None) -> list:
 
 def _facets_in_helper(sql: str, params: list) -> list:
     """Runs in a helper thread, on that thread's own connection (kept open for the next search)."""
-    from django.db import connections
-
     return _fetch(sql, params, using=connections[DEFAULT_DB_ALIAS])
 
 
@@ -435,8 +433,10 @@ def _split_rows(actor, parsed: ParsedQuery, filters: SearchFilters, sort: str, l
     )
     try:
         page = _fetch(f"WITH {ranked_hits} {page_sql}", [*ranked_params, *page_params])
-    finally:
-        counted = facets.result()
+    except BaseException:
+        wait([facets])  # no statement outlives the search
+        raise
+    counted = facets.result()
     if _fetch("PRAGMA data_version", []) != version:
         return None
     return counted + page

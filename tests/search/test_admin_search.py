@@ -6,7 +6,7 @@ between, and the facet table must follow the entries."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Resource
@@ -142,3 +142,15 @@ def test_the_facet_table_follows_the_entries(sqlite_only, org_units, people):
     resource_id = resource.pk
     Resource.objects.filter(pk=resource_id).delete()
     assert facet_row() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_facet_statement_fails_the_search_instead_of_answering_without_counts(
+    sqlite_only, committed_corpus, monkeypatch
+):
+    def broken(sql, params):
+        raise DatabaseError("disk I/O error")
+
+    monkeypatch.setattr(queries, "_facets_in_helper", broken)
+    with pytest.raises(DatabaseError, match="disk I/O error"):
+        search(committed_corpus.admin, "社保")
