@@ -215,7 +215,7 @@ def document(results: dict[str, dict], argv: list[str]) -> str:
         "Latencies are wall-clock milliseconds in one process (p50 / p95 over every timed run of every query, "
         "after one untimed warm-up run per query). Indexing segments in a second thread while the database "
         "writes (the baselines are single-threaded). On SQLite an admin's search runs two statements at once "
-        "(the ranked page, and the facets on a second connection); \"its main SQL statement alone\" is then "
+        '(the ranked page, and the facets on a second connection); "its main SQL statement alone" is then '
         "the ranked page's.",
         "",
     ]
