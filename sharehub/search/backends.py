@@ -257,10 +257,10 @@ class SqliteBackend:
             [[d.resource_id, d.title, d.catalog, d.content, d.catalog_extra, d.content_extra] for d in documents],
             ensure_ascii=False,
         )
+        fields = [f"json_extract(value, '$[{i}]')" for i in range(6)]  # rowid, then the text columns
         cursor.execute(
             f"INSERT INTO {FTS_TABLE} (rowid, {', '.join(self.TEXT_COLUMNS)}, access) "
-            "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, "
-            f"{self._access_sql('value ->> 0')} FROM json_each(%s)",
+            f"SELECT {', '.join(fields)}, {self._access_sql(fields[0])} FROM json_each(%s)",
             [rows],
         )
         cursor.executemany(
