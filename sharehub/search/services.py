@@ -102,7 +102,6 @@ def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
 
     segment.reset()
     backend = backend_for()
-    total = 0
     with transaction.atomic():
         head = Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
         with connection.cursor() as cursor:
@@ -131,9 +130,10 @@ def check_index(progress: Callable[[int], None] | None = None) -> IndexReport:
     """Compare every resource's current text, access terms and facet columns with what the index holds."""
     report = IndexReport()
     digests = dict(ResourceEntry.objects.exclude(digest="").values_list("resource_id", "digest"))
+    backend = backend_for()
     with connection.cursor() as cursor:
-        in_backend = backend_for().indexed_ids(cursor)
-        out_of_step = backend_for().stale_access_ids(cursor) | backend_for().stale_facet_ids(cursor)
+        in_backend = backend.indexed_ids(cursor)
+        out_of_step = backend.stale_access_ids(cursor) | backend.stale_facet_ids(cursor)
     ids = list(Resource.objects.order_by("pk").values_list("pk", flat=True))
     report.resources = len(ids)
     report.indexed = len(digests)
