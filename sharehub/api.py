@@ -12,7 +12,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
-from sharehub.errors import Invalid, ServiceError
+from sharehub.errors import RETRY_AFTER_SECONDS, Invalid, ServiceError, is_database_busy
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +175,12 @@ def _http_error(request, exc: HttpError):
 
 @api.exception_handler(Exception)
 def _unexpected(request, exc):
+    if is_database_busy(exc):
+        response = api.create_response(
+            request, error_body("busy", _("The database is busy; try again in a few seconds.")), status=503
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     logger.exception("unexpected API error on %s", request.path)
     return api.create_response(
         request, error_body("server_error", _("Something went wrong on our side; it has been logged.")), status=500

@@ -60,3 +60,20 @@ class Conflict(ServiceError):
 
     def default_message(self):
         return _("The request conflicts with the current state.")
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def is_database_busy(error: BaseException) -> bool:
+    """Whether a database error means "busy, try again": SQLite's write lock held past its timeout, or no
+    pooled PostgreSQL connection free in time. Such a request answers 503 with Retry-After, not 500."""
+    from django.db import OperationalError
+    from psycopg_pool import PoolTimeout
+
+    if not isinstance(error, OperationalError):
+        return False
+    if isinstance(error.__cause__, PoolTimeout):
+        return True
+    text = str(error).lower()
+    return "database is locked" in text or "database table is locked" in text or "couldn't get a connection" in text

@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sharehub.web.middleware.UserTimezoneMiddleware",
+    "sharehub.web.middleware.DatabaseBusyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -74,7 +75,18 @@ TEMPLATES = [
 
 _database_url = config.env_str("DATABASE_URL", "")
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+    # Each process keeps a bounded pool of connections (psycopg 3's pool, Django 5.1+). Persistent per-thread
+    # connections are off: under ASGI every request runs in its own context, so each would keep its own
+    # connection and exhaust PostgreSQL's max_connections. A request that waits longer than the timeout for a
+    # connection gets 503 with Retry-After (sharehub.web.middleware.DatabaseBusyMiddleware).
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": config.env_int("SHAREHUB_DB_POOL_SIZE", 8),
+            "timeout": config.env_int("SHAREHUB_DB_POOL_TIMEOUT", 10),
+            "max_idle": 300,
+        }
 else:
     DATABASES = {
         "default": {
@@ -153,6 +165,11 @@ BLOB_DIR = DATA_DIR / "blobs"
 UPLOAD_LIMIT_BYTES = config.env_int("SHAREHUB_UPLOAD_LIMIT_MB", 25) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_LIMIT_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Attachment text is read after the upload commits, by a child process under these caps (sharehub.catalog.tasks).
+EXTRACT_TIMEOUT_SECONDS = config.env_int("SHAREHUB_EXTRACT_TIMEOUT", 60)
+EXTRACT_MEMORY_BYTES = config.env_int("SHAREHUB_EXTRACT_MEMORY_MB", 512) * 1024 * 1024
+EXTRACT_MAX_UNCOMPRESSED_BYTES = config.env_int("SHAREHUB_EXTRACT_MAX_UNCOMPRESSED_MB", 100) * 1024 * 1024
+EXTRACT_MAX_CELLS = config.env_int("SHAREHUB_EXTRACT_MAX_CELLS", 2_000_000)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

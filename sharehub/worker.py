@@ -16,6 +16,13 @@ from django.db import close_old_connections
 logger = logging.getLogger(__name__)
 
 _periodic: dict[str, Callable[[], object]] = {}
+_wake = threading.Event()
+
+
+def wake() -> None:
+    """Start the next round of this process's background thread now rather than at the end of its interval
+    (e.g. an upload waiting for its text to be read). Separate `sharehub worker` processes keep their interval."""
+    _wake.set()
 
 
 def register_periodic(name: str, job: Callable[[], object]) -> None:
@@ -38,10 +45,17 @@ def run_once() -> dict[str, object]:
     return results
 
 
+def stop(event: threading.Event) -> None:
+    """Ask a `run_forever` loop to end after its current round."""
+    event.set()
+    _wake.set()
+
+
 def run_forever(interval: float, stop: threading.Event) -> None:
     while not stop.is_set():
+        _wake.clear()
         run_once()
-        stop.wait(interval)
+        _wake.wait(interval)
 
 
 def start_in_thread(interval: float) -> threading.Event:

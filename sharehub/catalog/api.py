@@ -321,6 +321,9 @@ def _attachment(resource: Resource, attachment: Attachment) -> dict:
         "uploaded_by": person_ref(attachment.uploaded_by),
         "created_at": attachment.created_at,
         "download_url": reverse("api:download_attachment", args=[resource.code, attachment.pk]),
+        "text_status": attachment.blob.text_status,
+        "text_reason": attachment.blob.text_reason,
+        "text_note": attachment.blob.text_note(),
     }
 
 

@@ -6,3 +6,6 @@ class CatalogConfig(AppConfig):
     name = "sharehub.catalog"
     label = "catalog"
     verbose_name = _("Catalog")
+
+    def ready(self) -> None:
+        from sharehub.catalog import tasks  # noqa: F401  (registers the attachment-text job)

@@ -1,10 +1,8 @@
-"""Content-addressed file storage under the data directory, type sniffing and text extraction."""
+"""Content-addressed file storage under the data directory and type sniffing (text is read in `extract`)."""
 
 from __future__ import annotations
 
 import hashlib
-import io
-import logging
 import os
 import tempfile
 import unicodedata
@@ -14,14 +12,10 @@ import filetype
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from sharehub.catalog.extract import DOCX, XLSX
 from sharehub.errors import Invalid, TooLarge
 
-logger = logging.getLogger(__name__)
-
-MAX_EXTRACTED_CHARS = 1_000_000
 _TEXT_EXTENSIONS = {".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown", ".csv": "text/csv"}
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def blob_path(sha256: str) -> Path:
@@ -97,46 +91,3 @@ def commit_blob(sha256: str, tmp_path: Path) -> Path:
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp_path, final)
     return final
-
-
-def extract_text(path: Path, mime_type: str) -> str:
-    """Plain text for search from PDF, DOCX, XLSX, TXT and Markdown; empty for other types or on failure."""
-    try:
-        if mime_type == "application/pdf":
-            from pypdf import PdfReader
-
-            reader = PdfReader(str(path))
-            text = "\n".join((page.extract_text() or "") for page in reader.pages)
-        elif mime_type == DOCX:
-            import docx
-
-            document = docx.Document(str(path))
-            parts = [p.text for p in document.paragraphs]
-            for table in document.tables:
-                for row in table.rows:
-                    parts.append("\t".join(cell.text for cell in row.cells))
-            text = "\n".join(parts)
-        elif mime_type == XLSX:
-            from openpyxl import load_workbook
-
-            with open(path, "rb") as handle:  # a file object: openpyxl would refuse a path with no .xlsx suffix
-                workbook = load_workbook(io.BytesIO(handle.read()), read_only=True, data_only=True)
-            out = io.StringIO()
-            for sheet in workbook.worksheets:
-                out.write(f"{sheet.title}\n")
-                for row in sheet.iter_rows(values_only=True):
-                    cells = [str(c) for c in row if c is not None]
-                    if cells:
-                        out.write("\t".join(cells) + "\n")
-                if out.tell() > MAX_EXTRACTED_CHARS:
-                    break
-            workbook.close()
-            text = out.getvalue()
-        elif mime_type.startswith("text/"):
-            text = path.read_bytes()[: MAX_EXTRACTED_CHARS * 4].decode("utf-8", errors="replace")
-        else:
-            return ""
-    except Exception as error:  # a damaged file still uploads; it just adds nothing to search
-        logger.warning("text extraction failed for %s (%s): %s", path.name, mime_type, error)
-        return ""
-    return text.replace("\x00", "")[:MAX_EXTRACTED_CHARS]

@@ -210,11 +210,54 @@ class Blob(models.Model):
     sha256 = models.CharField(max_length=64, unique=True)
     size = models.BigIntegerField()
     mime_type = models.CharField(max_length=120)
+
+    class TextStatus(models.TextChoices):
+        PENDING = "pending", _("waiting to be read for search")
+        DONE = "done", _("indexed for search")
+        PARTIAL = "partial", _("partly indexed for search")
+        SKIPPED = "skipped", _("not indexed for search")
+        FAILED = "failed", _("could not be read for search")
+        NONE = "none", _("no text to index")
+
     text = models.TextField(blank=True, help_text=_("plain text extracted for search"))
+    text_status = models.CharField(max_length=10, choices=TextStatus.choices, default=TextStatus.PENDING)
+    text_reason = models.CharField(max_length=32, blank=True, help_text=_("why the text is partial or missing"))
+    text_attempts = models.PositiveSmallIntegerField(default=0)
+    text_claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["text_claimed_until"], name="blob_text_pending", condition=models.Q(text_status="pending")
+            )
+        ]
 
     def __str__(self) -> str:
         return self.sha256
+
+    def text_note(self) -> str:
+        """Why the text of this file is missing or partial from search, in the reader's language; else ""."""
+        from sharehub.catalog import extract
+
+        mb = 1024 * 1024
+        notes = {
+            extract.TOO_MANY_CHARS: _("Only the first %(n)s characters were indexed.")
+            % {"n": f"{extract.MAX_CHARS:,}"},
+            extract.TOO_MANY_CELLS: _("Only the first %(n)s cells were indexed.")
+            % {"n": f"{settings.EXTRACT_MAX_CELLS:,}"},
+            extract.TOO_MANY_PAGES: _("Only the first pages were indexed."),
+            extract.INFLATES_TOO_MUCH: _("The file expands to more than %(mb)s MB when unpacked, so it was not read.")
+            % {"mb": settings.EXTRACT_MAX_UNCOMPRESSED_BYTES // mb},
+            extract.DAMAGED: _("The file could not be read; it may be damaged."),
+            extract.TIMED_OUT: _("Reading the file took longer than %(s)s seconds, so it was stopped.")
+            % {"s": settings.EXTRACT_TIMEOUT_SECONDS},
+            extract.OUT_OF_MEMORY: _("Reading the file needed more than %(mb)s MB of memory, so it was stopped.")
+            % {"mb": settings.EXTRACT_MEMORY_BYTES // mb},
+            extract.MISSING_FILE: _("The stored file is missing."),
+            extract.STOPPED_REPEATEDLY: _("Reading the file was stopped several times, so it was given up."),
+        }
+        return str(notes.get(self.text_reason, ""))
 
 
 class Attachment(models.Model):

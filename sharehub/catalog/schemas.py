@@ -145,6 +145,11 @@ class AttachmentOut(Schema):
     uploaded_by: PersonRef | None
     created_at: datetime
     download_url: str
+    text_status: str = Field(
+        description="Whether the file's text is in search: pending, done, partial, skipped, failed or none (no text)"
+    )
+    text_reason: str = Field(description="Why the text is partial or missing (a code), or empty")
+    text_note: str = Field(description="The same reason as a sentence in the caller's language, or empty")
 
 
 class DecisionOut(Schema):

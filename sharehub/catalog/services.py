@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sharehub.catalog import files
+from sharehub import worker
+from sharehub.catalog import extract, files
 from sharehub.catalog.models import (
     Attachment,
     Blob,
@@ -499,9 +500,9 @@ def transition(actor, resource: Resource, verb: str) -> Resource:
 
 
 def add_attachment(actor, resource: Resource, filename: str, chunks) -> Attachment:
-    """Store a file (content-addressed), extract its text, attach it. The file is written before the
-    transaction; if the transaction fails, the orphan blob file is harmless and reused by the next
-    identical upload."""
+    """Store a file (content-addressed) and attach it; its text is read for search later, in the background
+    (`tasks.extract_pending`), never inside this transaction. The file is written before the transaction; if
+    the transaction fails, the orphan blob file is harmless and reused by the next identical upload."""
     name = files.clean_filename(filename)
     if not can(actor, Action.EDIT, resource):
         raise Forbidden(can(actor, Action.EDIT, resource).message)
@@ -509,15 +510,16 @@ def add_attachment(actor, resource: Resource, filename: str, chunks) -> Attachme
     with open(tmp_path, "rb") as handle:
         head = handle.read(8192)
     mime = files.sniff_type(head, name)
-    final_path = files.commit_blob(sha256, tmp_path)
+    files.commit_blob(sha256, tmp_path)
     with transaction.atomic():
         resource = _locked(resource)
         _require(can(actor, Action.EDIT, resource))
         blob = Blob.objects.filter(sha256=sha256).first()
         if blob is None:
-            blob = Blob.objects.create(
-                sha256=sha256, size=size, mime_type=mime, text=files.extract_text(final_path, mime)
-            )
+            status = Blob.TextStatus.PENDING if extract.has_text(mime) else Blob.TextStatus.NONE
+            blob = Blob.objects.create(sha256=sha256, size=size, mime_type=mime, text_status=status)
+            if status == Blob.TextStatus.PENDING:
+                transaction.on_commit(worker.wake)
         attachment = Attachment.objects.create(resource=resource, blob=blob, filename=name, uploaded_by=actor)
         resource.updated_at = timezone.now()
         resource.save(update_fields=["updated_at"])
@@ -536,6 +538,36 @@ def add_attachment(actor, resource: Resource, filename: str, chunks) -> Attachme
             },
         )
     return attachment
+
+
+@transaction.atomic
+def store_extracted_text(blob_id: int, result: extract.Result) -> None:
+    """Keep what the background reader found in a file, and tell the log for each resource it is attached to,
+    so that the search index (a reader of the log) picks the text up."""
+    with transaction.atomic():
+        blob = Blob.objects.select_for_update().filter(pk=blob_id, text_status=Blob.TextStatus.PENDING).first()
+        if blob is None:
+            return
+        blob.text = result.text[: extract.MAX_CHARS]
+        blob.text_status = result.status
+        blob.text_reason = result.reason[:32]
+        blob.text_claimed_until = None
+        blob.save(update_fields=["text", "text_status", "text_reason", "text_claimed_until"])
+        attached = Resource.objects.filter(attachments__blob=blob, attachments__removed_at__isnull=True).distinct()
+        for resource in attached.order_by("pk"):
+            record(
+                None,
+                "resource.attachment_text_read",
+                resource,
+                departments=[resource.owner_department_id],
+                details={
+                    "code": resource.code,
+                    "sha256": blob.sha256,
+                    "status": result.status,
+                    "reason": result.reason,
+                    "characters": len(blob.text),
+                },
+            )
 
 
 @transaction.atomic

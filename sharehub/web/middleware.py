@@ -21,3 +21,28 @@ class UserTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class DatabaseBusyMiddleware:
+    """A page whose request could not get the database in time answers 503 with Retry-After, not 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from sharehub.errors import is_database_busy
+
+        return busy_response(request) if is_database_busy(exception) else None
+
+
+def busy_response(request):
+    from django.shortcuts import render
+
+    from sharehub.errors import RETRY_AFTER_SECONDS
+
+    response = render(request, "web/503.html", status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

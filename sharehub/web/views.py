@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -9,10 +11,11 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 
 from sharehub.catalog import queries as catalog_queries
-from sharehub.errors import Invalid
+from sharehub.errors import Invalid, is_database_busy
 from sharehub.org import services as org_services
 from sharehub.org.models import Membership
 from sharehub.policy.engine import context_for
+from sharehub.web.middleware import busy_response
 
 CREATE_RESOURCE_FALLBACK = "/resources/new/"
 
@@ -75,4 +78,7 @@ def permission_denied(request, exception=None):
 
 
 def server_error(request):
+    """Also reached by errors raised outside a view (in middleware), hence the busy check here too."""
+    if is_database_busy(sys.exc_info()[1]):
+        return busy_response(request)
     return render(request, "web/500.html", status=500)

@@ -1,5 +1,5 @@
-"""Attachments: type sniffed from the content, plain text extracted for search (PDF, DOCX, XLSX,
-TXT, MD), and files stored once by their SHA-256."""
+"""Attachments: type sniffed from the content, plain text read for search (PDF, DOCX, XLSX, TXT, MD) in
+the background after the upload committed, and files stored once by their SHA-256."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import docx
 import pytest
 from openpyxl import Workbook
 
-from sharehub.catalog import files, services
+from sharehub.catalog import files, services, tasks
 from sharehub.catalog.models import Blob
 from tests import factories
 
@@ -71,12 +71,19 @@ CASES = [
 ]
 
 
+def attach_and_read(actor, resource, name: str, content: bytes) -> Blob:
+    """Upload, then run the background reader once, as `sharehub serve`'s worker thread would."""
+    attachment = services.add_attachment(actor, resource, name, [content])
+    tasks.extract_pending()
+    return Blob.objects.get(pk=attachment.blob_id)
+
+
 @pytest.mark.parametrize(("name", "content", "mime", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_type_is_sniffed_and_text_extracted(org_units, people, name, content, mime, expected):
     resource = factories.resource(org_units["tax"], by=people["tax_steward"])
-    attachment = services.add_attachment(people["tax_steward"], resource, name, [content])
-    blob = attachment.blob
+    blob = attach_and_read(people["tax_steward"], resource, name, content)
     assert blob.mime_type == mime
+    assert blob.text_status == Blob.TextStatus.DONE
     assert expected in blob.text
     assert blob.sha256 == hashlib.sha256(content).hexdigest()
     assert files.blob_path(blob.sha256).read_bytes() == content
@@ -85,9 +92,10 @@ def test_type_is_sniffed_and_text_extracted(org_units, people, name, content, mi
 def test_type_comes_from_the_content_not_the_name(org_units, people):
     resource = factories.resource(org_units["tax"], by=people["tax_steward"])
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    attachment = services.add_attachment(people["tax_steward"], resource, "looks-like.pdf", [png])
-    assert attachment.blob.mime_type == "image/png"
-    assert attachment.blob.text == ""
+    blob = attach_and_read(people["tax_steward"], resource, "looks-like.pdf", png)
+    assert blob.mime_type == "image/png"
+    assert blob.text == ""
+    assert blob.text_status == Blob.TextStatus.NONE
 
 
 def test_same_content_is_stored_once(org_units, people):
@@ -102,9 +110,10 @@ def test_same_content_is_stored_once(org_units, people):
 
 def test_a_damaged_file_still_attaches_with_no_text(org_units, people):
     resource = factories.resource(org_units["tax"], by=people["tax_steward"])
-    attachment = services.add_attachment(people["tax_steward"], resource, "broken.pdf", [b"%PDF-1.4 truncated"])
-    assert attachment.blob.mime_type == "application/pdf"
-    assert attachment.blob.text == ""
+    blob = attach_and_read(people["tax_steward"], resource, "broken.pdf", b"%PDF-1.4 truncated")
+    assert blob.mime_type == "application/pdf"
+    assert blob.text == ""
+    assert (blob.text_status, blob.text_reason) in {(Blob.TextStatus.FAILED, "damaged"), (Blob.TextStatus.DONE, "")}
 
 
 def test_file_names_lose_paths_and_control_characters():

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection, transaction
 
 from sharehub.catalog import services as catalog
+from sharehub.catalog import tasks as catalog_tasks
 from sharehub.catalog.models import Attachment, Resource
 from sharehub.events import consumers
 from sharehub.events.models import ConsumerCursor, Event
@@ -162,7 +163,9 @@ def test_grants_and_memberships_apply_at_once(notice, org_units, people):
 
 
 def _attach(people, resource, name: str, content: bytes) -> Attachment:
-    return catalog.add_attachment(people["tax_steward"], resource, name, [content])
+    attachment = catalog.add_attachment(people["tax_steward"], resource, name, [content])
+    catalog_tasks.extract_pending()
+    return attachment
 
 
 def test_attachments_added_and_removed(notice, people):

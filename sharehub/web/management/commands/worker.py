@@ -28,6 +28,6 @@ class Command(SharehubCommand):
         interval = options["interval"] or settings.WORKER_INTERVAL_SECONDS
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, lambda *_: worker.stop(stop))
         self.stdout.write(f"Sharehub worker running every {interval:g} s (Ctrl+C to stop)")
         worker.run_forever(interval, stop)
