@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -19,9 +20,18 @@ BATCH = 500
 
 @dataclass(frozen=True)
 class Consumer:
+    """A reader of the log. `handle` runs per event inside the transaction that advances the cursor.
+
+    A reader whose work is slow (search indexing segments text) splits it: `prepare` gets the batch's
+    wanted events and does the slow part with no transaction open, so no write lock is held meanwhile;
+    `apply` gets what `prepare` returned and writes it inside the cursor's transaction. If another process
+    moved the cursor in between, the prepared batch is dropped and read again."""
+
     name: str
-    handle: Callable[[Event], None]
+    handle: Callable[[Event], None] | None = None
     prefixes: tuple[str, ...] = ("",)
+    prepare: Callable[[list[Event]], Any] | None = None
+    apply: Callable[[Any], None] | None = None
 
     def wants(self, event: Event) -> bool:
         return event.action.startswith(self.prefixes)
@@ -31,14 +41,27 @@ _consumers: dict[str, Consumer] = {}
 
 
 def register(name: str, handle: Callable[[Event], None], prefixes: tuple[str, ...] = ("",)) -> None:
-    _consumers[name] = Consumer(name, handle, prefixes)
+    _consumers[name] = Consumer(name, handle=handle, prefixes=prefixes)
+
+
+def register_prepared(
+    name: str, prepare: Callable[[list[Event]], Any], apply: Callable[[Any], None], prefixes: tuple[str, ...] = ("",)
+) -> None:
+    """A reader whose slow work runs outside the write transaction (see Consumer)."""
+    _consumers[name] = Consumer(name, prefixes=prefixes, prepare=prepare, apply=apply)
+
+
+def _next_events(after: int, limit: int) -> list[Event]:
+    return list(Event.objects.filter(seq__gt=after).order_by("seq").prefetch_related("departments")[:limit])
 
 
 def run_consumer(consumer: Consumer, limit: int = BATCH) -> int:
     """Process the next batch for one reader; returns how many events it read."""
+    if consumer.prepare is not None:
+        return _run_prepared(consumer, limit)
     with transaction.atomic():
         cursor, _ = ConsumerCursor.objects.select_for_update().get_or_create(name=consumer.name)
-        events = list(Event.objects.filter(seq__gt=cursor.seq).order_by("seq").prefetch_related("departments")[:limit])
+        events = _next_events(cursor.seq, limit)
         for event in events:
             if consumer.wants(event):
                 consumer.handle(event)
@@ -46,6 +69,24 @@ def run_consumer(consumer: Consumer, limit: int = BATCH) -> int:
             cursor.seq = events[-1].seq
             cursor.save(update_fields=["seq", "updated_at"])
     return len(events)
+
+
+def _run_prepared(consumer: Consumer, limit: int, attempts: int = 5) -> int:
+    for _attempt in range(attempts):
+        start = ConsumerCursor.objects.filter(name=consumer.name).values_list("seq", flat=True).first() or 0
+        events = _next_events(start, limit)
+        if not events:
+            return 0
+        prepared = consumer.prepare([event for event in events if consumer.wants(event)])
+        with transaction.atomic():
+            cursor, _ = ConsumerCursor.objects.select_for_update().get_or_create(name=consumer.name)
+            if cursor.seq != start:
+                continue  # another process applied this batch meanwhile; read on from where it left off
+            consumer.apply(prepared)
+            cursor.seq = events[-1].seq
+            cursor.save(update_fields=["seq", "updated_at"])
+        return len(events)
+    return 0
 
 
 def run_pending() -> int:

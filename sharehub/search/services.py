@@ -66,7 +66,8 @@ def index_resources(ids: Iterable[int], progress: Callable[[int], None] | None =
                 texts = [source_text(r) for r in resources]
                 read = (chunk, resources, segmenting.submit(_segmented, texts, segmenter))
             if pending is not None:
-                written += _write_batch(backend, *pending, now, indexed_at)
+                pending_chunk, pending_resources, segmented = pending
+                written += _write_batch(backend, pending_chunk, pending_resources, segmented.result(), now, indexed_at)
                 if progress:
                     progress(len(pending[0]))
             pending = read
@@ -77,8 +78,44 @@ def _segmented(texts: list, segmenter: segment.Segmenter) -> list[IndexDocument]
     return [index_document(text, segmenter) for text in texts]
 
 
-def _write_batch(backend, chunk: list[int], resources: list[Resource], segmented: Future, now, indexed_at) -> int:
-    documents = segmented.result()
+@dataclass(frozen=True)
+class PreparedBatch:
+    """Resources read and segmented ahead of the transaction that writes them (see `prepare_index`)."""
+
+    chunk: list[int]
+    resources: list[Resource]
+    documents: list[IndexDocument]
+
+
+def prepare_index(ids: Iterable[int]) -> list[PreparedBatch]:
+    """Read and segment these resources, with no transaction needed: segmenting a long attachment takes
+    seconds, and on SQLite an open write transaction would make every other writer wait that long. A change
+    made after this read has its own, later event, so the index catches up with it on the next batch."""
+    wanted = sorted({int(i) for i in ids})
+    segmenter = segment.segmenter()
+    batches = []
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        resources = list(resources_for_index(chunk))
+        batches.append(PreparedBatch(chunk, resources, _segmented([source_text(r) for r in resources], segmenter)))
+    return batches
+
+
+def write_index(batches: list[PreparedBatch]) -> int:
+    """Write prepared batches into the index, in the caller's transaction; returns how many were written."""
+    backend = backend_for()
+    now = timezone.now()
+    indexed_at = connection.ops.adapt_datetimefield_value(now)
+    written = 0
+    with transaction.atomic():
+        for batch in batches:
+            written += _write_batch(backend, batch.chunk, batch.resources, batch.documents, now, indexed_at)
+    return written
+
+
+def _write_batch(
+    backend, chunk: list[int], resources: list[Resource], documents: list[IndexDocument], now, indexed_at
+) -> int:
     found = {r.pk for r in resources}
     gone = [i for i in chunk if i not in found]
     with connection.cursor() as cursor:

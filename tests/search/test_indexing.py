@@ -318,7 +318,7 @@ def test_a_failing_reader_keeps_its_place_and_catches_up(org_units, people, monk
     def broken(ids):
         raise RuntimeError("index unavailable")
 
-    monkeypatch.setattr(tasks, "index_resources", broken)
+    monkeypatch.setattr(tasks, "prepare_index", broken)
     factories.resource(org_units["tax"], by=people["tax_steward"], title="房产税减免政策")
     consumers.run_pending()
     assert cursor_of(tasks.READER_NAME) == before
@@ -336,12 +336,12 @@ def test_a_failing_reader_keeps_its_place_and_catches_up(org_units, people, monk
 
 def test_reads_do_not_reindex(notice, people, monkeypatch):
     calls = []
-    monkeypatch.setattr(tasks, "index_resources", lambda ids: calls.append(list(ids)))
+    monkeypatch.setattr(tasks, "prepare_index", lambda ids: calls.append(list(ids)) or [])
     catalog.note_content_read(people["admin"], [notice], via="test")
     catalog.change_sharing(people["tax_steward"], notice, sharing_type=Resource.SharingType.CONDITIONAL, conditions="c")
     catalog.note_content_read(people["admin"], [notice], via="test")
     consumers.run_pending()
-    assert calls == [[notice.pk], [notice.pk]]  # the edit and the sharing change, not the reads
+    assert calls == [[notice.pk, notice.pk]]  # the edit and the sharing change, not the reads
 
 
 @pytest.mark.parametrize(
@@ -398,3 +398,42 @@ def test_an_archived_draft_stays_out_of_other_departments_results(org_units, peo
     assert can(people["health_member"], Action.VIEW, draft).code == "archived_draft"
     restored = catalog.transition(people["tax_steward"], draft, "restore")
     assert restored.status == Resource.Status.DRAFT and restored.published_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_text_is_segmented_with_no_transaction_open(org_units, people, monkeypatch):
+    """Segmenting a long attachment takes seconds; on SQLite an open write transaction would hold every
+    other writer back that long. The reader segments first, then writes the index in a short transaction."""
+    seen = []
+    real = tasks.prepare_index
+
+    def watching(ids):
+        seen.append(connection.in_atomic_block)
+        return real(ids)
+
+    monkeypatch.setattr(tasks, "prepare_index", watching)
+    factories.resource(org_units["tax"], by=people["tax_steward"], title="契税征收通知")
+    consumers.run_pending()
+    assert seen and not any(seen)
+    assert found(people["health_member"], "契税") == ["契税征收通知"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_applied_meanwhile_by_another_process_is_not_written_twice(org_units, people, monkeypatch):
+    consumers.run_pending()
+    real = tasks.prepare_index
+    calls = []
+
+    def other_process_wins(ids):
+        prepared = real(ids)
+        if not calls:
+            calls.append(len(ids))
+            consumers.run_consumer(consumers._consumers[tasks.READER_NAME])  # another process, in between
+        return prepared
+
+    monkeypatch.setattr(tasks, "prepare_index", other_process_wins)
+    factories.resource(org_units["tax"], by=people["tax_steward"], title="印花税通知")  # its commit runs the readers
+    assert len(calls) == 1  # the other process applied the batch; this one dropped its copy
+    assert cursor_of(tasks.READER_NAME) == head()
+    assert found(people["health_member"], "印花税") == ["印花税通知"]
+    assert ResourceEntry.objects.filter(resource__title="印花税通知").count() == 1
