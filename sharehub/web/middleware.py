@@ -39,10 +39,12 @@ class DatabaseBusyMiddleware:
 
 
 def busy_response(request):
-    from django.shortcuts import render
+    """Rendered without the request's context: its context processors would reach for the busy database."""
+    from django.http import HttpResponse
+    from django.template.loader import render_to_string
 
     from sharehub.errors import RETRY_AFTER_SECONDS
 
-    response = render(request, "web/503.html", status=503)
+    response = HttpResponse(render_to_string("web/503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -7,7 +7,9 @@ import sys
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 
 from sharehub.catalog import queries as catalog_queries
@@ -81,4 +83,4 @@ def server_error(request):
     """Also reached by errors raised outside a view (in middleware), hence the busy check here too."""
     if is_database_busy(sys.exc_info()[1]):
         return busy_response(request)
-    return render(request, "web/500.html", status=500)
+    return HttpResponse(render_to_string("web/500.html"), status=500)  # no context: the database may be down
