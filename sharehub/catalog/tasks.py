@@ -101,11 +101,12 @@ def extract_pending(max_seconds: float = ROUND_SECONDS) -> int:
             result = extract.Result(extract.FAILED, extract.STOPPED_REPEATEDLY)
         else:
             path = files.blob_path(blob.sha256)
-            result = (
-                read_in_child(path, blob.mime_type)
-                if path.exists()
-                else extract.Result(extract.FAILED, extract.MISSING_FILE)
-            )
+            if not path.exists():
+                result = extract.Result(extract.FAILED, extract.MISSING_FILE)
+            elif blob.mime_type.startswith("text/"):
+                result = extract.extract(str(path), blob.mime_type, limits())  # a bounded read; nothing to parse
+            else:
+                result = read_in_child(path, blob.mime_type)
         services.store_extracted_text(blob.pk, result)
         done += 1
     return done

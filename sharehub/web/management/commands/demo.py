@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import time
 
+from sharehub.catalog import tasks as catalog_tasks
 from sharehub.demo import data, generator
+from sharehub.events import consumers
 from sharehub.org.models import Department
 from sharehub.web.management.base import SharehubCommand
 from sharehub.web.management.commands._console import apply_migrations, progress, table
@@ -56,6 +58,8 @@ class Command(SharehubCommand):
         started = time.monotonic()
         with progress(self, total, "Loading demo", unit="resource") as bar:
             summary = generator.load(seed=seed, scale=scale, progress=bar.update)
+        catalog_tasks.extract_pending(max_seconds=float("inf"))  # the attachments' text, for search at once
+        consumers.run_pending()
         elapsed = time.monotonic() - started
 
         def counts(mapping: dict) -> str:
