@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import time
 
+from sharehub.console import SharehubCommand, apply_migrations, progress, table
 from sharehub.demo import data, generator
 from sharehub.org.models import Department
-from sharehub.web.management.base import SharehubCommand
-from sharehub.web.management.commands._console import apply_migrations, progress, table
 from sharehub.web.management.commands.serve import add_server_arguments, run_server
 
 

@@ -15,10 +15,9 @@ from django.db import transaction
 
 from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Resource
+from sharehub.console import SharehubCommand, apply_migrations, progress
 from sharehub.errors import ServiceError
 from sharehub.org.models import Department, Membership, User
-from sharehub.web.management.base import SharehubCommand
-from sharehub.web.management.commands._console import apply_migrations, progress
 
 COLUMNS = (
     "title",
