@@ -93,7 +93,7 @@ def _import(
 ) -> tuple[Resource, Outcome]:
     now = timezone.now()
     existing = (
-        ImportKey.objects.select_for_update()
+        ImportKey.objects.select_for_update(of=("self",))
         .select_related("resource", "attachment__blob")
         .filter(department=department, key=key)
         .first()
