@@ -3,21 +3,31 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 export SHAREHUB_DATA_DIR ?= $(CURDIR)/data
+# `make demo HOST=0.0.0.0 PORT=8001 WORKERS=2` passes them to `sharehub demo`.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
 
-.PHONY: setup demo test lint browser-deps messages clean
+.PHONY: check-system python-deps setup demo test lint browser-deps messages clean
 
-$(BIN)/python:
+# First: name any missing system package (with the apt-get line) before anything fails deep inside.
+check-system:
+	@PYTHON=$(PYTHON) scripts/check-system.sh
+
+$(BIN)/python: | check-system
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-setup: $(BIN)/python
+python-deps: check-system $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+
+setup: python-deps
 	npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python scripts/assets.py
 	cd sharehub && ../$(BIN)/sharehub compilemessages --verbosity 0
 
 demo: setup
-	$(BIN)/sharehub demo
+	$(BIN)/sharehub demo --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 browser-deps:
 	@command -v chromium >/dev/null && fc-list | grep -qi wqy || scripts/install-browser.sh
@@ -25,7 +35,7 @@ browser-deps:
 test: setup browser-deps
 	$(BIN)/pytest -q
 
-lint:
+lint: python-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sharehub makemigrations --check --dry-run

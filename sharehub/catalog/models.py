@@ -279,3 +279,23 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class ImportKey(models.Model):
+    """Where an imported resource came from, so that running the same `sharehub import` again updates
+    it instead of creating a duplicate. The unique key per department means two runs at once cannot
+    both create the same resource."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=64, help_text="SHA-256 of the source, which may be longer than an index allows")
+    source = models.TextField(help_text="the file path, or the CSV path and the row's key or title")
+    resource = models.OneToOneField(Resource, on_delete=models.CASCADE, related_name="import_key")
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the values and file content last imported")
+    attachment = models.ForeignKey(Attachment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    imported_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["department", "key"], name="unique_import_key_per_department")]
+
+    def __str__(self) -> str:
+        return self.source

@@ -1,9 +1,21 @@
 from __future__ import annotations
 
 import io
+import shutil
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+
+
+def console_script() -> str:
+    """The installed `sharehub` script, beside this Python or on PATH; skips the test without it."""
+    beside = Path(sys.executable).parent / "sharehub"
+    found = str(beside) if beside.exists() else shutil.which("sharehub")
+    if not found:
+        pytest.skip("the sharehub console script is not installed")
+    return found
 
 
 class Run:

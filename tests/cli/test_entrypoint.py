@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-
-def _script() -> str:
-    beside = Path(sys.executable).parent / "sharehub"
-    found = str(beside) if beside.exists() else shutil.which("sharehub")
-    if not found:
-        pytest.skip("the sharehub console script is not installed")
-    return found
+from tests.cli.conftest import console_script
 
 
 @pytest.fixture
 def sharehub(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
     env["SHAREHUB_DATA_DIR"] = str(tmp_path / "data")
-    script = _script()
+    script = console_script()
 
     def _run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(

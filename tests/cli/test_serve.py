@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.management.base import CommandError
 
-from sharehub.web.management.commands import _console
+from sharehub import console
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +24,8 @@ def test_serve_defaults(run, no_server):
 
 def test_serve_applies_pending_migrations_first(run, no_server, monkeypatch):
     order = []
-    monkeypatch.setattr(_console, "pending_migrations", lambda: 2)
-    monkeypatch.setattr(_console, "call_command", lambda name, **kwargs: order.append(name))
+    monkeypatch.setattr(console, "pending_migrations", lambda: 2)
+    monkeypatch.setattr(console, "call_command", lambda name, **kwargs: order.append(name))
     monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: order.append("uvicorn"))
     result = run("serve")
     assert order == ["migrate", "uvicorn"]
@@ -34,7 +34,7 @@ def test_serve_applies_pending_migrations_first(run, no_server, monkeypatch):
 
 def test_serve_without_pending_migrations_does_not_migrate(run, no_server, monkeypatch):
     called = []
-    monkeypatch.setattr(_console, "call_command", lambda name, **kwargs: called.append(name))
+    monkeypatch.setattr(console, "call_command", lambda name, **kwargs: called.append(name))
     run("serve")
     assert called == []
     assert len(no_server) == 1

@@ -7,9 +7,8 @@ import time
 from django.core.management.base import CommandError
 
 from sharehub.catalog.models import Resource
+from sharehub.console import SharehubCommand, apply_migrations, progress
 from sharehub.search import services
-from sharehub.web.management.base import SharehubCommand
-from sharehub.web.management.commands._console import apply_migrations, progress
 
 SHOWN = 5
 

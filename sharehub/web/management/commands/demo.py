@@ -6,11 +6,10 @@ import argparse
 import time
 
 from sharehub.catalog import tasks as catalog_tasks
+from sharehub.console import SharehubCommand, apply_migrations, progress, table
 from sharehub.demo import data, generator
 from sharehub.events import consumers
 from sharehub.org.models import Department
-from sharehub.web.management.base import SharehubCommand
-from sharehub.web.management.commands._console import apply_migrations, progress, table
 from sharehub.web.management.commands.serve import add_server_arguments, run_server
 
 

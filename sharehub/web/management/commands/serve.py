@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sharehub.web.management.base import SharehubCommand
-from sharehub.web.management.commands._console import apply_migrations
+from sharehub.console import SharehubCommand, apply_migrations
 
 APP = "sharehub.asgi:application"
 

@@ -8,7 +8,7 @@ import threading
 from django.conf import settings
 
 from sharehub import worker
-from sharehub.web.management.base import SharehubCommand
+from sharehub.console import SharehubCommand
 
 
 class Command(SharehubCommand):

@@ -8,10 +8,9 @@ from __future__ import annotations
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from sharehub.console import SharehubCommand, apply_migrations, table
 from sharehub.org import services as org
 from sharehub.org.models import ApiToken, User
-from sharehub.web.management.base import SharehubCommand
-from sharehub.web.management.commands._console import apply_migrations, table
 
 
 def _user(username: str) -> User:

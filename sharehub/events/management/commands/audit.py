@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
+from sharehub.console import SharehubCommand, apply_migrations, progress
 from sharehub.events.chain import verify_chain
 from sharehub.events.models import Event
-from sharehub.web.management.base import SharehubCommand
-from sharehub.web.management.commands._console import apply_migrations, progress
 
 
 class Command(SharehubCommand):

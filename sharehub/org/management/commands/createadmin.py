@@ -8,10 +8,9 @@ import sys
 
 from django.core.management.base import CommandError
 
+from sharehub.console import SharehubCommand, apply_migrations
 from sharehub.org import services as org
 from sharehub.org.models import User
-from sharehub.web.management.base import SharehubCommand
-from sharehub.web.management.commands._console import apply_migrations
 
 
 class Command(SharehubCommand):

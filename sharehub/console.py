@@ -1,6 +1,8 @@
-"""What several commands share: pending migrations, progress bars on stderr and plain-text tables.
+"""What every `sharehub` command shares: one-sentence errors, pending migrations, progress bars on stderr
+and plain-text tables.
 
-The leading underscore keeps Django from taking this module for a command.
+Each command lives in the app whose rules it serves (`<app>/management/commands/`); this module is the
+one place they all import from.
 """
 
 from __future__ import annotations
@@ -9,9 +11,23 @@ import sys
 import unicodedata
 
 from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from tqdm import tqdm
+
+from sharehub.errors import ServiceError
+
+
+class SharehubCommand(BaseCommand):
+    """Base of every command: a ServiceError prints one sentence and exits non-zero, no traceback."""
+
+    def execute(self, *args, **options):
+        try:
+            return super().execute(*args, **options)
+        except ServiceError as error:
+            details = "; ".join(f"{field}: {reason}" for field, reason in error.fields.items())
+            raise CommandError(f"{error.message}{' (' + details + ')' if details else ''}") from None
 
 
 def pending_migrations() -> int:

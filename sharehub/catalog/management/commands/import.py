@@ -7,20 +7,20 @@ import contextlib
 import csv
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.management.base import CommandError
-from django.db import transaction
 
-from sharehub.catalog import services as catalog
+from sharehub.catalog.imports import Outcome, import_item
 from sharehub.catalog.models import Resource
+from sharehub.console import SharehubCommand, apply_migrations, progress
 from sharehub.errors import ServiceError
 from sharehub.org.models import Department, Membership, User
-from sharehub.web.management.base import SharehubCommand
-from sharehub.web.management.commands._console import apply_migrations, progress
 
 COLUMNS = (
+    "key",
     "title",
     "kind",
     "summary",
@@ -34,7 +34,16 @@ COLUMNS = (
 )
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 TAG_SEPARATORS = re.compile(r"[,，、]")
-CHUNK = 1024 * 1024
+# What an empty cell means, on the first import and on every later one.
+EMPTY = {
+    "summary": "",
+    "body": "",
+    "tags": [],
+    "conditions": "",
+    "restriction_basis": "",
+    "update_frequency": Resource.Frequency.IRREGULAR,
+    "link_url": "",
+}
 
 HELP = f"""Import resources into a department's catalog, each item in its own transaction: an item that
 fails leaves nothing behind and does not stop the others. The summary names every failure and the
@@ -53,26 +62,32 @@ PATH is either
     sharing_type       {", ".join(Resource.SharingType.values)} (default: --sharing)
     conditions         sharing conditions, needed when conditional (default: --conditions)
     restriction_basis  legal basis, needed when restricted (default: --restriction-basis)
-    update_frequency   {", ".join(Resource.Frequency.values)}
+    update_frequency   {", ".join(Resource.Frequency.values)} (default irregular)
     link_url           the address of the external system, needed for kind link
   Progress updates need a project, which a CSV cannot name yet; add them in the web pages.
 
 Resources are created as drafts by the steward (--steward, or the department's first steward or
-head); --publish publishes them at once."""
+head); --publish publishes them at once.
+
+Running again: importing the same PATH into the same department again updates what the earlier run
+created instead of creating it twice. A file is recognised by its full path (a moved folder is a new
+source); a CSV row by its key column, or without one by its title (so titles must then be unique in
+the file, and a changed title makes a new resource), together with the CSV's full path. An item
+whose file and values are as they were at the last import is left alone, so edits made in the pages
+since stay; a changed item is updated with a new version, its file attached again only when the
+content changed; an empty cell clears the value. The summary counts created, updated, unchanged and
+failed items."""
 
 
 @dataclass
 class Item:
     label: str  # "row 3" or the file name, for the summary
-    fields: dict
+    source: str  # what names the item from one run to the next (see HELP)
+    fields: dict  # the non-empty values
+    columns: tuple[str, ...] = ()  # the optional columns it sets, empty or not
     kind: str = Resource.Kind.DOCUMENT
     file: Path | None = None
-
-
-def _chunks(path: Path):
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
+    problem: str = ""  # why it cannot be imported, found before importing
 
 
 def _reason(error: ServiceError) -> str:
@@ -116,9 +131,9 @@ class Command(SharehubCommand):
             defaults["restriction_basis"] = options["restriction_basis"]
 
         if path.is_dir():
-            items = self._folder_items(path)
+            items = self._folder_items(path.resolve())
         elif path.is_file():
-            items = self._csv_items(path)
+            items = self._csv_items(path.resolve())
         else:
             raise CommandError(f"{path} does not exist.")
         needs = {
@@ -132,24 +147,41 @@ class Command(SharehubCommand):
             ):
                 raise CommandError(f"--sharing {options['sharing']} needs {flag} (or a {name} column in the CSV).")
 
-        imported: list[Resource] = []
+        done: list[tuple[Resource, Outcome]] = []
         failures: list[tuple[str, str]] = []
         with progress(self, len(items), f"Importing into {department.code}", unit="item") as bar:
             for item in items:
+                if item.problem:
+                    failures.append((item.label, item.problem))
+                    bar.update(1)
+                    continue
                 try:
-                    imported.append(self._import_one(actor, department, item, defaults, options["publish"]))
+                    done.append(
+                        import_item(
+                            actor,
+                            department,
+                            source=item.source,
+                            kind=item.kind,
+                            fields=_fields(item, defaults),
+                            file=item.file,
+                            publish=options["publish"],
+                        )
+                    )
                 except ServiceError as error:
                     failures.append((item.label, _reason(error)))
                 except OSError as error:
                     failures.append((item.label, f"cannot read the file ({error.strerror or error})"))
                 bar.update(1)
 
-        state = "published" if options["publish"] else "as drafts"
+        counts = Counter(outcome for _resource, outcome in done)
+        state = "published" if options["publish"] else "new ones as drafts"
         self.stdout.write(
-            f"{len(imported)} imported ({state}, into {department.name} as {actor.username}), {len(failures)} failed."
+            f"{counts[Outcome.CREATED]} created, {counts[Outcome.UPDATED]} updated, "
+            f"{counts[Outcome.UNCHANGED]} unchanged, {len(failures)} failed "
+            f"({state}, into {department.name} as {actor.username})."
         )
-        for resource in imported if self.verbosity > 1 else []:
-            self.stdout.write(f"  {resource.code}  {resource.title}")
+        for resource, outcome in done if self.verbosity > 1 else []:
+            self.stdout.write(f"  {outcome:<9}  {resource.code}  {resource.title}")
         for label, reason in failures:
             self.stdout.write(f"  failed: {label}: {reason}")
         if failures:
@@ -186,7 +218,7 @@ class Command(SharehubCommand):
             if path.suffix.lower() in TEXT_SUFFIXES:
                 with contextlib.suppress(UnicodeDecodeError, OSError):  # not UTF-8: attached, without a body
                     fields["body"] = path.read_text(encoding="utf-8-sig")
-            items.append(Item(label=path.name, fields=fields, file=path))
+            items.append(Item(label=path.name, source=f"file {path}", fields=fields, file=path))
         return items
 
     def _csv_items(self, path: Path) -> list[Item]:
@@ -216,14 +248,25 @@ class Command(SharehubCommand):
                 if not any(cell.strip() for cell in row):
                     continue
                 values = {name: (row[i] if i < len(row) else "") for i, name in enumerate(header) if name}
-                items.append(self._row_item(number, values))
+                items.append(self._row_item(path, number, values, keyed="key" in header))
         except csv.Error as error:
             raise CommandError(f"{path} is not a readable CSV file near line {reader.line_num} ({error}).") from None
         if not items:
             raise CommandError(f"{path} has a header but no rows to import.")
+        first: dict[str, Item] = {}
+        for item in items:
+            if item.problem:
+                continue
+            if item.source in first:
+                what = "key" if "key" in header else "title"
+                item.problem = f"{what}: the same {what} as {first[item.source].label}" + (
+                    "" if what == "key" else "; add a key column to tell the rows apart"
+                )
+            else:
+                first[item.source] = item
         return items
 
-    def _row_item(self, number: int, values: dict) -> Item:
+    def _row_item(self, path: Path, number: int, values: dict, *, keyed: bool) -> Item:
         fields: dict = {"title": values.get("title", "")}
         for name in ("summary", "body", "conditions", "restriction_basis", "sharing_type", "update_frequency"):
             if values.get(name, "").strip():
@@ -233,20 +276,26 @@ class Command(SharehubCommand):
         if values.get("tags", "").strip():
             fields["tags"] = [t.strip() for t in TAG_SEPARATORS.split(values["tags"]) if t.strip()]
         kind = values.get("kind", "").strip().lower() or Resource.Kind.DOCUMENT
-        return Item(label=f"row {number}", fields=fields, kind=kind)
+        label = f"row {number}"
+        if keyed:
+            key = values.get("key", "").strip()
+            source, problem = f"csv {path} key {key}", "" if key else "key: empty; every row needs its key"
+        else:
+            source, problem = f"csv {path} title {fields['title'].strip()}", ""
+        columns = tuple(name for name in EMPTY if name in values)
+        return Item(label=label, source=source, fields=fields, columns=columns, kind=kind, problem=problem)
 
-    def _import_one(self, actor: User, department: Department, item: Item, defaults: dict, publish: bool) -> Resource:
-        sharing = item.fields.get("sharing_type", defaults["sharing_type"])
-        base = {"sharing_type": defaults["sharing_type"]}
-        if sharing == Resource.SharingType.CONDITIONAL and "conditions" in defaults:
-            base["conditions"] = defaults["conditions"]
-        if sharing == Resource.SharingType.RESTRICTED and "restriction_basis" in defaults:
-            base["restriction_basis"] = defaults["restriction_basis"]
-        fields = {**base, **item.fields}
-        with transaction.atomic():
-            resource = catalog.create_resource(
-                actor, owner_department=department, kind=item.kind, publish=publish, **fields
-            )
-            if item.file is not None:
-                catalog.add_attachment(actor, resource, item.file.name, _chunks(item.file))
-        return resource
+
+def _fields(item: Item, defaults: dict) -> dict:
+    """The values an item sets: its own, else the command's defaults, else what an empty cell means."""
+    fields = {name: EMPTY[name] for name in item.columns} | item.fields
+    sharing = fields.setdefault("sharing_type", defaults["sharing_type"])
+    if sharing == Resource.SharingType.CONDITIONAL and not fields.get("conditions") and "conditions" in defaults:
+        fields["conditions"] = defaults["conditions"]
+    if (
+        sharing == Resource.SharingType.RESTRICTED
+        and not fields.get("restriction_basis")
+        and "restriction_basis" in defaults
+    ):
+        fields["restriction_basis"] = defaults["restriction_basis"]
+    return fields
