@@ -62,6 +62,8 @@ def test_import_a_folder(run, tax, tmp_path):
     assert scan.body == ""
     assert scan.attachments.get().blob.size == len(b"%PDF-1.4 not really")
     assert Event.objects.filter(action="resource.attachment_added").count() == 2
+    assert notes.attachments.get().blob.text_status == "done"  # read for search before the command ended
+    assert scan.attachments.get().blob.text_status == "failed"  # a damaged PDF: attached, not indexed
 
 
 def test_import_a_csv_with_a_bad_row(run, tax, tmp_path):

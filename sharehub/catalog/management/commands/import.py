@@ -13,10 +13,12 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
+from sharehub.catalog import tasks as catalog_tasks
 from sharehub.catalog.imports import Outcome, import_item
-from sharehub.catalog.models import Resource
+from sharehub.catalog.models import Blob, Resource
 from sharehub.console import SharehubCommand, apply_migrations, progress
 from sharehub.errors import ServiceError
+from sharehub.events import consumers
 from sharehub.org.models import Department, Membership, User
 
 COLUMNS = (
@@ -172,6 +174,7 @@ class Command(SharehubCommand):
                 except OSError as error:
                     failures.append((item.label, f"cannot read the file ({error.strerror or error})"))
                 bar.update(1)
+        self._read_attachments()
 
         counts = Counter(outcome for _resource, outcome in done)
         state = "published" if options["publish"] else "new ones as drafts"
@@ -186,6 +189,17 @@ class Command(SharehubCommand):
             self.stdout.write(f"  failed: {label}: {reason}")
         if failures:
             raise CommandError(f"{len(failures)} of {len(items)} items were not imported; the reasons are above.")
+
+    def _read_attachments(self) -> None:
+        """Read the new files' text for search now, as the server's background work would, so that what was
+        imported is found at once even when no server runs; then bring the log readers (search) up to date."""
+        pending = Blob.objects.filter(text_status=Blob.TextStatus.PENDING).count()
+        if not pending:
+            return
+        with progress(self, pending, "Reading attachments for search", unit="file") as bar:
+            while done := catalog_tasks.extract_pending(max_seconds=5):
+                bar.update(done)
+        consumers.run_pending()
 
     def _steward(self, department: Department, username: str | None) -> User:
         managers = Membership.objects.filter(
