@@ -16,6 +16,8 @@ SECRET_KEY = config.secret("django-secret-key", "SECRET_KEY")
 DEBUG = config.env_bool("SHAREHUB_DEBUG", False)
 ALLOWED_HOSTS = config.env_list("SHAREHUB_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = config.env_list("SHAREHUB_CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (sharehub.net); none by default.
+TRUSTED_PROXIES = config.env_networks("SHAREHUB_TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -117,11 +119,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed-login throttling: after this many failures for one username from one address, wait.
+# Failed-sign-in throttling: after this many failures for one username (from any address), or from one
+# address (for any username), wait. A success clears only that person's failures from that address
+# (sharehub.org.signin), so signing in to one's own account does not wipe the count against another.
 AXES_FAILURE_LIMIT = config.env_int("SHAREHUB_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "sharehub.org.signin.SignInAttempts"
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "sharehub.net.client_address"
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
 
