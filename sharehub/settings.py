@@ -160,11 +160,17 @@ UPLOAD_LIMIT_BYTES = config.env_int("SHAREHUB_UPLOAD_LIMIT_MB", 25) * 1024 * 102
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_LIMIT_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# API rate limits (sharehub.throttling): per token or signed-in person, and per address for callers
+# that are not signed in; (requests, seconds) or None when off.
+API_RATE_TOKEN = config.env_rate("SHAREHUB_API_RATE_TOKEN", "1200/min")
+API_RATE_ADDRESS = config.env_rate("SHAREHUB_API_RATE_ADDRESS", "120/min")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
 
 LOGGING = {
     "version": 1,
