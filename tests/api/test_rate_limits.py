@@ -40,6 +40,16 @@ def test_a_token_over_its_limit_gets_429_with_retry_after(people, low_limits):
     _assert_rate_limited(caller.post("/search/saved", {"name": "x", "query": "y"}))
 
 
+def test_the_answer_is_in_the_callers_language(people, low_limits, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    caller = Api(user=people["tax_member"])
+    for _ in range(3):
+        caller.get("/me")
+    response = caller.client.get(API + "/me", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    _assert_rate_limited(response)
+    assert response.json()["error"]["message"].startswith("请求过于频繁")
+
+
 def test_the_limit_is_per_token(people, low_limits):
     user = people["tax_member"]
     first, second = Api(token=_token(user, "one")), Api(token=_token(user, "two"))
