@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
+from sharehub import throttling
 from sharehub.errors import RETRY_AFTER_SECONDS, Invalid, ServiceError, is_database_busy
 
 logger = logging.getLogger(__name__)
@@ -67,6 +69,7 @@ class BearerToken(HttpBearer):
         user = user_for_token(token)
         if user is not None:
             request.user = user
+            request.rate_limit_key = throttling.token_key(token)
         return user
 
 
@@ -83,6 +86,7 @@ api = NinjaAPI(
     parser=StrictJsonParser(),
     urls_namespace="api",
     docs_url="/docs",
+    throttle=[throttling.PerCaller()],
 )
 
 
@@ -146,8 +150,24 @@ def _validation_error(request, exc: ValidationError):
     return api.create_response(request, error_body("invalid", _("Some fields are not valid."), fields), status=422)
 
 
+def _rate_limited(request, wait: int | None):
+    seconds = max(1, math.ceil(wait or 1))
+    message = _("Too many requests; try again in %(n)s seconds.") % {"n": seconds}
+    response = api.create_response(request, error_body("rate_limited", message), status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+@api.exception_handler(Throttled)
+def _throttled(request, exc: Throttled):
+    return _rate_limited(request, exc.wait)
+
+
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
+    wait = throttling.anonymous_wait(request)
+    if wait is not None:
+        return _rate_limited(request, wait)
     return api.create_response(
         request, error_body("unauthenticated", _("Sign in or send a valid bearer token.")), status=401
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -72,3 +73,26 @@ def secret(name: str, env_name: str, nbytes: int = 48) -> str:
             with os.fdopen(fd, "w") as handle:
                 handle.write(value)
     return key_file.read_text().strip()
+
+
+def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """A comma-separated list of addresses and CIDR networks (`10.0.0.5, 172.16.0.0/12, ::1`)."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name} must list IP addresses or networks like 10.0.0.0/8, not {item!r}") from None
+    return networks
+
+
+def env_rate(name: str, default: str) -> tuple[int, int] | None:
+    """A rate like `600/min` as (requests, seconds); `off` turns the limit off (None)."""
+    raw = env_str(name, default).lower().replace(" ", "")
+    if raw in {"off", "0", "none"}:
+        return None
+    count, _, unit = raw.partition("/")
+    periods = {"s": 1, "sec": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+    if not count.isdecimal() or int(count) < 1 or unit not in periods:
+        raise ConfigError(f"{name} must be a rate like 600/min (per s, min or hour) or off, not {raw!r}")
+    return int(count), periods[unit]

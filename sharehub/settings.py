@@ -16,6 +16,8 @@ SECRET_KEY = config.secret("django-secret-key", "SECRET_KEY")
 DEBUG = config.env_bool("SHAREHUB_DEBUG", False)
 ALLOWED_HOSTS = config.env_list("SHAREHUB_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = config.env_list("SHAREHUB_CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (sharehub.net); none by default.
+TRUSTED_PROXIES = config.env_networks("SHAREHUB_TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -26,6 +28,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "csp",
     "ninja",  # serves the API docs' Swagger UI from its own static files, not from a CDN
     "sharehub.web",
     "sharehub.org",
@@ -38,7 +41,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "sharehub.web.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -129,11 +134,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed-login throttling: after this many failures for one username from one address, wait.
+# Failed-sign-in throttling: after this many failures for one username (from any address), or from one
+# address (for any username), wait. A success clears only that person's failures from that address
+# (sharehub.org.signin), so signing in to one's own account does not wipe the count against another.
 AXES_FAILURE_LIMIT = config.env_int("SHAREHUB_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "sharehub.org.signin.SignInAttempts"
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "sharehub.net.client_address"
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
 
@@ -171,11 +180,49 @@ EXTRACT_MEMORY_BYTES = config.env_int("SHAREHUB_EXTRACT_MEMORY_MB", 512) * 1024 
 EXTRACT_MAX_UNCOMPRESSED_BYTES = config.env_int("SHAREHUB_EXTRACT_MAX_UNCOMPRESSED_MB", 100) * 1024 * 1024
 EXTRACT_MAX_CELLS = config.env_int("SHAREHUB_EXTRACT_MAX_CELLS", 2_000_000)
 
+# API rate limits (sharehub.throttling): per token or signed-in person, and per address for callers
+# that are not signed in; (requests, seconds) or None when off.
+API_RATE_TOKEN = config.env_rate("SHAREHUB_API_RATE_TOKEN", "1200/min")
+API_RATE_ADDRESS = config.env_rate("SHAREHUB_API_RATE_ADDRESS", "120/min")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Served over HTTPS (directly or behind a TLS-terminating proxy): secure cookies, HSTS, redirect to https.
+HTTPS = config.env_bool("SHAREHUB_HTTPS", False)
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Asking browsers to preload HSTS commits the whole registrable domain; that is the domain owner's
+    # decision at hstspreload.org, not the application's, so the reminder is silenced.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+if TRUSTED_PROXIES:
+    # Only trusted proxies' X-Forwarded-Proto reaches Django (sharehub.web.middleware.TrustedProxyMiddleware).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy on every page (django-csp): scripts and styles only from our own static files,
+# no inline script or style, no eval, no plugins, no framing. The API docs (Swagger UI, served by ninja
+# from our static files) work under the same policy. `data:` images are Bootstrap's inline SVG icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,

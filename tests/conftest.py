@@ -13,6 +13,14 @@ def _data_dir(settings, tmp_path):
     settings.SERVER_RUNS_WORKER = False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """API rate-limit counters live in the cache; each test starts with none (ids repeat across tests)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def org_units(db):
     """A small organization: 税务局, 人社局 with a sub-unit 社保中心, and 卫健委."""

@@ -7,10 +7,11 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from sharehub.events.services import record
+from sharehub.net import client_address
 
 
 def _address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    return client_address(request) if request is not None else ""
 
 
 @receiver(user_logged_in)

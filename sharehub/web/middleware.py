@@ -1,8 +1,12 @@
+"""Request middleware of the web layer: the person's time zone and what a trusted proxy may tell us."""
+
 from __future__ import annotations
 
 import zoneinfo
 
 from django.utils import timezone
+
+from sharehub.net import peer_is_trusted_proxy
 
 
 class UserTimezoneMiddleware:
@@ -48,3 +52,16 @@ def busy_response(request):
     response = HttpResponse(render_to_string("web/503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+class TrustedProxyMiddleware:
+    """Drop X-Forwarded-Proto unless a trusted proxy sent it, so that SECURE_PROXY_SSL_HEADER (which
+    Django honours from anyone) only believes the configured proxies."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "HTTP_X_FORWARDED_PROTO" in request.META and not peer_is_trusted_proxy(request):
+            del request.META["HTTP_X_FORWARDED_PROTO"]
+        return self.get_response(request)

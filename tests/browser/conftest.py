@@ -47,15 +47,21 @@ def _require_chromium() -> None:
 
 @pytest.fixture
 def page_errors() -> list[str]:
-    """Uncaught JavaScript errors of the pages opened through `new_page`, in order."""
+    """Uncaught JavaScript errors and Content-Security-Policy violations of the pages opened through
+    `new_page`, in order."""
     return []
+
+
+def _csp_violation(message) -> bool:
+    """Chromium reports what the Content-Security-Policy blocked as a console error naming the policy."""
+    return message.type == "error" and "Content Security Policy" in message.text
 
 
 @pytest.fixture
 def new_page(page_errors):
-    """new_page() opens a fresh zh-CN browser context and page, 1366x900; uncaught script errors go
-    to page_errors. Chromium starts on the first call, inside the test, so a missing browser makes
-    the test fail (not error, not skip)."""
+    """new_page() opens a fresh zh-CN browser context and page, 1366x900; uncaught script errors and
+    CSP violations go to page_errors. Chromium starts on the first call, inside the test, so a missing
+    browser makes the test fail (not error, not skip)."""
     state: dict = {}
 
     def open_page():
@@ -69,6 +75,7 @@ def new_page(page_errors):
         context.set_default_timeout(15_000)
         page = context.new_page()
         page.on("pageerror", lambda error: page_errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda msg: _csp_violation(msg) and page_errors.append(f"{page.url}: {msg.text}"))
         return page
 
     yield open_page

@@ -11,9 +11,20 @@ pytestmark = pytest.mark.django_db
 def test_serve_runs_uvicorn_with_the_asgi_app(run, no_server):
     result = run("serve", "--host", "0.0.0.0", "--port", "9000", "--workers", "3")
     assert no_server == [
-        (("sharehub.asgi:application",), {"host": "0.0.0.0", "port": 9000, "workers": 3, "log_level": "warning"})
+        (
+            ("sharehub.asgi:application",),
+            {"host": "0.0.0.0", "port": 9000, "workers": 3, "proxy_headers": False, "log_level": "warning"},
+        )
     ]
     assert "http://0.0.0.0:9000/" in result.stdout
+
+
+def test_serve_leaves_forwarded_headers_to_sharehub(run, no_server):
+    """uvicorn's default believes X-Forwarded-For from 127.0.0.1 and rewrites the peer address with it:
+    rotating that header from the host itself then escaped the sign-in lockout (issue 10, 1.5)."""
+    run("serve")
+    (_args, kwargs) = no_server[0]
+    assert kwargs["proxy_headers"] is False
 
 
 def test_serve_defaults(run, no_server):

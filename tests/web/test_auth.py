@@ -60,8 +60,10 @@ def test_five_failures_lock_the_account_even_for_the_right_password(people):
     assert right.status_code == 429
     assert "_auth_user_id" not in client.session
     assert client.get("/").status_code == 302
-    # Another person from the same address is not locked out.
-    assert _login(Client(), "tax_steward", factories.PASSWORD).status_code == 302
+    # The address is paused too (for any username); another address is not.
+    assert _login(Client(), "tax_steward", factories.PASSWORD).status_code == 429
+    other_address = Client(REMOTE_ADDR="192.0.2.44")
+    assert _login(other_address, "tax_steward", factories.PASSWORD).status_code == 302
 
 
 def test_logout_is_a_post(people, client_for):

@@ -59,7 +59,16 @@ def run_server(command, *, host: str, port: int, workers: int) -> None:
     shown_host = f"[{host}]" if ":" in host else host
     command.stdout.write(f"Sharehub is running on http://{shown_host}:{port}/  (press Ctrl+C to stop)")
     command.stdout.flush()
-    uvicorn.run(APP, host=host, port=port, workers=workers, log_level="info" if command.verbosity > 1 else "warning")
+    # uvicorn would believe X-Forwarded-For and X-Forwarded-Proto from 127.0.0.1 and rewrite the peer
+    # address with them; sharehub.net decides, from SHAREHUB_TRUSTED_PROXIES only.
+    uvicorn.run(
+        APP,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        log_level="info" if command.verbosity > 1 else "warning",
+    )
 
 
 class Command(SharehubCommand):
