@@ -53,18 +53,27 @@ def _pattern(words: tuple[str, ...], prefixes: frozenset[str]) -> re.Pattern | N
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
+class _Folding(dict):
+    """A str.translate table that folds each character as query words are (NFKC, then case-folded),
+    worked out the first time a character is met."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = unicodedata.normalize("NFKC", chr(code)).casefold()
+        return folded
+
+
+_FOLDING = _Folding()
+
+
 def _folded(text: str) -> tuple[str, list[int] | None]:
-    """The text as query words are written (NFKC, case-folded: ＣＴ and Straße hold ct and strasse), and
-    for each of its characters the index of the character of `text` it comes from (None: the same)."""
-    folded = text.casefold()
-    if len(folded) == len(text) and unicodedata.is_normalized("NFKC", text):
+    """The text as query words are written (ＣＴ and Straße hold ct and strasse), and for each of its
+    characters the index of the character of `text` it comes from (None: the same)."""
+    if text.isascii():
+        return text.lower(), None
+    folded = text.translate(_FOLDING)
+    if len(folded) == len(text):  # every character folded to one
         return folded, None
-    pieces, origin = [], []
-    for index, char in enumerate(text):
-        piece = unicodedata.normalize("NFKC", char).casefold()
-        pieces.append(piece)
-        origin.extend([index] * len(piece))
-    return "".join(pieces), origin
+    return folded, [index for index, char in enumerate(text) for _ in _FOLDING[ord(char)]]
 
 
 def _spans(text: str, pattern: re.Pattern | None) -> list[tuple[int, int]]:
