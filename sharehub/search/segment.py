@@ -170,9 +170,19 @@ def pinyin_terms(words: Iterable[str], runs: Iterable[list[str]] = ()) -> list[s
     for word in words:
         out.extend(pinyin_forms(word))
     for run in runs:
-        for sequences in pinyin_sequences(run):
-            for _text, forms in sequences[1:]:
-                out.extend(forms)
+        forms = [pinyin_of(word) for word in run]
+        size = len(forms)
+        for start in range(size - 1):
+            if forms[start] is None:
+                continue
+            full, initials = forms[start]
+            for end in range(start + 1, min(size, start + MAX_PINYIN_WORDS)):
+                following = forms[end]
+                if following is None:
+                    break
+                full, initials = full + following[0], initials + following[1]
+                out.append(full[:MAX_TERM_LENGTH])
+                out.append(initials[:MAX_TERM_LENGTH])
     return out
 
 
