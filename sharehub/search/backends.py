@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from django.db import connection
 
 from sharehub.policy.engine import ACCESS_TERM_COLUMNS, access_term_sources, resource_access_terms_sql
-from sharehub.search.documents import IndexDocument
-from sharehub.search.syntax import Item
+from sharehub.search.documents import INDEX_FORMAT, IndexDocument
+from sharehub.search.syntax import AnyOf, Item
 
 FTS_TABLE = "search_resource_fts"
 ENTRY_TABLE = "search_resourceentry"
@@ -264,8 +264,8 @@ class SqliteBackend:
             [rows],
         )
         cursor.executemany(
-            f"UPDATE {ENTRY_TABLE} SET digest = %s, indexed_at = %s WHERE resource_id = %s",
-            [(d.digest, indexed_at, d.resource_id) for d in documents],
+            f"UPDATE {ENTRY_TABLE} SET digest = %s, indexed_at = %s, index_format = %s WHERE resource_id = %s",
+            [(d.digest, indexed_at, INDEX_FORMAT, d.resource_id) for d in documents],
         )
 
     def stale_access_ids(self, cursor) -> set[int]:
@@ -289,8 +289,10 @@ class SqliteBackend:
         return {row[0] for row in cursor.fetchall()}
 
     # -- queries --
-    @staticmethod
-    def _item(item: Item) -> str:
+    @classmethod
+    def _item(cls, item: Item | AnyOf) -> str:
+        if isinstance(item, AnyOf):
+            return "(" + " OR ".join(cls._item(one) for one in item.items) + ")"
         quoted = ['"' + w.replace('"', '""') + '"' for w in item.words]
         if item.phrase:
             return "{title catalog content} : (" + " + ".join(quoted) + ")"
@@ -298,12 +300,12 @@ class SqliteBackend:
             quoted[-1] += " *"
         return "(" + " AND ".join(quoted) + ")" if len(quoted) > 1 else quoted[0]
 
-    def _expression(self, items: Sequence[Item], joiner: str) -> str:
+    def _expression(self, items: Sequence[Item | AnyOf], joiner: str) -> str:
         return f" {joiner} ".join(self._item(item) for item in items)
 
     def match(
         self,
-        include: Sequence[Item],
+        include: Sequence[Item | AnyOf],
         exclude: Sequence[Item],
         access: Sequence[str] | None = None,
         table: str = ENTRY_TABLE,
@@ -453,13 +455,13 @@ class PostgresBackend:
                 " || setweight(to_tsvector('simple', v.content), 'C')"
                 " || setweight(to_tsvector('simple', v.content_extra), 'D'),"
                 f" access_vec = {self._access_sql('e.resource_id')},"
-                " digest = v.digest, indexed_at = %s"
+                " digest = v.digest, indexed_at = %s, index_format = %s"
                 " FROM (SELECT x.id, x.content, x.content_extra, x.digest,"
                 " setweight(to_tsvector('simple', x.title), 'A') || setweight(to_tsvector('simple', x.catalog), 'B')"
                 " || setweight(to_tsvector('simple', x.catalog_extra), 'D') AS catalog_vec"
                 f" FROM (VALUES {rows}) AS x(id, title, catalog, catalog_extra, content, content_extra, digest)) v"
                 " WHERE e.resource_id = v.id",
-                [indexed_at, *params],
+                [indexed_at, INDEX_FORMAT, *params],
             )
 
     def stale_access_ids(self, cursor) -> set[int]:
@@ -482,20 +484,22 @@ class PostgresBackend:
         cursor.execute(f"SELECT resource_id FROM {ENTRY_TABLE} WHERE indexed_at IS NOT NULL AND full_vec <> ''")
         return {row[0] for row in cursor.fetchall()}
 
-    @staticmethod
-    def _item(item: Item) -> str:
+    @classmethod
+    def _item(cls, item: Item | AnyOf) -> str:
+        if isinstance(item, AnyOf):
+            return "(" + " | ".join(cls._item(one) for one in item.items) + ")"
         quoted = ["'" + w.replace("'", "''") + "'" for w in item.words]
         if item.prefix:
             quoted[-1] += ":*"
         joiner = " <-> " if item.phrase else " & "
         return "(" + joiner.join(quoted) + ")" if len(quoted) > 1 else quoted[0]
 
-    def _expression(self, items: Sequence[Item], joiner: str) -> str:
+    def _expression(self, items: Sequence[Item | AnyOf], joiner: str) -> str:
         return f" {joiner} ".join(self._item(item) for item in items)
 
     def match(
         self,
-        include: Sequence[Item],
+        include: Sequence[Item | AnyOf],
         exclude: Sequence[Item],
         access: Sequence[str] | None = None,
         table: str = ENTRY_TABLE,

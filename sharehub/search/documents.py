@@ -12,9 +12,13 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 
 from sharehub.catalog.models import Attachment, Resource
-from sharehub.search.segment import Segmenter, pinyin_terms
+from sharehub.search.segment import Segmenter
 
 ATTACHMENT_TEXT_LIMIT = 200_000
+# What the indexer writes; raised when the same text gives other terms, so that the entries of an older
+# format are found (`services.check_index`) and rebuilt (`sharehub reindex`). 2: the pinyin of words
+# side by side (`segment.pinyin_phrases`).
+INDEX_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -99,16 +103,15 @@ def source_text(resource: Resource) -> SourceText:
 
 
 def index_document(source: SourceText, segmenter: Segmenter) -> IndexDocument:
-    title_words, title_inner = segmenter.index_terms(source.title)
-    catalog_words, catalog_inner = segmenter.index_terms(source.catalog)
+    title_words, title_extra = segmenter.index_terms(source.title, pinyin=True)
+    catalog_words, catalog_extra = segmenter.index_terms(source.catalog, pinyin=True)
     content_words, content_inner = segmenter.index_terms(source.content)
-    catalog_extra = title_inner + catalog_inner + pinyin_terms(title_words) + pinyin_terms(catalog_words)
     return IndexDocument(
         resource_id=source.resource_id,
         digest=source.digest,
         title=" ".join(title_words),
         catalog=" ".join(catalog_words),
         content=" ".join(content_words),
-        catalog_extra=" ".join(catalog_extra),
+        catalog_extra=" ".join(title_extra + catalog_extra),
         content_extra=" ".join(content_inner),
     )

@@ -36,6 +36,9 @@ class ResourceEntry(models.Model):
     published_at = models.DateTimeField(null=True)
     digest = models.CharField(max_length=64, blank=True, db_default="")
     indexed_at = models.DateTimeField(null=True, blank=True)
+    # The `documents.INDEX_FORMAT` of the indexer that wrote the text (NULL: written before formats
+    # were recorded); `sharehub reindex --check` names the entries of an older format.
+    index_format = models.SmallIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -102,6 +102,13 @@ def _kind_value(text: str) -> str | None:
     return None
 
 
+def _department_ids(name: str) -> list[int]:
+    """The departments dept: names: by name or code (dept:税务局, dept:SWJ), else by part of the name."""
+    departments = Department.objects.values_list("pk", flat=True)
+    exact = list(departments.filter(Q(name=name) | Q(code__iexact=name)))
+    return exact or list(departments.filter(name__icontains=name).order_by("path", "pk")[:200])
+
+
 def resolve_filters(parsed: ParsedQuery, filters: SearchFilters) -> tuple[SearchFilters, dict[str, list[str]]]:
     """Merge dept:/kind:/tag: from the query text into the explicit filters; names nothing matches
     are reported back instead of being silently ignored."""
@@ -114,9 +121,7 @@ def resolve_filters(parsed: ParsedQuery, filters: SearchFilters) -> tuple[Search
     )
     unknown: dict[str, list[str]] = {}
     for name in parsed.filters.get("dept", []):
-        ids = list(Department.objects.filter(name=name).values_list("pk", flat=True)) or list(
-            Department.objects.filter(name__icontains=name).order_by("path", "pk").values_list("pk", flat=True)[:200]
-        )
+        ids = _department_ids(name)
         if ids:
             merged.department.extend(ids)
         else:

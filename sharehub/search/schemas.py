@@ -25,8 +25,9 @@ def _choices(values) -> str:
 class SearchIn(Schema):
     q: str = Field(
         "",
-        description='Words, "quoted phrases", -excluded words and the filters dept:, kind: and tag: '
-        '(a value may be quoted: dept:"Human Resources"). Chinese, English and pinyin (`shebao`, `sb`).',
+        description='Words, "quoted phrases", -excluded words, OR (in capitals) between two words or phrases, '
+        "and the filters dept: (a department's name or code), kind: and tag: (a value may be quoted: "
+        'dept:"Human Resources"). Chinese, English and pinyin of one word or several (`shebao`, `sb`, `sbjf`).',
     )
     department: list[DbId] = Field(
         default_factory=list, description="Owner department ids (their sub-departments included); repeatable"

@@ -1,6 +1,7 @@
 """Turning text into index terms: jieba for Chinese (precise words, plus the shorter words inside
 long ones, as jieba's search mode does), case-folded words for other scripts, and pinyin (full and
-initials) for the Chinese words of catalog fields, so that `shebao` or `sb` find 社保.
+initials) for the Chinese words of catalog fields and for up to three of them side by side, so that
+`shebao` or `sb` find 社保 and `shebaojiaofei` or `sbjf` find 社保缴费.
 
 The organization's own vocabulary (department names and the terms admins add) is loaded into a
 private jieba tokenizer, so that 人社局 or 营业执照 stay whole words. Both index backends receive the
@@ -14,7 +15,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 import jieba
@@ -32,6 +33,7 @@ _VERSION_KEY = "search:dictionary-version"
 _CHECK_EVERY = 5.0
 ORG_WORD_FREQUENCY = 200_000
 MAX_TERM_LENGTH = 40
+MAX_PINYIN_WORDS = 3  # the longest sequence of words whose pinyin is indexed as one term
 
 
 def has_han(text: str) -> bool:
@@ -77,23 +79,33 @@ class Segmenter:
 
     def words(self, text: str) -> list[str]:
         """Precise-mode words, normalized; what a query is made of and what phrases match."""
+        return self.segment(text)[0]
+
+    def segment(self, text: str, keep_runs: bool = False) -> tuple[list[str], list[list[str]]]:
+        """The words, and (with `keep_runs`) the Chinese words written with nothing between them, run
+        by run (runs of two or more words): the words whose pinyin may be typed in one go."""
         if text.isascii():
-            return [word.casefold()[:MAX_TERM_LENGTH] for word in _WORD.findall(text)]
+            return [word.casefold()[:MAX_TERM_LENGTH] for word in _WORD.findall(text)], []
         out: list[str] = []
+        runs: list[list[str]] = []
         # jieba only sees the runs of Chinese characters: it would cut other words at any letter
         # outside ASCII (Zürich -> z ü rich).
         for index, run in enumerate(_HAN_RUN.split(unicodedata.normalize("NFKC", text))):
             if index % 2:
+                start = len(out)
                 for token in self.tokenizer.cut(run):
                     out.extend(_normalize(token))
+                if keep_runs and len(out) - start > 1:
+                    runs.append(out[start:])
             elif run:
                 out.extend(word.casefold()[:MAX_TERM_LENGTH] for word in _WORD.findall(run))
-        return out
+        return out, runs
 
-    def index_terms(self, text: str) -> tuple[list[str], list[str]]:
-        """(precise words in order, the dictionary words of two to four characters found inside the
-        longer Chinese ones: 社会保障 inside 人力资源和社会保障局)."""
-        words = self.words(text)
+    def index_terms(self, text: str, pinyin: bool = False) -> tuple[list[str], list[str]]:
+        """(precise words in order, extra terms): the dictionary words of two to four characters found
+        inside the longer Chinese ones (社会保障 inside 人力资源和社会保障局), and with `pinyin` the
+        pinyin of the Chinese words and of their runs (`pinyin_terms`)."""
+        words, runs = self.segment(text, keep_runs=pinyin)
         inner: list[str] = []
         freq = self.freq
         for word in words:
@@ -105,26 +117,72 @@ class Segmenter:
                             gram = word[start : start + length]
                             if freq.get(gram):
                                 inner.append(gram)
+        if pinyin:
+            inner += pinyin_terms(words, runs)
         return words, inner
 
 
 @lru_cache(maxsize=200_000)
-def pinyin_forms(word: str) -> tuple[str, ...]:
-    """Full pinyin and initials of a Chinese word of two or more characters: 社保 -> (shebao, sb)."""
+def pinyin_of(word: str) -> tuple[str, str] | None:
+    """(full pinyin, initials) of a Chinese word of two or more characters, None for anything else."""
     if len(word) < 2 or not has_han(word):
-        return ()
+        return None
     syllables = [s for s in lazy_pinyin(word, errors="ignore") if s.isascii() and s.isalpha()]
     if len(syllables) < 2:
-        return ()
-    full = "".join(syllables)
+        return None
     initials = "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore"))
-    return tuple(dict.fromkeys(f for f in (full, initials) if f.isascii() and f.isalpha()))
+    if not (initials.isascii() and initials.isalpha()):
+        return None
+    return "".join(syllables), initials
 
 
-def pinyin_terms(words: Iterable[str]) -> list[str]:
+def pinyin_forms(word: str) -> tuple[str, ...]:
+    """Full pinyin and initials of a Chinese word of two or more characters: 社保 -> (shebao, sb)."""
+    forms = pinyin_of(word)
+    return tuple(dict.fromkeys(forms)) if forms else ()
+
+
+def pinyin_sequences(run: list[str]) -> Iterator[list[tuple[str, tuple[str, str]]]]:
+    """For each word of a run that has pinyin: (Chinese text, (full pinyin, initials)) of the word and
+    of the sequences of up to MAX_PINYIN_WORDS words side by side that it starts, shortest first
+    (社保, then 社保缴费 -> shebaojiaofei, sbjf). A word of one character has no pinyin of its own (its
+    initial alone would match far too much) and ends a sequence."""
+    forms = [pinyin_of(word) for word in run]
+    for start, first in enumerate(forms):
+        if first is None:
+            continue
+        sequences = [(run[start], first)]
+        full, initials = first
+        for end in range(start + 1, min(len(run), start + MAX_PINYIN_WORDS)):
+            following = forms[end]
+            if following is None:
+                break
+            full, initials = full + following[0], initials + following[1]
+            sequences.append(("".join(run[start : end + 1]), (full[:MAX_TERM_LENGTH], initials[:MAX_TERM_LENGTH])))
+        yield sequences
+
+
+def pinyin_terms(words: Iterable[str], runs: Iterable[list[str]] = ()) -> list[str]:
+    """The pinyin index terms: full pinyin and initials of each Chinese word of `words`, and of the
+    sequences of words side by side in `runs`, so that `shebaojiaofei` and `sbjf` find 社保缴费 as
+    `shebao` and `sb` find 社保."""
     out: list[str] = []
     for word in words:
         out.extend(pinyin_forms(word))
+    for run in runs:
+        forms = [pinyin_of(word) for word in run]
+        size = len(forms)
+        for start in range(size - 1):
+            if forms[start] is None:
+                continue
+            full, initials = forms[start]
+            for end in range(start + 1, min(size, start + MAX_PINYIN_WORDS)):
+                following = forms[end]
+                if following is None:
+                    break
+                full, initials = full + following[0], initials + following[1]
+                out.append(full[:MAX_TERM_LENGTH])
+                out.append(initials[:MAX_TERM_LENGTH])
     return out
 
 

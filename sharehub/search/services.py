@@ -19,7 +19,13 @@ from sharehub.events.services import record
 from sharehub.policy.engine import OrgAction, can
 from sharehub.search import segment
 from sharehub.search.backends import backend_for
-from sharehub.search.documents import IndexDocument, index_document, resources_for_index, source_text
+from sharehub.search.documents import (
+    INDEX_FORMAT,
+    IndexDocument,
+    index_document,
+    resources_for_index,
+    source_text,
+)
 from sharehub.search.models import ResourceEntry, SavedSearch, SearchTerm
 
 BATCH = 500
@@ -38,6 +44,7 @@ def _entry_for(resource: Resource, digest: str, now) -> ResourceEntry:
         published_at=resource.published_at,
         digest=digest,
         indexed_at=now,
+        index_format=INDEX_FORMAT,
     )
 
 
@@ -156,17 +163,23 @@ class IndexReport:
     indexed: int = 0
     missing: list[int] = field(default_factory=list)
     stale: list[int] = field(default_factory=list)
+    outdated: list[int] = field(default_factory=list)  # indexed by an older INDEX_FORMAT
     orphaned: list[int] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
-        return not (self.missing or self.stale or self.orphaned)
+        return not (self.missing or self.stale or self.outdated or self.orphaned)
 
 
 def check_index(progress: Callable[[int], None] | None = None) -> IndexReport:
     """Compare every resource's current text, access terms and facet columns with what the index holds."""
     report = IndexReport()
     digests = dict(ResourceEntry.objects.exclude(digest="").values_list("resource_id", "digest"))
+    outdated = set(
+        ResourceEntry.objects.exclude(digest="")
+        .exclude(index_format=INDEX_FORMAT)
+        .values_list("resource_id", flat=True)
+    )
     backend = backend_for()
     with connection.cursor() as cursor:
         in_backend = backend.indexed_ids(cursor)
@@ -182,6 +195,8 @@ def check_index(progress: Callable[[int], None] | None = None) -> IndexReport:
                 report.missing.append(resource.pk)
             elif stored != source_text(resource).digest or resource.pk in out_of_step:
                 report.stale.append(resource.pk)
+            elif resource.pk in outdated:
+                report.outdated.append(resource.pk)
         if progress:
             progress(len(chunk))
     known = set(ids)

@@ -6,6 +6,7 @@ catalog text, as they would on the catalog page."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -36,53 +37,109 @@ class Snippet:
         return self.source not in CATALOG_SOURCES
 
 
+# Letters and digits that continue a word: a Chinese character does not (ERP系统 and 2025年 hold the words
+# erp and 2025, as segmentation reads them).
+_CONTINUES = r"[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+
+
 @lru_cache(maxsize=512)
 def _pattern(words: tuple[str, ...], prefixes: frozenset[str]) -> re.Pattern | None:
     parts = []
     for word in sorted(set(words), key=len, reverse=True):
         escaped = re.escape(word)
         if word.isascii():
-            escaped = r"(?<![^\W_])" + escaped + ("" if word in prefixes else r"(?![^\W_])")
+            escaped = f"(?<!{_CONTINUES})" + escaped + ("" if word in prefixes else f"(?!{_CONTINUES})")
         parts.append(escaped)
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
+class _Folding(dict):
+    """A str.translate table that folds each character as query words are (NFKC, then case-folded),
+    worked out the first time a character is met."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = unicodedata.normalize("NFKC", chr(code)).casefold()
+        return folded
+
+
+_FOLDING = _Folding()
+
+
+def _folded(text: str) -> tuple[str, list[int] | None]:
+    """The text as query words are written (ＣＴ and Straße hold ct and strasse), and for each of its
+    characters the index of the character of `text` it comes from (None: the same)."""
+    if text.isascii():
+        return text.lower(), None
+    folded = text.translate(_FOLDING)
+    if len(folded) == len(text):  # every character folded to one
+        return folded, None
+    return folded, [index for index, char in enumerate(text) for _ in _FOLDING[ord(char)]]
+
+
+def _spans(text: str, pattern: re.Pattern | None) -> list[tuple[int, int]]:
+    """Where the pattern matches `text`, in the characters of `text` (up to a little beyond a passage
+    around the first match)."""
+    if pattern is None or not text:
+        return []
+    folded, origin = _folded(text)
+    spans: list[tuple[int, int]] = []
+    for match in pattern.finditer(folded):
+        if spans and match.start() > spans[0][0] + 2 * WINDOW:
+            break  # beyond any passage around the first
+        if match.end() > match.start():
+            spans.append(match.span())
+    if origin is None:
+        return spans
+    return [(origin[start], origin[end - 1] + 1) for start, end in spans]
+
+
 def _pinyin_words(text: str, words: list[str]) -> list[str]:
-    """Chinese words of `text` whose pinyin a query word spells (社保 for shebao or sb)."""
+    """Chinese words of `text` whose pinyin a query word spells (社保 for shebao or sb), or the
+    shortest run of words side by side that it spells (社保缴费 for shebaojiaofei or sbjf)."""
     ascii_words = [w for w in words if w.isascii() and w.isalpha() and w.lower() not in text.lower()]
     if not ascii_words or not segment.has_han(text):
         return []
-    found = []
-    for token in set(segment.segmenter().words(text)):
-        forms = segment.pinyin_forms(token)
-        if any(form.startswith(w) for form in forms for w in ascii_words):
-            found.append(token)
-    return found
+
+    def spelled(forms) -> bool:
+        return any(form.startswith(w) for form in forms for w in ascii_words)
+
+    tokens, runs = segment.segmenter().segment(text, keep_runs=True)
+    found = {token for token in set(tokens) if spelled(segment.pinyin_forms(token))}
+    for run in runs:
+        for sequences in segment.pinyin_sequences(run):
+            for phrase, forms in sequences:
+                if spelled(forms):
+                    found.add(phrase)
+                    break
+    return sorted(found)
 
 
-def _marked(text: str, pattern: re.Pattern | None) -> SafeString:
-    if pattern is None:
-        return mark_safe(escape(text))
-    out, last = [], 0
-    for match in pattern.finditer(text):
-        out.append(escape(text[last : match.start()]))
-        out.append(f"<mark>{escape(match.group(0))}</mark>")
-        last = match.end()
-    out.append(escape(text[last:]))
+def _marked(text: str, spans: list[tuple[int, int]], begin: int = 0, finish: int | None = None) -> SafeString:
+    """text[begin:finish], escaped, with the spans marked."""
+    finish = len(text) if finish is None else finish
+    out, last = [], begin
+    for start, end in spans:
+        start, end = max(start, last), min(end, finish)
+        if start >= end:
+            continue
+        out.append(escape(text[last:start]))
+        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        last = end
+    out.append(escape(text[last:finish]))
     return mark_safe("".join(out))
 
 
 def highlight(text: str, words: list[str], prefixes: set[str] | None = None) -> SafeString:
     pattern = _pattern(tuple(words + _pinyin_words(text, words)), frozenset(prefixes or ()))
-    return _marked(text, pattern)
+    return _marked(text, _spans(text, pattern))
 
 
-def _window(text: str, start: int, end: int) -> tuple[str, bool, bool]:
+def _window(text: str, start: int, end: int) -> tuple[int, int]:
+    """The passage of at most WINDOW characters around text[start:end]."""
     half = max(0, (WINDOW - (end - start)) // 2)
     begin = max(0, start - half)
     finish = min(len(text), begin + WINDOW)
-    begin = max(0, min(begin, finish - WINDOW))
-    return text[begin:finish], begin > 0, finish < len(text)
+    return max(0, min(begin, finish - WINDOW)), finish
 
 
 def _plain(text: str) -> str:
@@ -142,16 +199,15 @@ def snippet_for(
             if not text:
                 continue
             extra = _pinyin_words(text, words) if source in ("summary", "catalog") else []
-            pattern = _pattern(tuple(words + extra), frozenset(prefixes))
-            match = pattern.search(text) if pattern else None
-            if match:
-                passage, cut_before, cut_after = _window(text, match.start(), match.end())
-                html = ("…" if cut_before else "") + _marked(passage, pattern) + ("…" if cut_after else "")
+            spans = _spans(text, _pattern(tuple(words + extra), frozenset(prefixes)))
+            if spans:
+                begin, finish = _window(text, *spans[0])
+                html = "…" * (begin > 0) + _marked(text, spans, begin, finish) + "…" * (finish < len(text))
                 return Snippet(mark_safe(html), source)
         if include_content and attachments is None:
             return None
     summary = _SPACES.sub(" ", resource.summary or "").strip()
     if summary:
-        passage, _before, after = _window(summary, 0, 0)
-        return Snippet(mark_safe(escape(passage) + ("…" if after else "")), "summary")
+        _begin, finish = _window(summary, 0, 0)
+        return Snippet(mark_safe(escape(summary[:finish]) + "…" * (finish < len(summary))), "summary")
     return Snippet(mark_safe(escape(_("No summary."))), "summary")

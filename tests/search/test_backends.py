@@ -153,17 +153,17 @@ TYPED = [
     ("'营业执照 办理", ["licence_howto", "one_stop"]),
     ('营业执照 "', LICENCES),
     # SQL
-    ("' OR 1=1 --", []),
+    ("' OR 1=1 --", ["shebao_base"]),  # an OR that joins nothing is dropped: 1 and 1 (7月1日)
     ('"; DROP TABLE catalog_resource; --', []),
     ("营业执照'; DELETE FROM search_resource_fts; --", []),
     ("1; SELECT pg_sleep(5)", []),
     # FTS5 syntax
     ("NEAR(营业执照 办理)", []),
     ("营业执照 AND 办理", []),
-    ("营业执照 OR 办理", []),
+    ("营业执照 OR 办理", LICENCES),  # OR in capitals is the query language's own: either word
     ("NOT 营业执照", []),
     ("NEAR", []),
-    ("OR", []),
+    ("OR", EVERYTHING),  # an OR alone joins nothing: no words
     ("AND", ["en_annual", "en_licence", "en_minutes"]),
     ("营业*", LICENCES),
     ("^营业执照", LICENCES),

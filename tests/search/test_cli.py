@@ -11,6 +11,7 @@ from django.db import connection
 
 from sharehub.catalog.models import Resource
 from sharehub.search.backends import FTS_TABLE, backend_for
+from sharehub.search.documents import INDEX_FORMAT
 from sharehub.search.models import ResourceEntry
 from sharehub.search.queries import search
 from tests import factories
@@ -133,3 +134,23 @@ def test_exit_status_and_sentence_as_a_user_sees_them(catalog, indexed, monkeypa
     Command().run_from_argv(["sharehub", "reindex"])  # returns normally: exit 0
     Command().run_from_argv(["sharehub", "reindex", "--check"])
     assert "healthy" in capsys.readouterr().out
+
+
+def test_check_names_entries_indexed_in_an_older_format(catalog, people, indexed):
+    """After an upgrade that changes what is indexed (format 2: the pinyin of words side by side), the
+    entries written before (NULL, as migration 0006 leaves them) are named until a rebuild."""
+    indexed()
+    assert search(people["admin"], "sbjf ").total == 1
+    ResourceEntry.objects.update(index_format=None)
+    printed, sentence = check_fails()
+    assert "indexed by an older version of Sharehub (a new index format): 3" in printed
+    assert "run `sharehub reindex`" in sentence
+    assert run().strip().startswith("3 resources indexed in ")
+    assert run("--check").strip() == "The search index is healthy: 3 of 3 resources indexed, all up to date."
+    assert set(ResourceEntry.objects.values_list("index_format", flat=True)) == {INDEX_FORMAT}
+    assert [h.resource.title for h in search(people["admin"], "shebaojiaofei").hits] == ["社保缴费基数调整通知"]
+
+
+def test_the_log_reader_writes_the_current_format(catalog, indexed):
+    indexed()
+    assert set(ResourceEntry.objects.values_list("index_format", flat=True)) == {INDEX_FORMAT}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from sharehub.search.segment import MAX_TERM_LENGTH, Segmenter
-from sharehub.search.syntax import MAX_ITEMS, MAX_QUERY_LENGTH, Item, parse
+from sharehub.search.syntax import MAX_ITEMS, MAX_QUERY_LENGTH, AnyOf, Item, parse
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +179,8 @@ def test_words_longer_than_an_index_term_are_cut_to_its_length(seg):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("' OR 1=1 --", [("or",), ("1", "1")]),
+        ("' or 1=1 --", [("or",), ("1", "1")]),
+        ("' OR 1=1 --", [("1", "1")]),  # OR joins nothing here: dropped
         ('"; DROP TABLE catalog_resource; --', [("drop", "table", "catalog", "resource")]),
         ("NEAR(tax report)", [("near", "tax"), ("report",)]),
         ("tax AND report", [("tax",), ("and",), ("report",)]),
@@ -209,3 +210,54 @@ def test_full_width_letters_are_folded(seg):
 
 def test_accented_latin_words_stay_whole(seg):
     assert words(parse("Zürich café", seg).include) == [("zürich",), ("café",)]
+
+
+# -- OR -----------------------------------------------------------------------------------------------
+
+
+def test_or_joins_the_items_beside_it(seg):
+    parsed = parse("社保 OR 医保 缴费", seg)
+    assert parsed.include == [AnyOf((Item(words=("社保",)), Item(words=("医保",)))), Item(words=("缴费",), prefix=True)]
+    assert parsed.words() == ["社保", "医保", "缴费"]
+
+
+def test_or_chains_and_takes_phrases(seg):
+    parsed = parse('"annual report" OR budget OR 社保缴费 ', seg)
+    assert parsed.include == [
+        AnyOf(
+            (
+                Item(words=("annual", "report"), phrase=True),
+                Item(words=("budget",)),
+                Item(words=("社保", "缴费")),
+            )
+        )
+    ]
+
+
+def test_the_last_alternative_may_be_a_prefix(seg):
+    parsed = parse("社保 OR yib", seg)
+    assert parsed.include == [AnyOf((Item(words=("社保",)), Item(words=("yib",), prefix=True)))]
+    assert parsed.prefix_words() == {"yib"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("OR 社保", [("社保",)]),
+        ("社保 OR", [("社保",)]),
+        ("社保 OR ", [("社保",)]),
+        ("社保 OR -草稿 医保", [("社保",), ("医保",)]),
+        ("社保 OR dept:税务局 医保", [("社保",), ("医保",)]),
+        ("社保 or 医保", [("社保",), ("or",), ("医保",)]),
+        ('社保 "OR" 医保', [("社保",), ("or",), ("医保",)]),
+    ],
+)
+def test_or_in_capitals_between_two_items_only(seg, text, expected):
+    parsed = parse(text, seg)
+    assert all(isinstance(entry, Item) for entry in parsed.include)
+    assert words(parsed.include) == expected
+
+
+def test_alternatives_count_toward_the_item_limit(seg):
+    parsed = parse(" OR ".join(f"w{i}" for i in range(MAX_ITEMS + 5)), seg)
+    assert len(parsed.include) == 1 and len(parsed.include[0].items) == MAX_ITEMS

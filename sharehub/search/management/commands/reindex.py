@@ -25,7 +25,8 @@ class Command(SharehubCommand):
     help = (
         "Rebuild the search index: every resource is segmented and indexed again, in one transaction "
         "(searches keep answering from the old index until it commits). With --check, change nothing: "
-        "report resources missing from the index, stale in it (changed since they were indexed) and entries "
+        "report resources missing from the index, stale in it (changed since they were indexed), indexed "
+        "in an older format (after an upgrade that changed what is indexed) and entries "
         "left for resources that no longer exist; exit 0 when the index is healthy and 1 when it is not."
     )
 
@@ -65,6 +66,7 @@ class Command(SharehubCommand):
         problems = [
             ("missing from the index", report.missing),
             ("stale (changed since they were indexed)", report.stale),
+            ("indexed by an older version of Sharehub (a new index format)", report.outdated),
             ("orphaned entries (their resource no longer exists)", report.orphaned),
         ]
         for label, ids in problems:
