@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from sharehub.access import calendar, queries, services
@@ -60,7 +61,11 @@ def _deadline(access_request: AccessRequest, now) -> dict:
     if not access_request.is_open:
         return {"state": "closed", "text": ""}
     if access_request.deadline_at <= now:
-        return {"state": "overdue", "text": _("overdue")}
+        days = (now - access_request.deadline_at).days
+        if days == 0:
+            return {"state": "overdue", "text": _("overdue by less than a day")}
+        text = ngettext("overdue by %(n)s day", "overdue by %(n)s days", days) % {"n": days}
+        return {"state": "overdue", "text": text}
     days = calendar.working_days_between(now, access_request.deadline_at)
     if days == 0:
         return {"state": "today", "text": _("due today")}
@@ -70,6 +75,16 @@ def _deadline(access_request: AccessRequest, now) -> dict:
         "state": "soon" if days <= 2 else "later",
         "text": _("due in %(n)s working days") % {"n": days},
     }
+
+
+def days_left(until, now) -> str:
+    """ "29 days left" (not Django's "4 weeks, 1 day"): whole days until `until`, or empty once past."""
+    if until <= now:
+        return ""
+    days = (until - now).days
+    if days == 0:
+        return _("less than a day left")
+    return ngettext("%(n)s day left", "%(n)s days left", days) % {"n": days}
 
 
 def _rows(requests) -> list[dict]:
@@ -103,6 +118,8 @@ def _request_page(request, resource, form, *, status=200, duplicate=None):
 def request_create(request, ident):
     resource = catalog_queries.access_resource(request.user, ident, Action.VIEW)
     decision = can(request.user, ProcessAction.REQUEST, resource)
+    if not decision and decision.code == "already_readable":
+        return render(request, "access/already_readable.html", {"resource": resource, "decision": decision})
     if not decision:
         context = {"resource": resource, "decision": decision, "steward": resource.steward}
         return render(request, "access/cannot_request.html", context, status=403)
@@ -172,6 +189,7 @@ def _detail(request, access_request: AccessRequest, *, forms=None, status=200):
         "grant_state": state,
         "grant_css": GRANT_CSS.get(state, ""),
         "grant_label": _grant_state_labels().get(state, ""),
+        "grant_left": days_left(grant.valid_until, timezone.now()) if state == "active" else "",
         "can_revoke": bool(grant and can(user, ProcessAction.REVOKE, grant)),
         "approve_form": forms.get("approve") or (ApproveForm(access_request) if decide else None),
         "reject_form": forms.get("reject") or ReasonForm(prefix="reject"),
@@ -366,7 +384,8 @@ def _grant_rows(grants) -> list[dict]:
     rows = []
     for g in grants:
         state = queries.grant_state(g, now)
-        rows.append({"g": g, "state": state, "label": labels[state], "css": GRANT_CSS[state]})
+        left = days_left(g.valid_until, now) if state == "active" else ""
+        rows.append({"g": g, "state": state, "label": labels[state], "css": GRANT_CSS[state], "left": left})
     return rows
 
 
