@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -108,6 +108,38 @@ def my_grants(actor, *, active_only: bool = False) -> QuerySet[Grant]:
         now = timezone.now()
         queryset = queryset.filter(revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now)
     return queryset.order_by("valid_until")
+
+
+@dataclass
+class Narrowing:
+    """What an approval cut from the request: a shorter period, fields, or the department."""
+
+    asked_days: int
+    granted_days: int | None = None  # set when the period was shortened
+    fields_cut: list[str] = field(default_factory=list)
+    department: object = None  # asked for this whole department, granted to the requester only
+
+    def __bool__(self) -> bool:
+        return bool(self.granted_days or self.fields_cut or self.department)
+
+    @property
+    def keys(self) -> list[str]:
+        parts = {"period_days": self.granted_days, "fields": self.fields_cut, "requester_only": self.department}
+        return [key for key, value in parts.items() if value]
+
+
+def narrowing(access_request: AccessRequest, grant: Grant) -> Narrowing:
+    """Compare the grant an approval made with what was asked (not with a first step's narrowing)."""
+    days = round((grant.valid_until - grant.valid_from).total_seconds() / 86400)
+    asked_fields = access_request.asked_fields or []
+    granted = set(grant.fields or [])
+    to_requester_only = bool(access_request.for_department_id and grant.grantee_user_id)
+    return Narrowing(
+        asked_days=access_request.asked_period_days,
+        granted_days=days if days < access_request.asked_period_days else None,
+        fields_cut=[f for f in asked_fields if f not in granted] if grant.fields else [],
+        department=access_request.for_department if to_requester_only else None,
+    )
 
 
 def grant_state(grant: Grant, now=None) -> str:

@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sharehub.access import calendar
+from sharehub.access import fields as dataset_fields
 from sharehub.access.models import AccessRequest, AccessSettings, Grant, RequestNote
+from sharehub.access.queries import narrowing
 from sharehub.catalog.models import Resource
 from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
 from sharehub.events.services import record
@@ -298,11 +300,7 @@ def approve_request(
     access_request.decided_by = actor
     access_request.decision_reason = note
     access_request.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
-    narrowed = {
-        "period_days": period != access_request.asked_period_days or None,
-        "fields": granted_fields != access_request.asked_fields or None,
-        "requester_only": (requester_only and access_request.for_department_id is not None) or None,
-    }
+    cut = narrowing(access_request, grant)
     _log_step(
         actor,
         access_request,
@@ -312,7 +310,14 @@ def approve_request(
         note,
         grant=grant.pk,
         note=note,
-        narrowed=[k for k, v in narrowed.items() if v],
+        narrowed=cut.keys,
+        asked_period_days=access_request.asked_period_days,
+        period_days=period,
+        fields_cut=cut.fields_cut,
+        fields_cut_labels=[
+            f"{f.label} ({f.name})" if f.label else f.name for f in dataset_fields.describe(resource, cut.fields_cut)
+        ],
+        department_name=cut.department.name if cut.department else "",
     )
     record(
         actor,

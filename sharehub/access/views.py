@@ -205,6 +205,7 @@ def _detail(request, access_request: AccessRequest, *, forms=None, status=200):
         "grant_css": GRANT_CSS.get(state, ""),
         "grant_label": _grant_state_labels().get(state, ""),
         "grant_left": days_left(grant.valid_until, timezone.now()) if state == "active" else "",
+        "narrowed": queries.narrowing(access_request, grant) if grant else None,
         "can_revoke": bool(grant and can(user, ProcessAction.REVOKE, grant)),
         "approve_form": forms.get("approve") or (ApproveForm(access_request) if decide else None),
         "reject_form": forms.get("reject") or ReasonForm(prefix="reject"),
