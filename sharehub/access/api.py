@@ -26,6 +26,7 @@ from sharehub.access.schemas import (
     BulkOut,
     GrantOut,
     GrantPage,
+    HandledPage,
     RejectIn,
     RequestDetail,
     RequestFilterIn,
@@ -242,6 +243,31 @@ def bulk_decide(request, payload: BulkIn):
     )
     failed.update({str(pk): reason for pk, reason in failures.items()})
     return {"decided": [pk for pk in ids if pk in found and pk not in failures], "failed": failed}
+
+
+_HANDLED_ORDER = _Order("handled", "created_at", descending=True)
+
+
+def _handled(note) -> dict:
+    return {"decision": note.kind, "decided_at": note.created_at, "note": note.text, "request": _request(note.request)}
+
+
+@router.get(
+    "/requests/handled",
+    response=HandledPage,
+    summary="Requests you decided (已办), newest decision first",
+    description="Each decision you took (a first-step approval sent on to the head, an approval, a rejection) "
+    "with its date and the request as it is now.",
+)
+def list_handled(
+    request,
+    cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+):
+    notes = queries.handled(request.user).select_related(
+        "request__grant", "request__grant__grantee_user", "request__grant__grantee_department"
+    )
+    return _page(notes, _HANDLED_ORDER, cursor, limit, _handled)
 
 
 @router.get("/requests/{request_id}", response=RequestDetail, summary="One request with its history and grant")

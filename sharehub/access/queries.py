@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from sharehub.access.models import AccessRequest, Grant
+from sharehub.access.models import AccessRequest, Grant, RequestNote
 from sharehub.errors import NotFound
 from sharehub.policy.engine import decidable_filter, grant_filter, request_filter
 
+_REQUEST_RELATIONS = ("resource", "resource__owner_department", "requester", "for_department", "decided_by")
+
 
 def _requests() -> QuerySet[AccessRequest]:
-    return AccessRequest.objects.select_related(
-        "resource", "resource__owner_department", "requester", "for_department", "decided_by"
-    )
+    return AccessRequest.objects.select_related(*_REQUEST_RELATIONS)
 
 
 def access_request(actor, request_id) -> AccessRequest:
@@ -66,6 +66,20 @@ def inbox(actor, filters: RequestFilters | None = None) -> QuerySet[AccessReques
 def visible_requests(actor, filters: RequestFilters | None = None) -> QuerySet[AccessRequest]:
     """Every request the actor may see (admins: all, which is how they find overdue ones)."""
     return _filtered(_requests().filter(request_filter(actor)), filters).order_by("deadline_at", "id")
+
+
+DECISIONS = (RequestNote.Kind.FIRST_APPROVAL, RequestNote.Kind.APPROVED, RequestNote.Kind.REJECTED)
+
+
+def handled(actor) -> QuerySet[RequestNote]:
+    """The decisions the actor took (a first-step approval, an approval, a rejection), newest first,
+    each with its request, on requests the actor may still see."""
+    seen = AccessRequest.objects.filter(request_filter(actor)).values("pk")
+    return (
+        RequestNote.objects.filter(author_id=getattr(actor, "pk", None), kind__in=DECISIONS, request__in=seen)
+        .select_related(*(f"request__{name}" for name in _REQUEST_RELATIONS))
+        .order_by("-created_at", "-id")
+    )
 
 
 def notes_of(access_request: AccessRequest):

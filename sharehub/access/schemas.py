@@ -75,6 +75,20 @@ class RequestPage(Schema):
     next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null on the last page.")
 
 
+class HandledOut(Schema):
+    decision: Literal["first_approval", "approved", "rejected"] = Field(
+        description="first_approval: approved by the steward and sent on to the head"
+    )
+    decided_at: datetime
+    note: str = Field(description="The note or reason given with the decision")
+    request: RequestOut
+
+
+class HandledPage(Schema):
+    items: list[HandledOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null on the last page.")
+
+
 # A request's status, or "open" for any undecided one.
 StatusFilter = StrEnum("StatusFilter", [("OPEN", "open"), *((s.name, s.value) for s in AccessRequest.Status)])
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("requests/", views.my_requests, name="mine"),
     path("requests/inbox/", views.inbox, name="inbox"),
     path("requests/inbox/decide/", views.inbox_bulk, name="bulk"),
+    path("requests/handled/", views.handled, name="handled"),
     path("requests/overdue/", views.overdue, name="overdue"),
     path("requests/<str:rid>/", views.request_detail, name="detail"),
     path("requests/<str:rid>/approve/", views.request_approve, name="approve"),

@@ -352,6 +352,32 @@ def inbox(request):
     return render(request, "access/inbox.html", context)
 
 
+DECISION_CSS = {
+    RequestNote.Kind.FIRST_APPROVAL: "text-bg-info",
+    RequestNote.Kind.APPROVED: "text-bg-success",
+    RequestNote.Kind.REJECTED: "text-bg-danger",
+}
+
+
+@page
+def handled(request):
+    """已办: the requests this person decided, with the decision and its date, newest first."""
+    page_obj = Paginator(queries.handled(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    notes = list(page_obj.object_list)
+    people = person_labels({n.request.requester_id for n in notes})
+    rows = [
+        {
+            "n": n,
+            "r": n.request,
+            "css": STATUS_CSS.get(n.request.status, ""),
+            "decision_css": DECISION_CSS.get(n.kind, ""),
+            "requester": people.get(n.request.requester_id),
+        }
+        for n in notes
+    ]
+    return render(request, "access/handled.html", {"rows": rows, "page_obj": page_obj})
+
+
 @require_POST
 @page
 def inbox_bulk(request):
