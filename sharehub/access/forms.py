@@ -178,6 +178,11 @@ class AnswerForm(BootstrapMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": gettext_lazy("Write your answer.")},
     )
+    attachment = forms.FileField(
+        label=gettext_lazy("Attach a file (optional)"),
+        required=False,
+        help_text=gettext_lazy("Only you and the deciders of this request can download it."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

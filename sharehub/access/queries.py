@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from sharehub.access.models import AccessRequest, Grant, RequestNote
+from sharehub.access.models import AccessRequest, Grant, RequestAttachment, RequestNote
 from sharehub.errors import NotFound
 from sharehub.policy.engine import decidable_filter, grant_filter, request_filter
 
@@ -84,7 +84,18 @@ def handled(actor) -> QuerySet[RequestNote]:
 
 def notes_of(access_request: AccessRequest):
     """Call only with a request obtained through `access_request`."""
-    return access_request.notes.select_related("author")
+    return access_request.notes.select_related("author").prefetch_related("attachments")
+
+
+def access_attachment(actor, request_id, attachment_id) -> tuple[AccessRequest, RequestAttachment]:
+    """A file added to a request, for the request's parties only (its requester and deciders)."""
+    access_request_ = access_request(actor, request_id)
+    if not str(attachment_id).isdigit() or len(str(attachment_id)) > 18:
+        raise NotFound()
+    found = RequestAttachment.objects.filter(request=access_request_, pk=int(attachment_id)).first()
+    if found is None:
+        raise NotFound()
+    return access_request_, found
 
 
 def _grants() -> QuerySet[Grant]:

@@ -37,11 +37,20 @@ class RequestGrantOut(Schema):
     grantee: GranteeOut
 
 
+class NoteFileOut(Schema):
+    id: int
+    filename: str
+    size: int
+    mime_type: str
+    url: str = Field(description="Download it here (the request's requester and deciders only)")
+
+
 class NoteOut(Schema):
     kind: RequestNote.Kind
     author: PersonRef | None
     text: str
     created_at: datetime
+    attachments: list[NoteFileOut] = Field(description="Files the requester added to this step")
 
 
 class RequestOut(Schema):

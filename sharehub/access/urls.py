@@ -17,6 +17,7 @@ urlpatterns = [
     path("requests/<str:rid>/ask/", views.request_ask, name="ask"),
     path("requests/<str:rid>/answer/", views.request_answer, name="answer"),
     path("requests/<str:rid>/withdraw/", views.request_withdraw, name="withdraw"),
+    path("requests/<str:rid>/files/<str:aid>/", views.request_file, name="file"),
     path("grants/", views.my_grants, name="grants"),
     path("grants/<str:gid>/revoke/", views.grant_revoke, name="revoke"),
 ]

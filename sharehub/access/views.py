@@ -7,21 +7,22 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from sharehub.access import calendar, queries, services
 from sharehub.access.forms import AnswerForm, ApproveForm, QuestionForm, ReasonForm, RequestForm, status_choices
 from sharehub.access.models import AccessRequest, Grant, RequestNote
 from sharehub.access.queries import RequestFilters
+from sharehub.catalog import files
 from sharehub.catalog import queries as catalog_queries
 from sharehub.catalog.views import page
-from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
+from sharehub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from sharehub.org.queries import person_labels
 from sharehub.policy.engine import Action, OrgAction, ProcessAction, can
 
@@ -305,12 +306,45 @@ def request_ask(request, rid):
 @require_POST
 @page
 def request_answer(request, rid):
-    return _text_step(
-        request, rid,
-        form=AnswerForm(request.POST), field="answer", forms_key="answer", tab=None, lost=(Conflict,),
-        act=lambda ar, text: services.give_information(request.user, ar, answer=text),
-        done=_("Answer sent; the request is back with the steward."),
-    )  # fmt: skip
+    """The requester's answer, with an optional file (stored before the write transaction)."""
+    access_request = queries.access_request(request.user, rid)
+    form = AnswerForm(request.POST, request.FILES)
+    upload = request.FILES.get("attachment")
+    try:
+        services.give_information(
+            request.user,
+            access_request,
+            answer=form.data.get("answer", ""),
+            attachment=(upload.name, upload.chunks()) if upload else None,
+        )
+    except (Invalid, TooLarge) as error:
+        form.is_valid()
+        form.errors.clear()
+        for name, message in (error.fields or {"answer": error.message}).items():
+            form.add_error("attachment" if name == "file" else "answer", str(message))
+        form.style()
+        status = 413 if isinstance(error, TooLarge) else 422
+        return _detail(request, access_request, forms={"answer": form}, status=status)
+    except Conflict as error:
+        _lost(request, error)
+    else:
+        messages.success(request, _("Answer sent; the request is back with the steward."))
+    return _back(access_request)
+
+
+@require_http_methods(["GET", "HEAD"])
+@page
+def request_file(request, rid, aid):
+    """A file added to a request: to its requester and deciders only, always as a download."""
+    _access_request, attachment = queries.access_attachment(request.user, rid, aid)
+    path = files.blob_path(attachment.sha256)
+    if not path.exists():
+        raise NotFound()
+    response = FileResponse(
+        path.open("rb"), as_attachment=True, filename=attachment.filename, content_type=attachment.mime_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST
