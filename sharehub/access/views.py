@@ -80,12 +80,13 @@ def _deadline(access_request: AccessRequest, now, overrides=None) -> dict:
 
 
 def days_left(until, now) -> str:
-    """ "29 days left" (not Django's "4 weeks, 1 day"): whole days until `until`, or empty once past."""
+    """ "29 days left" (not Django's "4 weeks, 1 day"): calendar days from today to the day `until`
+    falls on, in the reader's time zone; empty once past."""
     if until <= now:
         return ""
-    days = (until - now).days
+    days = (timezone.localdate(until) - timezone.localdate(now)).days
     if days == 0:
-        return _("less than a day left")
+        return _("ends today")
     return ngettext("%(n)s day left", "%(n)s days left", days) % {"n": days}
 
 

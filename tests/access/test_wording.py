@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -24,13 +24,14 @@ def html_of(response) -> str:
     ("delta", "text"),
     [
         (timedelta(days=29, hours=1), "29 days left"),
-        (timedelta(days=1, minutes=5), "1 day left"),
-        (timedelta(hours=5), "less than a day left"),
+        (timedelta(days=28, hours=23), "29 days left"),  # a 29-day grant made a minute ago
+        (timedelta(days=1), "1 day left"),
+        (timedelta(hours=5), "ends today"),
         (timedelta(seconds=-1), ""),
     ],
 )
-def test_days_left_counts_whole_days(delta, text):
-    now = timezone.now()
+def test_days_left_counts_calendar_days(delta, text):
+    now = timezone.make_aware(datetime(2026, 3, 10, 10, 30))  # mid-morning where the reader is
     assert days_left(now + delta, now) == text
 
 
@@ -43,7 +44,8 @@ def _grant_ending_in(people, resource, days: int) -> Grant:
 def test_my_grants_say_days_left_in_days(client_for, people, conditional):
     """Issue 10: "剩余 4 周，1 日" (Django's timeuntil) becomes "还剩 29 天"."""
     grant = _grant_ending_in(people, conditional, 30)
-    Grant.objects.filter(pk=grant.pk).update(valid_until=timezone.now() + timedelta(days=29, hours=3))
+    end = timezone.make_aware(datetime.combine(timezone.localdate() + timedelta(days=29), datetime.min.time()))
+    Grant.objects.filter(pk=grant.pk).update(valid_until=end + timedelta(hours=12))
     client = client_for(people["social_member"])
     html = html_of(client.get(reverse("access:grants")))
     assert "29 days left" in html and "weeks" not in html
