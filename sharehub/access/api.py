@@ -13,8 +13,11 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from django.db.models import Q, QuerySet
+from django.http import FileResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import File, Form, Query, Router, Status
+from ninja.files import UploadedFile
 
 from sharehub.access import queries, services
 from sharehub.access.models import AccessRequest, Grant
@@ -26,6 +29,7 @@ from sharehub.access.schemas import (
     BulkOut,
     GrantOut,
     GrantPage,
+    HandledPage,
     RejectIn,
     RequestDetail,
     RequestFilterIn,
@@ -33,6 +37,8 @@ from sharehub.access.schemas import (
     RequestPage,
     RevokeIn,
 )
+from sharehub.catalog.api import content_disposition
+from sharehub.catalog.files import blob_path
 from sharehub.catalog.queries import access_resource
 from sharehub.errors import Invalid, NotFound
 from sharehub.org.api import department_ref, person_ref
@@ -137,11 +143,27 @@ def _with_grant(queryset: QuerySet[AccessRequest]) -> QuerySet[AccessRequest]:
     return queryset.select_related("grant", "grant__grantee_user", "grant__grantee_department")
 
 
+def _note_file(req: AccessRequest, attachment) -> dict:
+    return {
+        "id": attachment.pk,
+        "filename": attachment.filename,
+        "size": attachment.size,
+        "mime_type": attachment.mime_type,
+        "url": reverse("api:download_request_file", kwargs={"request_id": req.pk, "file_id": attachment.pk}),
+    }
+
+
 def _request_detail(actor, request_id) -> dict:
     """Fetch again through the policy and serialize with the history."""
     req = queries.access_request(actor, request_id)
     notes = [
-        {"kind": n.kind, "author": person_ref(n.author), "text": n.text, "created_at": n.created_at}
+        {
+            "kind": n.kind,
+            "author": person_ref(n.author),
+            "text": n.text,
+            "created_at": n.created_at,
+            "attachments": [_note_file(req, a) for a in n.attachments.all()],
+        }
         for n in queries.notes_of(req)
     ]
     return {**_request(req), "notes": notes}
@@ -244,6 +266,31 @@ def bulk_decide(request, payload: BulkIn):
     return {"decided": [pk for pk in ids if pk in found and pk not in failures], "failed": failed}
 
 
+_HANDLED_ORDER = _Order("handled", "created_at", descending=True)
+
+
+def _handled(note) -> dict:
+    return {"decision": note.kind, "decided_at": note.created_at, "note": note.text, "request": _request(note.request)}
+
+
+@router.get(
+    "/requests/handled",
+    response=HandledPage,
+    summary="Requests you decided (已办), newest decision first",
+    description="Each decision you took (a first-step approval sent on to the head, an approval, a rejection) "
+    "with its date and the request as it is now.",
+)
+def list_handled(
+    request,
+    cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+):
+    notes = queries.handled(request.user).select_related(
+        "request__grant", "request__grant__grantee_user", "request__grant__grantee_department"
+    )
+    return _page(notes, _HANDLED_ORDER, cursor, limit, _handled)
+
+
 @router.get("/requests/{request_id}", response=RequestDetail, summary="One request with its history and grant")
 def get_request(request, request_id: str):
     return _request_detail(request.user, request_id)
@@ -290,6 +337,37 @@ def answer(request, request_id: str, payload: AnswerIn):
     req = queries.access_request(request.user, request_id)
     services.give_information(request.user, req, answer=payload.answer)
     return _request_detail(request.user, req.pk)
+
+
+@router.post(
+    "/requests/{request_id}/answer-with-file",
+    response=RequestDetail,
+    summary="Answer the decider's question with a file (requester; multipart)",
+    description="Multipart form with `answer` and `file`. The file is kept in the content-addressed storage "
+    "(413 past the upload limit); only the requester and the request's deciders can download it.",
+)
+def answer_with_file(request, request_id: str, file: File[UploadedFile], answer: Form[str] = ""):
+    req = queries.access_request(request.user, request_id)
+    services.give_information(request.user, req, answer=answer, attachment=(file.name, file.chunks()))
+    return _request_detail(request.user, req.pk)
+
+
+@router.get(
+    "/requests/{request_id}/files/{file_id}",
+    url_name="download_request_file",
+    summary="Download a file added to a request (its requester and deciders)",
+    response={200: None},
+)
+def download_request_file(request, request_id: str, file_id: str):
+    _req, attachment = queries.access_attachment(request.user, request_id, file_id)
+    try:
+        handle = blob_path(attachment.sha256).open("rb")
+    except OSError:
+        raise NotFound(_("The file is missing from storage; an admin has been told.")) from None
+    response = FileResponse(handle, content_type=attachment.mime_type)
+    response["Content-Disposition"] = content_disposition(attachment.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @router.post("/requests/{request_id}/withdraw", response=RequestDetail, summary="Withdraw an open request (requester)")

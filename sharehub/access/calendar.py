@@ -15,6 +15,11 @@ def _zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
+def overrides_between(start: datetime, end: datetime) -> dict[date, bool]:
+    """The calendar's exceptions over a period, loaded once for many `working_days_between` calls."""
+    return _overrides(local_day(start), local_day(end))
+
+
 def _overrides(start: date, end: date) -> dict[date, bool]:
     rows = CalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "is_working_day")
     return dict(rows)
@@ -53,12 +58,14 @@ def add_working_days(start: datetime, days: int) -> datetime:
     return end_of_day(day)
 
 
-def working_days_between(start: datetime, end: datetime) -> int:
-    """Working days after the day of `start`, up to and including the day of `end`."""
+def working_days_between(start: datetime, end: datetime, overrides: dict[date, bool] | None = None) -> int:
+    """Working days after the day of `start`, up to and including the day of `end` (`overrides`:
+    the calendar over at least that period, from `overrides_between`)."""
     first, last = local_day(start), local_day(end)
     if last <= first:
         return 0
-    overrides = _overrides(first, last)
+    if overrides is None:
+        overrides = _overrides(first, last)
     return sum(
         1 for offset in range(1, (last - first).days + 1) if is_working_day(first + timedelta(days=offset), overrides)
     )

@@ -6,16 +6,13 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sharehub.access import fields as dataset_fields
 from sharehub.access.models import AccessRequest
 from sharehub.catalog.forms import BootstrapMixin
 from sharehub.catalog.models import Resource
 from sharehub.org.models import Department
 
 FOR_MYSELF = "self"
-
-
-def _field_choices(names) -> list[tuple[str, str]]:
-    return [(name, name) for name in names]
 
 
 class RequestForm(BootstrapMixin, forms.Form):
@@ -61,7 +58,7 @@ class RequestForm(BootstrapMixin, forms.Form):
         if resource.kind == Resource.Kind.DATASET and names:
             self.fields["fields_wanted"] = forms.MultipleChoiceField(
                 label=_("Fields wanted"),
-                choices=_field_choices(names),
+                choices=dataset_fields.choices(resource, names),
                 required=False,
                 widget=forms.CheckboxSelectMultiple,
                 help_text=_("Ask only for the fields your purpose needs."),
@@ -115,7 +112,7 @@ class ApproveForm(BootstrapMixin, forms.Form):
         if access_request.fields:
             self.fields["fields_granted"] = forms.MultipleChoiceField(
                 label=_("Fields granted"),
-                choices=_field_choices(access_request.fields),
+                choices=dataset_fields.choices(access_request.resource, access_request.fields),
                 initial=list(access_request.fields),
                 required=False,
                 widget=forms.CheckboxSelectMultiple,
@@ -180,6 +177,11 @@ class AnswerForm(BootstrapMixin, forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": gettext_lazy("Write your answer.")},
+    )
+    attachment = forms.FileField(
+        label=gettext_lazy("Attach a file (optional)"),
+        required=False,
+        help_text=gettext_lazy("Only you and the deciders of this request can download it."),
     )
 
     def __init__(self, *args, **kwargs):

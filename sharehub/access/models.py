@@ -193,6 +193,32 @@ class RequestNote(models.Model):
         return f"#{self.request_id} {self.kind}"
 
 
+class RequestAttachment(models.Model):
+    """A file the requester added to an answer. The content lives in the catalog's content-addressed
+    storage (by `sha256`); only the request's parties may download it, and its text is not extracted."""
+
+    request = models.ForeignKey(
+        AccessRequest, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("request")
+    )
+    note = models.ForeignKey(RequestNote, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("note"))
+    filename = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField(_("size"))
+    mime_type = models.CharField(_("type"), max_length=120)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("request attachment")
+        verbose_name_plural = _("request attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class ApprovalRule(models.Model):
     """A department's second step: its head also decides requests from outside `trusted_departments`
     (when `head_for_outsiders` is set). Single resources ask for it with `requires_head_approval`."""

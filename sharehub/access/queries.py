@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from sharehub.access.models import AccessRequest, Grant
+from sharehub.access.models import AccessRequest, Grant, RequestAttachment, RequestNote
 from sharehub.errors import NotFound
 from sharehub.policy.engine import decidable_filter, grant_filter, request_filter
 
+_REQUEST_RELATIONS = ("resource", "resource__owner_department", "requester", "for_department", "decided_by")
+
 
 def _requests() -> QuerySet[AccessRequest]:
-    return AccessRequest.objects.select_related(
-        "resource", "resource__owner_department", "requester", "for_department", "decided_by"
-    )
+    return AccessRequest.objects.select_related(*_REQUEST_RELATIONS)
 
 
 def access_request(actor, request_id) -> AccessRequest:
@@ -68,9 +68,34 @@ def visible_requests(actor, filters: RequestFilters | None = None) -> QuerySet[A
     return _filtered(_requests().filter(request_filter(actor)), filters).order_by("deadline_at", "id")
 
 
+DECISIONS = (RequestNote.Kind.FIRST_APPROVAL, RequestNote.Kind.APPROVED, RequestNote.Kind.REJECTED)
+
+
+def handled(actor) -> QuerySet[RequestNote]:
+    """The decisions the actor took (a first-step approval, an approval, a rejection), newest first,
+    each with its request, on requests the actor may still see."""
+    seen = AccessRequest.objects.filter(request_filter(actor)).values("pk")
+    return (
+        RequestNote.objects.filter(author_id=getattr(actor, "pk", None), kind__in=DECISIONS, request__in=seen)
+        .select_related(*(f"request__{name}" for name in _REQUEST_RELATIONS))
+        .order_by("-created_at", "-id")
+    )
+
+
 def notes_of(access_request: AccessRequest):
     """Call only with a request obtained through `access_request`."""
-    return access_request.notes.select_related("author")
+    return access_request.notes.select_related("author").prefetch_related("attachments")
+
+
+def access_attachment(actor, request_id, attachment_id) -> tuple[AccessRequest, RequestAttachment]:
+    """A file added to a request, for the request's parties only (its requester and deciders)."""
+    access_request_ = access_request(actor, request_id)
+    if not str(attachment_id).isdigit() or len(str(attachment_id)) > 18:
+        raise NotFound()
+    found = RequestAttachment.objects.filter(request=access_request_, pk=int(attachment_id)).first()
+    if found is None:
+        raise NotFound()
+    return access_request_, found
 
 
 def _grants() -> QuerySet[Grant]:
@@ -108,6 +133,38 @@ def my_grants(actor, *, active_only: bool = False) -> QuerySet[Grant]:
         now = timezone.now()
         queryset = queryset.filter(revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now)
     return queryset.order_by("valid_until")
+
+
+@dataclass
+class Narrowing:
+    """What an approval cut from the request: a shorter period, fields, or the department."""
+
+    asked_days: int
+    granted_days: int | None = None  # set when the period was shortened
+    fields_cut: list[str] = field(default_factory=list)
+    department: object = None  # asked for this whole department, granted to the requester only
+
+    def __bool__(self) -> bool:
+        return bool(self.granted_days or self.fields_cut or self.department)
+
+    @property
+    def keys(self) -> list[str]:
+        parts = {"period_days": self.granted_days, "fields": self.fields_cut, "requester_only": self.department}
+        return [key for key, value in parts.items() if value]
+
+
+def narrowing(access_request: AccessRequest, grant: Grant) -> Narrowing:
+    """Compare the grant an approval made with what was asked (not with a first step's narrowing)."""
+    days = round((grant.valid_until - grant.valid_from).total_seconds() / 86400)
+    asked_fields = access_request.asked_fields or []
+    granted = set(grant.fields or [])
+    to_requester_only = bool(access_request.for_department_id and grant.grantee_user_id)
+    return Narrowing(
+        asked_days=access_request.asked_period_days,
+        granted_days=days if days < access_request.asked_period_days else None,
+        fields_cut=[f for f in asked_fields if f not in granted] if grant.fields else [],
+        department=access_request.for_department if to_requester_only else None,
+    )
 
 
 def grant_state(grant: Grant, now=None) -> str:

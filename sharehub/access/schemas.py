@@ -37,11 +37,20 @@ class RequestGrantOut(Schema):
     grantee: GranteeOut
 
 
+class NoteFileOut(Schema):
+    id: int
+    filename: str
+    size: int
+    mime_type: str
+    url: str = Field(description="Download it here (the request's requester and deciders only)")
+
+
 class NoteOut(Schema):
     kind: RequestNote.Kind
     author: PersonRef | None
     text: str
     created_at: datetime
+    attachments: list[NoteFileOut] = Field(description="Files the requester added to this step")
 
 
 class RequestOut(Schema):
@@ -72,6 +81,20 @@ class RequestDetail(RequestOut):
 
 class RequestPage(Schema):
     items: list[RequestOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null on the last page.")
+
+
+class HandledOut(Schema):
+    decision: Literal["first_approval", "approved", "rejected"] = Field(
+        description="first_approval: approved by the steward and sent on to the head"
+    )
+    decided_at: datetime
+    note: str = Field(description="The note or reason given with the decision")
+    request: RequestOut
+
+
+class HandledPage(Schema):
+    items: list[HandledOut]
     next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null on the last page.")
 
 

@@ -4,6 +4,7 @@ its event (with the people to notify) in one transaction."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
@@ -11,7 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sharehub.access import calendar
-from sharehub.access.models import AccessRequest, AccessSettings, Grant, RequestNote
+from sharehub.access import fields as dataset_fields
+from sharehub.access.models import AccessRequest, AccessSettings, Grant, RequestAttachment, RequestNote
+from sharehub.access.queries import narrowing
+from sharehub.catalog import files
 from sharehub.catalog.models import Resource
 from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
 from sharehub.events.services import record
@@ -81,10 +85,10 @@ def _departments(request: AccessRequest) -> list[int]:
 
 def _log_step(
     actor, access_request: AccessRequest, kind: str, action: str, recipients: Iterable[int], text: str = "", **extra
-) -> None:
+) -> RequestNote:
     """One step of a request: a line in its history (shown to the parties) and its event (with the
     people to notify), in the caller's transaction."""
-    RequestNote.objects.create(request=access_request, author=actor, kind=kind, text=text)
+    note = RequestNote.objects.create(request=access_request, author=actor, kind=kind, text=text)
     record(
         actor,
         action,
@@ -92,6 +96,7 @@ def _log_step(
         departments=_departments(access_request),
         details=_request_details(access_request, recipients, **extra),
     )
+    return note
 
 
 def _deciders(access_request: AccessRequest) -> list[int]:
@@ -298,11 +303,7 @@ def approve_request(
     access_request.decided_by = actor
     access_request.decision_reason = note
     access_request.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
-    narrowed = {
-        "period_days": period != access_request.asked_period_days or None,
-        "fields": granted_fields != access_request.asked_fields or None,
-        "requester_only": (requester_only and access_request.for_department_id is not None) or None,
-    }
+    cut = narrowing(access_request, grant)
     _log_step(
         actor,
         access_request,
@@ -312,7 +313,14 @@ def approve_request(
         note,
         grant=grant.pk,
         note=note,
-        narrowed=[k for k, v in narrowed.items() if v],
+        narrowed=cut.keys,
+        asked_period_days=access_request.asked_period_days,
+        period_days=period,
+        fields_cut=cut.fields_cut,
+        fields_cut_labels=[
+            f"{f.label} ({f.name})" if f.label else f.name for f in dataset_fields.describe(resource, cut.fields_cut)
+        ],
+        department_name=cut.department.name if cut.department else "",
     )
     record(
         actor,
@@ -375,10 +383,49 @@ def _requesters_own(actor, access_request: AccessRequest, refusal: str) -> Acces
     return access_request
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """An upload already written to the content-addressed storage, before any transaction."""
+
+    filename: str
+    sha256: str
+    size: int
+    mime_type: str
+
+
+def store_file(filename: str, chunks) -> StoredFile:
+    """Write an upload to the catalog's content-addressed storage (size-limited, type sniffed from
+    its bytes, text never extracted). Runs outside any transaction; a file whose transaction then
+    fails stays behind harmlessly, and an identical upload reuses it."""
+    name = files.clean_filename(filename)
+    sha256, size, tmp_path = files.store_upload(chunks)
+    with open(tmp_path, "rb") as handle:
+        head = handle.read(8192)
+    mime = files.sniff_type(head, name)
+    files.commit_blob(sha256, tmp_path)
+    return StoredFile(name, sha256, size, mime)
+
+
+def give_information(
+    actor, access_request: AccessRequest, *, answer: str, attachment: tuple[str, Iterable[bytes]] | None = None
+) -> AccessRequest:
+    """The requester answers, optionally with a file; the request goes back to its decider with the
+    deadline moved by the working days it waited. The file is stored before the transaction, and
+    only once the answer is known to be acceptable."""
+    stored = None
+    acceptable = (
+        access_request.requester_id == getattr(actor, "pk", None)
+        and access_request.status == Status.INFO
+        and isinstance(answer, str)
+        and answer.strip()
+    )
+    if attachment is not None and acceptable:
+        stored = store_file(*attachment)
+    return _give_information(actor, access_request, answer=answer, stored=stored)
+
+
 @transaction.atomic
-def give_information(actor, access_request: AccessRequest, *, answer: str) -> AccessRequest:
-    """The requester answers; the request goes back to its decider with the deadline moved by the
-    working days it waited."""
+def _give_information(actor, access_request: AccessRequest, *, answer: str, stored: StoredFile | None):
     access_request = _requesters_own(actor, access_request, _("Only the requester answers questions on a request."))
     if access_request.status != Status.INFO:
         raise Conflict(
@@ -393,7 +440,10 @@ def give_information(actor, access_request: AccessRequest, *, answer: str) -> Ac
     access_request.paused_at = None
     access_request.reminded_at = None
     access_request.save(update_fields=["status", "status_before_info", "paused_at", "deadline_at", "reminded_at"])
-    _log_step(
+    file_details = (
+        {"attachment": {"filename": stored.filename, "size": stored.size, "sha256": stored.sha256}} if stored else {}
+    )
+    note = _log_step(
         actor,
         access_request,
         RequestNote.Kind.INFO_GIVEN,
@@ -402,7 +452,18 @@ def give_information(actor, access_request: AccessRequest, *, answer: str) -> Ac
         answer,
         answer=answer,
         deadline=access_request.deadline_at,
+        **file_details,
     )
+    if stored is not None:
+        RequestAttachment.objects.create(
+            request=access_request,
+            note=note,
+            filename=stored.filename,
+            sha256=stored.sha256,
+            size=stored.size,
+            mime_type=stored.mime_type,
+            uploaded_by=actor,
+        )
     return access_request
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("requests/", views.my_requests, name="mine"),
     path("requests/inbox/", views.inbox, name="inbox"),
     path("requests/inbox/decide/", views.inbox_bulk, name="bulk"),
+    path("requests/handled/", views.handled, name="handled"),
     path("requests/overdue/", views.overdue, name="overdue"),
     path("requests/<str:rid>/", views.request_detail, name="detail"),
     path("requests/<str:rid>/approve/", views.request_approve, name="approve"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("requests/<str:rid>/ask/", views.request_ask, name="ask"),
     path("requests/<str:rid>/answer/", views.request_answer, name="answer"),
     path("requests/<str:rid>/withdraw/", views.request_withdraw, name="withdraw"),
+    path("requests/<str:rid>/files/<str:aid>/", views.request_file, name="file"),
     path("grants/", views.my_grants, name="grants"),
     path("grants/<str:gid>/revoke/", views.grant_revoke, name="revoke"),
 ]

@@ -7,20 +7,23 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from sharehub.access import calendar, queries, services
 from sharehub.access.forms import AnswerForm, ApproveForm, QuestionForm, ReasonForm, RequestForm, status_choices
 from sharehub.access.models import AccessRequest, Grant, RequestNote
 from sharehub.access.queries import RequestFilters
+from sharehub.catalog import files
 from sharehub.catalog import queries as catalog_queries
 from sharehub.catalog.views import page
-from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
+from sharehub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+from sharehub.org.queries import person_labels
 from sharehub.policy.engine import Action, OrgAction, ProcessAction, can
 
 PAGE_SIZE = 25
@@ -53,15 +56,19 @@ def _grant_state_labels() -> dict[str, str]:
 # --- deadlines ----------------------------------------------------------------------------------
 
 
-def _deadline(access_request: AccessRequest, now) -> dict:
+def _deadline(access_request: AccessRequest, now, overrides=None) -> dict:
     """How a request's deadline reads: overdue, due in N working days, paused, or closed."""
     if access_request.status == Status.INFO:
         return {"state": "paused", "text": _("clock paused: waiting for the requester")}
     if not access_request.is_open:
         return {"state": "closed", "text": ""}
     if access_request.deadline_at <= now:
-        return {"state": "overdue", "text": _("overdue")}
-    days = calendar.working_days_between(now, access_request.deadline_at)
+        days = (now - access_request.deadline_at).days
+        if days == 0:
+            return {"state": "overdue", "text": _("overdue by less than a day")}
+        text = ngettext("overdue by %(n)s day", "overdue by %(n)s days", days) % {"n": days}
+        return {"state": "overdue", "text": text}
+    days = calendar.working_days_between(now, access_request.deadline_at, overrides)
     if days == 0:
         return {"state": "today", "text": _("due today")}
     if days == 1:
@@ -72,9 +79,33 @@ def _deadline(access_request: AccessRequest, now) -> dict:
     }
 
 
+def days_left(until, now) -> str:
+    """ "29 days left" (not Django's "4 weeks, 1 day"): calendar days from today to the day `until`
+    falls on, in the reader's time zone; empty once past."""
+    if until <= now:
+        return ""
+    days = (timezone.localdate(until) - timezone.localdate(now)).days
+    if days == 0:
+        return _("ends today")
+    return ngettext("%(n)s day left", "%(n)s days left", days) % {"n": days}
+
+
 def _rows(requests) -> list[dict]:
+    """Table rows of requests, with each requester's name and departments (one query for the page)."""
     now = timezone.now()
-    return [{"r": r, "css": STATUS_CSS.get(r.status, ""), "due": _deadline(r, now)} for r in requests]
+    requests = list(requests)
+    people = person_labels({r.requester_id for r in requests})
+    latest = max((r.deadline_at for r in requests if r.is_open), default=now)
+    overrides = calendar.overrides_between(now, latest) if latest > now else {}
+    return [
+        {
+            "r": r,
+            "css": STATUS_CSS.get(r.status, ""),
+            "due": _deadline(r, now, overrides),
+            "requester": people.get(r.requester_id),
+        }
+        for r in requests
+    ]
 
 
 def _status_filter(request, allowed: list[tuple[str, str]]) -> str:
@@ -103,6 +134,8 @@ def _request_page(request, resource, form, *, status=200, duplicate=None):
 def request_create(request, ident):
     resource = catalog_queries.access_resource(request.user, ident, Action.VIEW)
     decision = can(request.user, ProcessAction.REQUEST, resource)
+    if not decision and decision.code == "already_readable":
+        return render(request, "access/already_readable.html", {"resource": resource, "decision": decision})
     if not decision:
         context = {"resource": resource, "decision": decision, "steward": resource.steward}
         return render(request, "access/cannot_request.html", context, status=403)
@@ -161,6 +194,7 @@ def _detail(request, access_request: AccessRequest, *, forms=None, status=200):
     state = queries.grant_state(grant) if grant else ""
     context = {
         "ar": access_request,
+        "requester": person_labels([access_request.requester_id]).get(access_request.requester_id),
         "css": STATUS_CSS.get(access_request.status, ""),
         "due": _deadline(access_request, timezone.now()),
         "notes": notes,
@@ -172,6 +206,8 @@ def _detail(request, access_request: AccessRequest, *, forms=None, status=200):
         "grant_state": state,
         "grant_css": GRANT_CSS.get(state, ""),
         "grant_label": _grant_state_labels().get(state, ""),
+        "grant_left": days_left(grant.valid_until, timezone.now()) if state == "active" else "",
+        "narrowed": queries.narrowing(access_request, grant) if grant else None,
         "can_revoke": bool(grant and can(user, ProcessAction.REVOKE, grant)),
         "approve_form": forms.get("approve") or (ApproveForm(access_request) if decide else None),
         "reject_form": forms.get("reject") or ReasonForm(prefix="reject"),
@@ -271,12 +307,45 @@ def request_ask(request, rid):
 @require_POST
 @page
 def request_answer(request, rid):
-    return _text_step(
-        request, rid,
-        form=AnswerForm(request.POST), field="answer", forms_key="answer", tab=None, lost=(Conflict,),
-        act=lambda ar, text: services.give_information(request.user, ar, answer=text),
-        done=_("Answer sent; the request is back with the steward."),
-    )  # fmt: skip
+    """The requester's answer, with an optional file (stored before the write transaction)."""
+    access_request = queries.access_request(request.user, rid)
+    form = AnswerForm(request.POST, request.FILES)
+    upload = request.FILES.get("attachment")
+    try:
+        services.give_information(
+            request.user,
+            access_request,
+            answer=form.data.get("answer", ""),
+            attachment=(upload.name, upload.chunks()) if upload else None,
+        )
+    except (Invalid, TooLarge) as error:
+        form.is_valid()
+        form.errors.clear()
+        for name, message in (error.fields or {"answer": error.message}).items():
+            form.add_error("attachment" if name == "file" else "answer", str(message))
+        form.style()
+        status = 413 if isinstance(error, TooLarge) else 422
+        return _detail(request, access_request, forms={"answer": form}, status=status)
+    except Conflict as error:
+        _lost(request, error)
+    else:
+        messages.success(request, _("Answer sent; the request is back with the steward."))
+    return _back(access_request)
+
+
+@require_http_methods(["GET", "HEAD"])
+@page
+def request_file(request, rid, aid):
+    """A file added to a request: to its requester and deciders only, always as a download."""
+    _access_request, attachment = queries.access_attachment(request.user, rid, aid)
+    path = files.blob_path(attachment.sha256)
+    if not path.exists():
+        raise NotFound()
+    response = FileResponse(
+        path.open("rb"), as_attachment=True, filename=attachment.filename, content_type=attachment.mime_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST
@@ -316,6 +385,32 @@ def inbox(request):
         "failures": request.session.pop("access_bulk_failures", None),
     }
     return render(request, "access/inbox.html", context)
+
+
+DECISION_CSS = {
+    RequestNote.Kind.FIRST_APPROVAL: "text-bg-info",
+    RequestNote.Kind.APPROVED: "text-bg-success",
+    RequestNote.Kind.REJECTED: "text-bg-danger",
+}
+
+
+@page
+def handled(request):
+    """已办: the requests this person decided, with the decision and its date, newest first."""
+    page_obj = Paginator(queries.handled(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    notes = list(page_obj.object_list)
+    people = person_labels({n.request.requester_id for n in notes})
+    rows = [
+        {
+            "n": n,
+            "r": n.request,
+            "css": STATUS_CSS.get(n.request.status, ""),
+            "decision_css": DECISION_CSS.get(n.kind, ""),
+            "requester": people.get(n.request.requester_id),
+        }
+        for n in notes
+    ]
+    return render(request, "access/handled.html", {"rows": rows, "page_obj": page_obj})
 
 
 @require_POST
@@ -366,7 +461,8 @@ def _grant_rows(grants) -> list[dict]:
     rows = []
     for g in grants:
         state = queries.grant_state(g, now)
-        rows.append({"g": g, "state": state, "label": labels[state], "css": GRANT_CSS[state]})
+        left = days_left(g.valid_until, now) if state == "active" else ""
+        rows.append({"g": g, "state": state, "label": labels[state], "css": GRANT_CSS[state], "left": left})
     return rows
 
 

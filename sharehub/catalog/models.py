@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sharehub.org.models import Department
 
@@ -90,9 +91,10 @@ class Resource(models.Model):
         ARCHIVED = "archived", _("archived")
 
     class SharingType(models.TextChoices):
-        OPEN = "open", _("open (无条件共享)")
-        CONDITIONAL = "conditional", _("conditional (有条件共享)")
-        RESTRICTED = "restricted", _("restricted (不予共享)")
+        # "open (无条件共享)" made English badges half Chinese; each language names the type alone.
+        OPEN = "open", pgettext_lazy("sharing type", "open")
+        CONDITIONAL = "conditional", pgettext_lazy("sharing type", "conditional")
+        RESTRICTED = "restricted", pgettext_lazy("sharing type", "restricted")
 
     class Frequency(models.TextChoices):
         REALTIME = "realtime", _("real time")

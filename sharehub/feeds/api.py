@@ -14,6 +14,7 @@ from sharehub.errors import Invalid
 from sharehub.feeds import messages, queries, services
 from sharehub.feeds.models import Notification
 from sharehub.feeds.schemas import MarkReadIn, MarkReadOut, NotificationPage, UnreadCountOut
+from sharehub.org.queries import person_labels
 from sharehub.org.schemas import MAX_DB_INT
 
 router = Router(tags=["notifications"])
@@ -39,13 +40,18 @@ def _decode_cursor(cursor: str) -> Q:
     return Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
 
 
-def _notification(notification: Notification) -> dict:
-    text, link = messages.render(notification.event)
+def _notification(notification: Notification, rendered: tuple[str, str], people: dict) -> dict:
+    text, link = rendered
+    actor_id = notification.event.actor_id
+    person = people.get(actor_id)
     return {
         "id": notification.pk,
         "created_at": notification.created_at,
         "read": notification.read_at is not None,
         "action": notification.event.action,
+        "actor": {"id": actor_id, "display_name": person.name, "departments": list(person.departments)}
+        if person
+        else None,
         "text": text,
         "link": link,
     }
@@ -64,7 +70,10 @@ def list_notifications(
     page = list(notifications[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
-    return {"items": [_notification(n) for n in page], "next_cursor": _encode_cursor(page[-1]) if more else None}
+    people = person_labels({n.event.actor_id for n in page})
+    rendered = messages.render_many((n.event for n in page), people)
+    items = [_notification(n, r, people) for n, r in zip(page, rendered, strict=True)]
+    return {"items": items, "next_cursor": _encode_cursor(page[-1]) if more else None}
 
 
 @router.get("/notifications/unread-count", response=UnreadCountOut, summary="How many notifications are unread")

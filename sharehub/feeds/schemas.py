@@ -11,11 +11,18 @@ from sharehub.org.schemas import DbId, StrictSchema
 MAX_MARK = 1000
 
 
+class ActorOut(Schema):
+    id: int
+    display_name: str
+    departments: list[str] = Field(description="Names of the person's departments (a service account's owner)")
+
+
 class NotificationOut(Schema):
     id: int
     created_at: datetime
     read: bool
     action: str = Field(description="The event behind it, e.g. `access.approved`")
+    actor: ActorOut | None = Field(description="Who did it; null for Sharehub's own background work")
     text: str = Field(description="What happened, in the caller's language")
     link: str = Field(description="Where to look (a page path), or empty")
 

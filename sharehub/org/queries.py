@@ -9,11 +9,47 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
 
 from sharehub.catalog.queries import ResourceFilters, list_resources
 from sharehub.errors import NotFound
 from sharehub.org.models import ApiToken, Department, Membership, User
 from sharehub.policy.engine import visible_departments
+
+
+@dataclass(frozen=True)
+class PersonLabel:
+    """How a person is named to others: display name and departments, never the login name."""
+
+    name: str
+    departments: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if not self.departments:
+            return self.name
+        return _("%(name)s (%(department)s)") % {"name": self.name, "department": _(", ").join(self.departments)}
+
+
+def person_labels(user_ids) -> dict[int, PersonLabel]:
+    """Display names and department names (by place in the tree; a service account's owning
+    department) of these people, in one query whatever their number."""
+    ids = {int(i) for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    rows = (
+        User.objects.filter(pk__in=ids)
+        .order_by("pk", "memberships__department__path")
+        .values_list("pk", "username", "display_name", "memberships__department__name", "service_owner__name")
+    )
+    names: dict[int, str] = {}
+    departments: dict[int, list[str]] = {}
+    for pk, username, display_name, department, owner in rows:
+        names[pk] = display_name or username
+        found = departments.setdefault(pk, [])
+        for name in (department, owner):
+            if name and name not in found:
+                found.append(name)
+    return {pk: PersonLabel(name, tuple(departments[pk])) for pk, name in names.items()}
 
 
 @dataclass

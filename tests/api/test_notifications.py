@@ -16,7 +16,7 @@ from tests.api.conftest import error_of
 pytestmark = pytest.mark.django_db
 
 ASK = {"purpose": "核验纳税人信息", "use_category": "verification", "period_days": 30, "accept_terms": True}
-ITEM_KEYS = {"id", "created_at", "read", "action", "text", "link"}
+ITEM_KEYS = {"id", "created_at", "read", "action", "actor", "text", "link"}
 
 
 def items(client, **params) -> list[dict]:
@@ -50,8 +50,10 @@ def test_steward_hears_of_a_new_request(api_as, people, conditional, requested):
     assert set(item) == ITEM_KEYS
     assert item["action"] == "access.requested"
     assert item["read"] is False
-    assert item["text"] == f"health_member requests access to {conditional.title}."
+    assert item["text"] == f"health_member (卫生健康委员会) requests access to {conditional.title}."
     assert item["link"] == f"/requests/{requested}/"
+    actor = people["health_member"]
+    assert item["actor"] == {"id": actor.pk, "display_name": "health_member", "departments": ["卫生健康委员会"]}
     # the actor is not told of their own action
     assert items(api_as(people["health_member"])) == []
     assert unread(steward) == 1
@@ -192,3 +194,37 @@ def test_openapi_documents_the_routes(api_as, people):
         ("/api/v1/notifications/read", "post"),
     ]:
         assert schema["paths"][path][method]["summary"], (path, method)
+
+
+def test_actor_is_named_by_display_name_and_department_not_login(api_as, people, org_units, conditional):
+    """Issue 10: notifications showed the login name ("machao申请共享…")."""
+    from sharehub.org import services as org
+
+    requester = factories.member(org_units["hr"], username="machao")
+    requester.display_name = "马超"
+    requester.save(update_fields=["display_name"])
+    org.set_membership(None, requester, org_units["social"], "steward")
+    assert api_as(requester).post(f"/resources/{conditional.pk}/requests", ASK).status_code == 201
+    run_pending()
+    steward = api_as(people["tax_steward"])
+    [item] = items(steward)
+    assert item["text"] == f"马超 (人力资源和社会保障局, 社会保险中心) requests access to {conditional.title}."
+    assert item["actor"]["display_name"] == "马超"
+    assert item["actor"]["departments"] == ["人力资源和社会保障局", "社会保险中心"]
+    steward.headers["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    [item] = items(steward)
+    assert item["text"] == f"马超（人力资源和社会保障局、社会保险中心）申请共享“{conditional.title}”。"
+    assert "machao" not in item["text"]
+
+
+def test_background_notifications_have_no_actor(api_as, people, conditional, requested):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sharehub.access import services
+
+    services.sweep(now=timezone.now() + timedelta(days=60))
+    run_pending()
+    escalated = [i for i in items(api_as(people["admin"])) if i["action"] == "access.escalated"]
+    assert escalated and escalated[0]["actor"] is None

@@ -36,7 +36,7 @@ def test_notifications_follow_the_process(client_for, people, conditional):
     run_pending()
     steward = client_for(people["tax_steward"])
     html = steward.get(reverse("feeds:list")).content.decode()
-    assert "social_member requests access to 企业纳税明细." in html
+    assert "social_member (社会保险中心) requests access to 企业纳税明细." in html
     assert f'value="/requests/{access_request.pk}/"' in html  # the link, followed after marking read
     assert "sh-unread-count" in html  # the bell shows a count
 
@@ -102,3 +102,43 @@ def test_pages_need_sign_in_and_post(client, people):
     assert login_client(signed_in).get(reverse("feeds:read_all")).status_code == 405
     html = login_client(signed_in).get(reverse("feeds:list")).content.decode()
     assert "No notifications yet." in html
+
+
+def test_notifications_name_people_by_display_name_and_department(client_for, people, org_units, conditional):
+    """Issue 10: "machao申请共享…" showed the login name; the page shows who it is and from where."""
+    from sharehub.org import services as org
+
+    requester = people["social_member"]
+    requester.display_name = "马超"
+    requester.save(update_fields=["display_name"])
+    org.set_membership(None, requester, org_units["health"], "member")
+    ask(requester, conditional)
+    run_pending()
+    steward = client_for(people["tax_steward"])
+    html = steward.get(reverse("feeds:list")).content.decode()
+    assert "马超 (社会保险中心, 卫生健康委员会) requests access to 企业纳税明细." in html
+    assert "social_member" not in html
+    steward.cookies["django_language"] = "zh-hans"
+    html = steward.get(reverse("feeds:list")).content.decode()
+    assert "马超（社会保险中心、卫生健康委员会）申请共享“企业纳税明细”。" in html
+
+
+def test_notification_page_resolves_people_in_one_query(client_for, people, org_units, conditional):
+    """The actors of a page are looked up together: the statement count does not grow with the page."""
+    client = client_for(people["tax_steward"])
+    ask(people["social_member"], conditional)
+    run_pending()
+    client.get(reverse("feeds:list"))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("feeds:list"))
+    for n in range(6):
+        asker = factories.member(org_units["health"], username=f"asker{n}")
+        ask(asker, conditional)
+    run_pending()
+    with CaptureQueriesContext(connection) as seven:
+        html = client.get(reverse("feeds:list")).content.decode()
+    assert "asker5 (卫生健康委员会) requests access" in html
+    assert len(seven.captured_queries) == len(one.captured_queries)
