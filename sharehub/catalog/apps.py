@@ -6,3 +6,8 @@ class CatalogConfig(AppConfig):
     name = "sharehub.catalog"
     label = "catalog"
     verbose_name = _("Catalog")
+
+    def ready(self) -> None:
+        from sharehub.catalog import notifications
+
+        notifications.register()
