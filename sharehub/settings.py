@@ -149,6 +149,7 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = config.env_str("SHAREHUB_LANGUAGE", "zh-hans")
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["sharehub.formats"]  # one date and one date-time format per language
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = config.env_str("SHAREHUB_TIME_ZONE", "Asia/Shanghai")

@@ -23,7 +23,7 @@ from ninja.files import UploadedFile
 from sharehub.catalog import queries, services
 from sharehub.catalog.files import blob_path
 from sharehub.catalog.markdown import render_markdown
-from sharehub.catalog.models import Attachment, Resource, ResourceVersion
+from sharehub.catalog.models import Attachment, DraftReview, Resource, ResourceVersion
 from sharehub.catalog.schemas import (
     AttachmentOut,
     DiffOut,
@@ -33,6 +33,10 @@ from sharehub.catalog.schemas import (
     ResourceOut,
     ResourcePage,
     ResourcePatchIn,
+    ReviewOut,
+    ReviewPage,
+    ReviewReturnIn,
+    ReviewSubmitIn,
     VersionDetail,
     VersionOut,
 )
@@ -212,12 +216,13 @@ def _changes(actor, payload, *, drop: tuple[str, ...]) -> dict:
 
 @router.post("/resources", response={201: ResourceOut}, summary="Create a resource (a draft unless `publish`)")
 def create_resource(request, payload: ResourceCreateIn):
-    fields = _changes(request.user, payload, drop=("owner_department", "kind", "publish"))
+    fields = _changes(request.user, payload, drop=("owner_department", "kind", "publish", "submit_for_review"))
     resource = services.create_resource(
         request.user,
         owner_department=payload.owner_department,
         kind=payload.kind.value,
         publish=payload.publish,
+        submit_for_review=payload.submit_for_review and not payload.publish,
         **fields,
     )
     return Status(201, _serialize_one(request.user, resource.pk))
@@ -256,6 +261,96 @@ def archive_resource(request, ident: str):
 @router.post("/resources/{ident}/restore", response=ResourceOut, summary="Restore an archived resource")
 def restore_resource(request, ident: str):
     return _transition(request, ident, "restore")
+
+
+# --- review of drafts
+
+
+def _review(review: DraftReview) -> dict:
+    resource = review.resource
+    return {
+        "id": review.pk,
+        "resource": {
+            "id": resource.pk,
+            "code": resource.code,
+            "title": resource.title,
+            "owner_department": department_ref(resource.owner_department),
+        },
+        "outcome": review.outcome,
+        "submitted_by": person_ref(review.submitted_by),
+        "submitted_at": review.submitted_at,
+        "note": review.note,
+        "decided_by": person_ref(review.decided_by),
+        "decided_at": review.decided_at,
+        "reason": review.reason,
+    }
+
+
+@router.get("/reviews", response=ReviewPage, summary="Drafts awaiting your review, oldest first")
+def list_reviews(
+    request,
+    department: int | None = Query(None, ge=1, le=MAX_DB_INT, description="Only this owner department"),
+    cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+):
+    reviews = queries.review_queue(request.user, department)
+    if cursor:
+        reviews = reviews.filter(_decode_review_cursor(cursor))
+    page = list(reviews.select_related("decided_by")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return {"items": [_review(r) for r in page], "next_cursor": _encode_review_cursor(page[-1]) if more else None}
+
+
+def _encode_review_cursor(review: DraftReview) -> str:
+    raw = f"{review.submitted_at.isoformat()}|{review.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_review_cursor(cursor: str) -> Q:
+    """Reviews after this one in (submitted_at, id) order."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, pk = raw.rsplit("|", 1)
+        submitted_at, pk = datetime.fromisoformat(stamp).astimezone(UTC), int(pk)
+        if not 0 < pk <= MAX_DB_INT:
+            raise ValueError(pk)
+    except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
+        raise Invalid(fields={"cursor": _("This cursor is not one the API gave out.")}) from None
+    return Q(submitted_at__gt=submitted_at) | Q(submitted_at=submitted_at, pk__gt=pk)
+
+
+@router.post(
+    "/resources/{ident}/review",
+    response={201: ReviewOut},
+    summary="Submit a draft for review (members of the owner department); its stewards and heads are told",
+)
+def submit_review(request, ident: str, payload: ReviewSubmitIn):
+    resource = _access(request.user, ident, Action.EDIT)
+    review = services.submit_for_review(request.user, resource, payload.note)
+    return Status(201, _review(review))
+
+
+@router.post(
+    "/resources/{ident}/review/publish",
+    response=ResourceOut,
+    summary="Publish a draft awaiting review (stewards and heads); the submitter is told",
+)
+def publish_review(request, ident: str):
+    resource = _access(request.user, ident, Action.REVIEW)
+    services.publish_reviewed(request.user, resource)
+    return _serialize_one(request.user, resource.pk)
+
+
+@router.post(
+    "/resources/{ident}/review/return",
+    response=ReviewOut,
+    summary="Send a draft awaiting review back with a reason (stewards and heads); the submitter is told",
+)
+def return_review(request, ident: str, payload: ReviewReturnIn):
+    resource = _access(request.user, ident, Action.REVIEW)
+    review = services.return_draft(request.user, resource, payload.reason)
+    return _review(review)
 
 
 # --- versions

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from sharehub.catalog import queries
 from sharehub.catalog.models import Category, DataGrade, Resource
-from sharehub.catalog.queries import ResourceFilters
+from sharehub.catalog.queries import ResourceFilters, Sort
 from sharehub.policy.engine import creatable_departments, visible_departments
 
 SCOPE_ALL = "all"
@@ -80,6 +80,17 @@ class FilterForm(BootstrapMixin, forms.Form):
     updated_since = forms.DateField(
         label=gettext_lazy("Updated since"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    archived = forms.BooleanField(label=gettext_lazy("Show archived entries"), required=False)
+    sort = forms.ChoiceField(
+        label=gettext_lazy("Sort by"),
+        required=False,
+        choices=[
+            (Sort.NEWEST, gettext_lazy("Newest change first")),
+            (Sort.TITLE, gettext_lazy("Title")),
+            (Sort.DEPARTMENT, gettext_lazy("Department")),
+            (Sort.REQUESTED, gettext_lazy("Most requested")),
+        ],
+    )
 
     def __init__(self, user, data=None):
         # A filter form is bound from the query string; "include sub-departments" defaults to on
@@ -112,7 +123,13 @@ class FilterForm(BootstrapMixin, forms.Form):
             updated_since=timezone.make_aware(datetime.combine(since, time.min)) if since else None,
             text=(data.get("q") or "").strip() or None,
             include_subdepartments=bool(data.get("include_sub", True)),
+            archived=bool(data.get("archived")),
         )
+
+    def sort_order(self) -> str:
+        """The chosen order; newest change first when none (or an unknown one) was asked for."""
+        self.is_valid()
+        return getattr(self, "cleaned_data", {}).get("sort") or Sort.NEWEST
 
 
 # --- creating and editing a resource -------------------------------------------------------------

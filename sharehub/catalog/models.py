@@ -301,3 +301,51 @@ class ImportKey(models.Model):
 
     def __str__(self) -> str:
         return self.source
+
+
+class DraftReview(models.Model):
+    """A member's request that the stewards and heads of the owner department review a draft: they
+    publish it or send it back with a reason. At most one is pending per resource."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("awaiting review")
+        PUBLISHED = "published", _("published")
+        RETURNED = "returned", _("sent back")
+        CLOSED = "closed", _("closed without publishing")
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("resource"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    submitted_at = models.DateTimeField(_("submitted"))
+    note = models.CharField(_("note to the reviewers"), max_length=500, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource"], condition=models.Q(outcome="pending"), name="one_pending_review_per_resource"
+            )
+        ]
+        verbose_name = _("draft review")
+        verbose_name_plural = _("draft reviews")
+
+    def __str__(self) -> str:
+        return f"{self.resource.code} review #{self.pk}"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from sharehub.catalog.models import Attachment, Project, Resource, ResourceVersion
+from sharehub.catalog.models import Attachment, DraftReview, Project, Resource, ResourceVersion
 from sharehub.errors import Forbidden, NotFound
 from sharehub.org.models import Membership, User
 from sharehub.policy.engine import Action, can, visible
@@ -50,6 +51,7 @@ class ResourceFilters:
     updated_since: datetime | None = None
     text: str | None = None
     include_subdepartments: bool = True
+    archived: bool = True  # include archived entries (the catalog page leaves them out unless asked)
 
 
 def list_resources(actor, filters: ResourceFilters | None = None) -> QuerySet[Resource]:
@@ -74,6 +76,8 @@ def list_resources(actor, filters: ResourceFilters | None = None) -> QuerySet[Re
         queryset = queryset.filter(sharing_type=filters.sharing_type)
     if filters.status:
         queryset = queryset.filter(status=filters.status)
+    if not filters.archived and filters.status != Resource.Status.ARCHIVED:
+        queryset = queryset.exclude(status=Resource.Status.ARCHIVED)
     if filters.category:
         queryset = queryset.filter(category_id=filters.category)
     if filters.updated_since:
@@ -83,6 +87,65 @@ def list_resources(actor, filters: ResourceFilters | None = None) -> QuerySet[Re
             Q(title__icontains=filters.text) | Q(summary__icontains=filters.text) | Q(code__iexact=filters.text)
         )
     return queryset.order_by("-updated_at", "-id")
+
+
+class Sort:
+    """The orders of the catalog list."""
+
+    NEWEST = "newest"
+    TITLE = "title"
+    DEPARTMENT = "department"
+    REQUESTED = "requested"
+    ALL = (NEWEST, TITLE, DEPARTMENT, REQUESTED)
+
+
+def _request_count():
+    """How many access requests a resource has had (any outcome), as one correlated subquery."""
+    requests = Resource._meta.get_field("access_requests").related_model
+    counted = (
+        requests.objects.filter(resource_id=OuterRef("pk"))
+        .order_by()
+        .values("resource_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def sort_resources(queryset: QuerySet[Resource], sort: str) -> QuerySet[Resource]:
+    """Order a (policy-filtered) list; "requested" also annotates `request_count`. Ties go newest first."""
+    if sort == Sort.TITLE:
+        return queryset.order_by("title", "-updated_at", "-id")
+    if sort == Sort.DEPARTMENT:
+        return queryset.order_by("owner_department__name", "owner_department_id", "-updated_at", "-id")
+    if sort == Sort.REQUESTED:
+        return queryset.annotate(request_count=_request_count()).order_by("-request_count", "-updated_at", "-id")
+    return queryset.order_by("-updated_at", "-id")
+
+
+def _pending_reviews() -> QuerySet[DraftReview]:
+    return DraftReview.objects.filter(outcome=DraftReview.Outcome.PENDING)
+
+
+def with_review_state(queryset: QuerySet[Resource]) -> QuerySet[Resource]:
+    """Annotate `in_review`: the draft waits for review (one correlated subquery, not a query per row)."""
+    return queryset.annotate(in_review=Exists(_pending_reviews().filter(resource_id=OuterRef("pk"))))
+
+
+def review_queue(actor, department: int | None = None) -> QuerySet[DraftReview]:
+    """Drafts submitted for review that the actor may review (the policy's REVIEW filter), oldest first."""
+    reviewable = visible(actor, Resource.objects.filter(status=Resource.Status.DRAFT), Action.REVIEW)
+    queryset = _pending_reviews().filter(resource__in=reviewable.values("pk"))
+    if department:
+        queryset = queryset.filter(resource__owner_department_id=department)
+    return queryset.select_related("resource", "resource__owner_department", "submitted_by").order_by(
+        "submitted_at", "id"
+    )
+
+
+def latest_review(resource: Resource) -> DraftReview | None:
+    """The newest review of a resource. Call only with a resource obtained with Action.EDIT."""
+    return resource.reviews.select_related("submitted_by", "decided_by").order_by("-submitted_at", "-id").first()
 
 
 def readable_ids(actor, resources) -> set[int]:

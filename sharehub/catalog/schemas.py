@@ -8,8 +8,8 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from sharehub.catalog.models import Resource
-from sharehub.org.schemas import DbId, DepartmentRef, PersonRef, UtcDateTime
+from sharehub.catalog.models import DraftReview, Resource
+from sharehub.org.schemas import DbId, DepartmentRef, PersonRef, StrictSchema, UtcDateTime
 
 
 class NamedRef(Schema):
@@ -102,6 +102,9 @@ class ResourceCreateIn(_ResourceFields):
     kind: Resource.Kind
     title: str
     publish: bool = Field(False, description="Publish at once (stewards and heads of the owner department)")
+    submit_for_review: bool = Field(
+        False, description="Keep it a draft and submit it for review by the stewards and heads (ignored with `publish`)"
+    )
 
 
 class ResourcePatchIn(_ResourceFields):
@@ -168,7 +171,39 @@ class ContactOut(Schema):
 
 class ExplainOut(Schema):
     resource: str = Field(description="The resource code")
-    decisions: dict[str, DecisionOut] = Field(description="view, read, edit and manage, each with the reason")
+    decisions: dict[str, DecisionOut] = Field(description="view, read, edit, manage and review, each with the reason")
     steward: ContactOut | None
     owner_department: DepartmentRef
     department_contacts: list[ContactOut] = Field(description="Stewards and heads of the owner department")
+
+
+class ReviewSubmitIn(StrictSchema):
+    note: str = Field("", max_length=500, description="A note to the reviewers")
+
+
+class ReviewReturnIn(StrictSchema):
+    reason: str = Field(..., min_length=1, max_length=2000, description="Why the draft is sent back")
+
+
+class ResourceRef(Schema):
+    id: int
+    code: str
+    title: str
+    owner_department: DepartmentRef
+
+
+class ReviewOut(Schema):
+    id: int
+    resource: ResourceRef
+    outcome: DraftReview.Outcome
+    submitted_by: PersonRef | None
+    submitted_at: datetime
+    note: str
+    decided_by: PersonRef | None
+    decided_at: datetime | None
+    reason: str = Field(description="Why it was sent back (empty otherwise)")
+
+
+class ReviewPage(Schema):
+    items: list[ReviewOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null on the last page.")

@@ -20,20 +20,23 @@ from sharehub.catalog.models import (
     Blob,
     Category,
     DataGrade,
+    DraftReview,
     Project,
     Resource,
     ResourceVersion,
     Tag,
 )
 from sharehub.catalog.snapshots import snapshot
-from sharehub.errors import Forbidden, Invalid, NotFound
+from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
 from sharehub.events.services import record
 from sharehub.org.models import Department, Membership, User
-from sharehub.policy.engine import Action, can
+from sharehub.policy.engine import Action, can, reviewer_ids
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
 MAX_BODY_CHARS = 500_000
+MAX_REVIEW_NOTE = 500
+MAX_RETURN_REASON = 2000
 FIELD_NAME = re.compile(r"^[\w\-. ]{1,64}$")
 SENSITIVITY_LEVELS = ("public", "internal", "sensitive", "secret")
 
@@ -347,8 +350,11 @@ def _involved(resource: Resource) -> list[int]:
 
 
 @transaction.atomic
-def create_resource(actor, *, owner_department, kind: str, publish: bool = False, **fields) -> Resource:
-    """Create a resource as a draft (or published at once when `publish` and the actor may)."""
+def create_resource(
+    actor, *, owner_department, kind: str, publish: bool = False, submit_for_review: bool = False, **fields
+) -> Resource:
+    """Create a resource as a draft (or published at once when `publish` and the actor may); with
+    `submit_for_review`, the draft goes to the department's review queue in the same transaction."""
     errors = {}
     owner = owner_department
     if not isinstance(owner, Department):
@@ -395,6 +401,8 @@ def create_resource(actor, *, owner_department, kind: str, publish: bool = False
     )
     if publish:
         record(actor, "resource.published", resource, departments=_involved(resource), details={"code": resource.code})
+    elif submit_for_review:
+        _submit(actor, resource, "")
     return resource
 
 
@@ -495,8 +503,128 @@ def transition(actor, resource: Resource, verb: str) -> Resource:
     if target == Resource.Status.PUBLISHED and resource.published_at is None:
         resource.published_at = now
     resource.save(update_fields=["status", "updated_at", "published_at"])
-    record(actor, action, resource, departments=_involved(resource), details={"code": resource.code})
+    details = {"code": resource.code}
+    review = _pending_review(resource)
+    if review is not None:
+        outcome = DraftReview.Outcome.PUBLISHED if verb == "publish" else DraftReview.Outcome.CLOSED
+        details.update(_close_review(actor, review, outcome, now))
+    record(actor, action, resource, departments=_involved(resource), details=details)
     return resource
+
+
+# --- review of drafts ----------------------------------------------------------------------------
+
+
+def _pending_review(resource: Resource) -> DraftReview | None:
+    review = DraftReview.objects.filter(resource=resource, outcome=DraftReview.Outcome.PENDING).first()
+    if review is not None:
+        review.resource = resource
+    return review
+
+
+def _close_review(actor, review: DraftReview, outcome: str, now, reason: str = "") -> dict:
+    """Settle a pending review; the event details that tell the submitter (the caller records the event)."""
+    review.outcome = outcome
+    review.decided_by = actor if getattr(actor, "pk", None) else None
+    review.decided_at = now
+    review.reason = reason
+    review.save(update_fields=["outcome", "decided_by", "decided_at", "reason"])
+    return {
+        "review": review.pk,
+        "title": review.resource.title,
+        "recipients": [review.submitted_by_id] if review.submitted_by_id else [],
+    }
+
+
+def _submit(actor, resource: Resource, note: str) -> DraftReview:
+    if resource.status != Resource.Status.DRAFT:
+        raise Invalid(
+            _("Only a draft can be submitted for review."), fields={"status": _("This resource is not a draft.")}
+        )
+    if _pending_review(resource) is not None:
+        raise Conflict(_("This draft is already waiting for review."))
+    review = DraftReview.objects.create(
+        resource=resource,
+        submitted_by=actor if getattr(actor, "pk", None) else None,
+        submitted_at=timezone.now(),
+        note=note,
+    )
+    record(
+        actor,
+        "resource.review_requested",
+        resource,
+        departments=[resource.owner_department_id],
+        details={
+            "code": resource.code,
+            "title": resource.title,
+            "review": review.pk,
+            "note": note,
+            "recipients": reviewer_ids(resource.owner_department_id),
+        },
+    )
+    return review
+
+
+def _clean_review_text(name: str, value, max_length: int, *, required: bool) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str) or "\x00" in value:
+        raise Invalid(fields={name: _("Must be text.")})
+    value = value.strip()
+    if required and not value:
+        raise Invalid(fields={name: _("Say why the draft is sent back.")})
+    if len(value) > max_length:
+        raise Invalid(fields={name: _("At most %(n)s characters.") % {"n": max_length}})
+    return value
+
+
+@transaction.atomic
+def submit_for_review(actor, resource: Resource, note: str = "") -> DraftReview:
+    """A member asks the stewards and heads of the owner department to review a draft; they are notified."""
+    note = _clean_review_text("note", note, MAX_REVIEW_NOTE, required=False)
+    resource = _locked(resource)
+    _require(can(actor, Action.EDIT, resource))
+    return _submit(actor, resource, note)
+
+
+def _reviewable(actor, resource: Resource) -> tuple[Resource, DraftReview]:
+    resource = _locked(resource)
+    _require(can(actor, Action.REVIEW, resource))
+    review = _pending_review(resource)
+    if review is None or resource.status != Resource.Status.DRAFT:
+        raise Conflict(_("This draft is not waiting for review (it may have been decided already)."))
+    return resource, review
+
+
+@transaction.atomic
+def publish_reviewed(actor, resource: Resource) -> Resource:
+    """A reviewer publishes a draft submitted for review; the submitter is notified."""
+    resource, review = _reviewable(actor, resource)
+    now = timezone.now()
+    resource.status = Resource.Status.PUBLISHED
+    resource.updated_at = now
+    resource.published_at = resource.published_at or now
+    resource.save(update_fields=["status", "updated_at", "published_at"])
+    details = {"code": resource.code, **_close_review(actor, review, DraftReview.Outcome.PUBLISHED, now)}
+    record(actor, "resource.published", resource, departments=_involved(resource), details=details)
+    return resource
+
+
+@transaction.atomic
+def return_draft(actor, resource: Resource, reason: str) -> DraftReview:
+    """A reviewer sends a draft back to its submitter with a reason; it stays a draft, to be edited and
+    submitted again."""
+    reason = _clean_review_text("reason", reason, MAX_RETURN_REASON, required=True)
+    resource, review = _reviewable(actor, resource)
+    details = _close_review(actor, review, DraftReview.Outcome.RETURNED, timezone.now(), reason)
+    record(
+        actor,
+        "resource.review_returned",
+        resource,
+        departments=[resource.owner_department_id],
+        details={"code": resource.code, "reason": reason, **details},
+    )
+    return review
 
 
 def add_attachment(actor, resource: Resource, filename: str, chunks) -> Attachment:

@@ -27,7 +27,7 @@ from sharehub.catalog.forms import FilterForm, ResourceForm, SharingForm, Upload
 from sharehub.catalog.markdown import render_markdown
 from sharehub.catalog.models import Resource
 from sharehub.catalog.snapshots import diff_snapshots
-from sharehub.errors import Forbidden, Invalid, NotFound, ServiceError, TooLarge
+from sharehub.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooLarge
 from sharehub.policy.engine import Action, Decision, ProcessAction, can, creatable_departments
 
 PAGE_SIZE = 25
@@ -86,7 +86,8 @@ def _partial(request) -> bool:
 def resource_list(request):
     form = FilterForm(request.user, request.GET)
     queryset = queries.list_resources(request.user, form.filters())
-    paginator = Paginator(queryset, PAGE_SIZE)
+    sort = form.sort_order()
+    paginator = Paginator(queries.with_review_state(queries.sort_resources(queryset, sort)), PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     counts = queries.count_by(queryset, "sharing_type")
     sharing_counts = [
@@ -95,13 +96,18 @@ def resource_list(request):
     ]
     context = {
         "form": form,
+        "sort": sort,
         "page_obj": page_obj,
+        "page_range": paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1),
         "resources": page_obj.object_list,
         "total": paginator.count,
         "sharing_counts": sharing_counts,
-        "can_create": creatable_departments(request.user).exists(),
     }
-    template = "catalog/_results.html" if _partial(request) else "catalog/list.html"
+    if _partial(request):
+        template = "catalog/_results.html"
+    else:
+        template = "catalog/list.html"
+        context["can_create"] = creatable_departments(request.user).exists()
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -121,7 +127,7 @@ def _local(moment) -> str:
 def export_csv(request):
     """The filtered list as CSV: catalog fields only, never content. BOM first so Excel reads UTF-8."""
     form = FilterForm(request.user, request.GET)
-    queryset = queries.list_resources(request.user, form.filters())
+    queryset = queries.sort_resources(queries.list_resources(request.user, form.filters()), form.sort_order())
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
@@ -198,6 +204,7 @@ def resource_create(request):
         return _form_page(request, form, publishable=publishable)
     form = ResourceForm(request.user, request.POST)
     publish = request.POST.get("action") == "publish"
+    review = request.POST.get("action") == "review"
     status = 422
     if form.is_valid():
         try:
@@ -206,6 +213,7 @@ def resource_create(request):
                 owner_department=form.cleaned_data["owner_department"],
                 kind=form.cleaned_data["kind"],
                 publish=publish,
+                submit_for_review=review,
                 **form.values(),
             )
         except Invalid as error:
@@ -216,6 +224,11 @@ def resource_create(request):
         else:
             if publish:
                 messages.success(request, _("Published %(code)s.") % {"code": resource.code})
+            elif review:
+                messages.success(
+                    request,
+                    _("Saved %(code)s as a draft and submitted it for review.") % {"code": resource.code},
+                )
             else:
                 messages.success(request, _("Saved %(code)s as a draft.") % {"code": resource.code})
             return redirect("catalog:detail", ident=resource.code)
@@ -294,6 +307,69 @@ def resource_transition(request, ident, verb):
     return redirect("catalog:detail", ident=resource.code)
 
 
+# --- review of drafts ---------------------------------------------------------------------------
+
+
+@page
+def review_queue(request):
+    """Drafts submitted for review in the departments the person reviews (empty for everyone else)."""
+    page_obj = Paginator(queries.review_queue(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "catalog/reviews.html", {"page_obj": page_obj, "reviews": page_obj.object_list})
+
+
+def _back(request, resource: Resource):
+    """Back to the queue when the decision was taken there, else to the resource."""
+    if request.POST.get("from") == "queue":
+        return redirect("catalog:reviews")
+    return redirect("catalog:detail", ident=resource.code)
+
+
+@require_POST
+@page
+def review_submit(request, ident):
+    resource = _access(request, ident, Action.EDIT)
+    try:
+        services.submit_for_review(request.user, resource, request.POST.get("note", ""))
+    except (Invalid, Conflict) as error:
+        messages.error(request, " ".join(str(m) for m in error.fields.values()) or str(error.message))
+    else:
+        messages.success(
+            request,
+            _("Submitted %(code)s for review. The stewards and heads of %(dept)s are told.")
+            % {
+                "code": resource.code,
+                "dept": resource.owner_department.name,
+            },
+        )
+    return redirect("catalog:detail", ident=resource.code)
+
+
+@require_POST
+@page
+def review_publish(request, ident):
+    resource = _access(request, ident, Action.REVIEW)
+    try:
+        services.publish_reviewed(request.user, resource)
+    except Conflict as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("Published %(code)s; the submitter is told.") % {"code": resource.code})
+    return _back(request, resource)
+
+
+@require_POST
+@page
+def review_return(request, ident):
+    resource = _access(request, ident, Action.REVIEW)
+    try:
+        services.return_draft(request.user, resource, request.POST.get("reason", ""))
+    except (Invalid, Conflict) as error:
+        messages.error(request, " ".join(str(m) for m in error.fields.values()) or str(error.message))
+    else:
+        messages.success(request, _("Sent %(code)s back to the submitter.") % {"code": resource.code})
+    return _back(request, resource)
+
+
 # --- detail, versions, explanation ---------------------------------------------------------------
 
 
@@ -305,12 +381,15 @@ def _detail(request, resource: Resource, *, upload_form=None, upload_error=None,
         "read": read,
         "can_edit": bool(can(user, Action.EDIT, resource)),
         "can_manage": bool(can(user, Action.MANAGE, resource)),
+        "can_review": bool(can(user, Action.REVIEW, resource)),
         "scope_departments": list(resource.scope_departments.all()),
         "tags": list(resource.tags.all()),
         "related": list(queries.related_visible(user, resource)),
         "upload_form": upload_form or UploadForm(),
         "upload_error": upload_error,
     }
+    if context["can_edit"]:
+        context["review"] = queries.latest_review(resource)
     if read:
         context["body_html"] = render_markdown(resource.body)
         context["attachments"] = list(queries.attachments_of(resource))
@@ -363,6 +442,7 @@ def resource_explain(request, ident):
         Action.READ: _("Read the content"),
         Action.EDIT: _("Edit"),
         Action.MANAGE: _("Publish, archive, change sharing"),
+        Action.REVIEW: _("Review drafts submitted for review"),
     }
     decisions = [
         {"action": action, "label": label, "decision": can(user, action, resource)} for action, label in labels.items()

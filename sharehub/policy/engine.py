@@ -11,7 +11,8 @@ The property tests hold the two to the same answers.
 Rules, for a resource owned by department O:
   admin                         sees, reads and manages everything (reads of closed content are audited)
   member of O (any role)        sees and reads everything O owns, drafts included; edits
-  steward or head of O          also publishes, archives, restores and changes sharing
+  steward or head of O          also publishes, archives, restores and changes sharing, and reviews
+                                the drafts members submit (publishes them or sends them back)
   anyone else signed in         sees the entry of a published (or archived after publication) open or
                                 conditional resource shared with the whole organization (everyone signed
                                 in, with or without a department), or whose scope includes one of their
@@ -42,6 +43,7 @@ class Action(StrEnum):
     READ = "read"  # the content: body, attachments, versions, dataset records
     EDIT = "edit"
     MANAGE = "manage"  # publish, archive, restore, change sharing
+    REVIEW = "review"  # publish a draft submitted for review, or send it back with a reason
 
 
 class OrgAction(StrEnum):
@@ -150,7 +152,7 @@ def resource_filter(actor, action: Action = Action.VIEW, now=None, *, correlated
     owned = Q(owner_department_id__in=ctx.department_ids)
     if action == Action.EDIT:
         return owned
-    if action == Action.MANAGE:
+    if action in (Action.MANAGE, Action.REVIEW):
         return Q(owner_department_id__in=ctx.manager_department_ids)
     if correlated:
         granted = Q(Exists(_active_grants(ctx, now).filter(resource_id=OuterRef("pk"))))
@@ -214,6 +216,18 @@ def _decide_resource(ctx: ActorContext, action: Action, resource: Resource, now=
     if ctx.is_admin:
         return Decision(True, "admin", _("You are an organization admin; your reads of closed content are audited."))
     owner_member = resource.owner_department_id in ctx.department_ids
+    if action == Action.REVIEW:
+        if resource.owner_department_id in ctx.manager_department_ids:
+            return Decision(
+                True,
+                "owner_reviewer",
+                _("You are a steward or head of %(dept)s, which reviews the drafts of its members.") % {"dept": dept},
+            )
+        return Decision(
+            False,
+            "not_reviewer",
+            _("Only stewards and heads of %(dept)s review its drafts.") % {"dept": dept},
+        )
     if action == Action.MANAGE:
         if resource.owner_department_id in ctx.manager_department_ids:
             return Decision(
@@ -420,7 +434,7 @@ def grant_filter(actor) -> Q:
 def can(actor, action: Action | OrgAction | ProcessAction | str, target=None, *, now=None) -> Decision:
     """Decide whether `actor` may perform `action` on `target` and say why.
 
-    Targets: a Resource (view/read/edit/manage, and "request"), a Department (action "create":
+    Targets: a Resource (view/read/edit/manage/review, and "request"), a Department (action "create":
     publish into it), an AccessRequest (see/decide), a Grant (see/revoke), or None for
     organization-wide actions (audit.read, org.manage, admin.site).
     """
@@ -440,6 +454,22 @@ def can(actor, action: Action | OrgAction | ProcessAction | str, target=None, *,
     if target is None:
         return _decide_org(ctx, OrgAction(action))
     raise TypeError(f"policy has no rule for {type(target).__name__}")
+
+
+def reviewer_ids(department_id: int) -> list[int]:
+    """The people told when a draft of the department is submitted for review: its active stewards and
+    heads (organization admins may review too, but are not told of every draft)."""
+    return list(
+        Membership.objects.filter(department_id=department_id, role__in=_MANAGER_ROLES, user__is_active=True)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+
+
+def reviews_anywhere(actor) -> bool:
+    """Whether the actor may review the drafts of at least one department (shows the review queue)."""
+    ctx = context_for(actor)
+    return ctx.is_admin or bool(ctx.manager_department_ids)
 
 
 def creatable_departments(actor) -> QuerySet[Department]:

@@ -152,7 +152,7 @@ def _check_catalog_pages(caller: Caller, world: World, markers: Markers, seen: S
     pages = max(1, math.ceil(len(seen.view) / LIST_PAGE_SIZE))
     listed: list[int] = []
     for number in range(1, pages + 1):
-        response = caller.page("/resources/", {"page": number})
+        response = caller.page("/resources/", {"page": number, "archived": "on"})
         assert response.status_code == 200, caller
         text = _no_leak(response, markers, seen, f"{caller} /resources/?page={number}")
         assert listed_count(text) == len(seen.view), f"{caller} /resources/ count"
@@ -160,6 +160,9 @@ def _check_catalog_pages(caller: Caller, world: World, markers: Markers, seen: S
         assert len(on_page) == min(LIST_PAGE_SIZE, len(seen.view) - (number - 1) * LIST_PAGE_SIZE), caller
         listed += on_page
     assert sorted(listed) == sorted(seen.view), f"{caller} /resources/ lists {sorted(listed)} != {sorted(seen.view)}"
+    current = Resource.objects.filter(pk__in=seen.view).exclude(status=Resource.Status.ARCHIVED).count()
+    response = caller.page("/resources/")  # archived entries only when asked
+    assert listed_count(_no_leak(response, markers, seen, f"{caller} /resources/")) == current, caller
 
     for pk in seen.unknown:
         echo = markers.title[pk]
@@ -171,10 +174,10 @@ def _check_catalog_pages(caller: Caller, world: World, markers: Markers, seen: S
         text = _no_leak(response, markers, seen, f"{caller} /resources/?q=<code of unknown>", echo)
         assert listed_count(text) == 0, f"{caller} /resources/?q= finds an unknown code"
     for pk in sorted(seen.view)[:1]:
-        response = caller.page("/resources/", {"q": markers.title[pk]})
+        response = caller.page("/resources/", {"q": markers.title[pk], "archived": "on"})
         assert listed_count(text_of(response)) == 1, f"{caller} /resources/?q=<title of a visible one>"
 
-    response = caller.page("/resources/export.csv")
+    response = caller.page("/resources/export.csv", {"archived": "on"})
     assert response.status_code == 200, caller
     text = _no_leak(response, markers, seen, f"{caller} /resources/export.csv")
     assert _codes_in(text, markers, seen.all) == seen.view, f"{caller} export.csv"

@@ -47,7 +47,9 @@
 
   document.addEventListener("htmx:configRequest", function (event) {
     var source = event.detail.elt;
-    if (!source || !source.closest || !source.closest("form[data-drop-empty]")) { return; }
+    var inForm = source && source.closest && source.closest("form[data-drop-empty]");
+    var ownerForm = source && source.form && source.form.matches("[data-drop-empty]");  // form="id" outside it
+    if (!inForm && !ownerForm) { return; }
     var data = event.detail.formData, empty = [];
     data.forEach(function (value, key) { if (value === "") { empty.push(key); } });
     empty.forEach(function (key) { data.delete(key); });

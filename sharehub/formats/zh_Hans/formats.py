@@ -1,0 +1,6 @@
+"""Simplified Chinese: 2026年3月5日, and 2026-03-05 14:30 for a moment."""
+
+DATE_FORMAT = "Y年n月j日"
+DATETIME_FORMAT = "Y-m-d H:i"
+SHORT_DATE_FORMAT = DATE_FORMAT
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
