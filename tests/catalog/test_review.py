@@ -66,7 +66,7 @@ def test_member_submits_a_draft_and_the_stewards_and_heads_are_told(client_for, 
     assert notified(people["tax_member"]) == []
     assert notified(people["hr_head"]) == []
     html = client_for(people["tax_steward"]).get(reverse("feeds:list")).content.decode()
-    assert "tax_member submitted the draft 待审的草稿 for review." in html
+    assert "tax_member (税务局) submitted the draft 待审的草稿 for review." in html
     assert f'value="/resources/{draft.code}/"' in html
 
     again = member.get(reverse("catalog:detail", args=[draft.code])).content.decode()
@@ -182,7 +182,7 @@ def test_reviewer_publishes_from_the_queue_and_the_submitter_is_told(client_for,
     assert event.details["recipients"] == [people["tax_member"].pk]
     run_pending()
     html = client_for(people["tax_member"]).get(reverse("feeds:list")).content.decode()
-    assert "tax_steward published your draft 待审的草稿." in html
+    assert "tax_steward (税务局) published your draft 待审的草稿." in html
     assert client_for(people["tax_steward"]).get(QUEUE).context["reviews"].__len__() == 0
 
 
