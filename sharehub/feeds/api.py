@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from sharehub.errors import Invalid
-from sharehub.feeds import messages, queries, services
+from sharehub.feeds import queries, services
 from sharehub.feeds.models import Notification
 from sharehub.feeds.schemas import MarkReadIn, MarkReadOut, NotificationPage, UnreadCountOut
 from sharehub.org.schemas import MAX_DB_INT
@@ -39,8 +39,7 @@ def _decode_cursor(cursor: str) -> Q:
     return Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
 
 
-def _notification(notification: Notification) -> dict:
-    text, link = messages.render(notification.event)
+def _notification(notification: Notification, text: str, link: str) -> dict:
     return {
         "id": notification.pk,
         "created_at": notification.created_at,
@@ -64,7 +63,10 @@ def list_notifications(
     page = list(notifications[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
-    return {"items": [_notification(n) for n in page], "next_cursor": _encode_cursor(page[-1]) if more else None}
+    return {
+        "items": [_notification(*row) for row in queries.shown(request.user, page)],
+        "next_cursor": _encode_cursor(page[-1]) if more else None,
+    }
 
 
 @router.get("/notifications/unread-count", response=UnreadCountOut, summary="How many notifications are unread")

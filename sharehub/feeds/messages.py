@@ -27,13 +27,30 @@ class _Details(dict):
         return "—"
 
 
-def render(event) -> tuple[str, str]:
-    """(sentence, link) for an event, in the active language."""
+RESOURCE_TARGET = "catalog.resource"
+
+
+def named_resource(event) -> int | None:
+    """The id of the resource an event is about (`resource_id` in its details, or its target), if any."""
+    raw = (event.details or {}).get("resource_id")
+    if raw is None and event.target_type == RESOURCE_TARGET:
+        raw = event.target_id
+    return int(raw) if str(raw).isdigit() and len(str(raw)) <= 18 else None
+
+
+def render(event, *, hidden: bool = False) -> tuple[str, str]:
+    """(sentence, link) for an event, in the active language.
+
+    `hidden`: the reader may not see, now, the resource the event names (invariant 10); the sentence
+    then says so instead of naming it, and there is no link."""
     template = _templates.get(event.action)
     details = _Details(event.details or {})
     details.setdefault("actor", event.actor_name or _("Sharehub"))
     details.setdefault("target", event.target_label)
+    if hidden:
+        unseen = _("a resource you cannot see")
+        details.update(title=unseen, target=unseen, resource=unseen, resource_id="")
     if template is None:
-        return f"{event.action}: {event.target_label}", ""
-    link = template.link(details) if template.link else ""
+        return f"{event.action}: {details['target']}", ""
+    link = template.link(details) if template.link and not hidden else ""
     return str(template.text) % details, link

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from sharehub.catalog.models import Resource
+from sharehub.feeds.messages import named_resource, render
 from sharehub.feeds.models import Notification
+from sharehub.policy.engine import Action, visible
 
 
 def notifications_of(actor, *, unread_only: bool = False) -> QuerySet[Notification]:
@@ -16,3 +19,16 @@ def notifications_of(actor, *, unread_only: bool = False) -> QuerySet[Notificati
 
 def unread_count(actor) -> int:
     return notifications_of(actor, unread_only=True).count()
+
+
+def shown(actor, notifications) -> list[tuple[Notification, str, str]]:
+    """(notification, sentence, link) for each, in the active language. A resource the actor may not
+    see now is not named, whatever they could see when the event happened (invariant 10): one
+    filtered query for the whole page."""
+    notifications = list(notifications)
+    named = {named_resource(n.event) for n in notifications} - {None}
+    seen = set()
+    if named:
+        seen = set(visible(actor, Resource.objects.filter(pk__in=named), Action.VIEW).values_list("pk", flat=True))
+    hidden = named - seen
+    return [(n, *render(n.event, hidden=named_resource(n.event) in hidden)) for n in notifications]

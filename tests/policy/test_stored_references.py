@@ -1,4 +1,5 @@
-"""Stored references to other resources pass the policy when they are shown (invariant 10).
+"""Stored references to other resources pass the policy when they are shown (invariant 10): in old
+versions, diffs and notifications.
 
 The reproducer of issue 10, item 1.2: a person in two departments links a restricted draft of
 department B as related on a resource of department A. A person of a third department, who gets 404
@@ -13,8 +14,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from sharehub.access import services as access
 from sharehub.catalog import services
 from sharehub.catalog.models import Resource
+from sharehub.events.consumers import run_pending
 from tests import factories
 from tests.policy.route_helpers import FAST_HASHERS, Caller, text_of
 
@@ -144,3 +147,71 @@ def test_statements_do_not_grow_with_the_related_codes(linked, org_units, people
     )
     many = [_statements(call) for call in calls]
     assert many == few
+
+
+# --- notifications name a resource only while the reader may see it
+
+
+@pytest.fixture
+def revoked(org_units, people):
+    """health_member asked for an organization-wide conditional resource of 税务局 and got a grant;
+    the steward then narrowed its scope to 税务局 and revoked the grant: health_member may no longer
+    know the resource, and three notifications of theirs named it."""
+    steward = people["tax_steward"]
+    secret = factories.resource(org_units["tax"], by=steward, sharing_type="conditional", title="企业欠税明细")
+    asked = access.create_request(
+        people["health_member"], secret, purpose="核验", use_category="verification", period_days=10, accept_terms=True
+    )
+    access.approve_request(steward, asked)
+    services.change_sharing(
+        steward, Resource.objects.get(pk=secret.pk), scope_all=False, scope_departments=[org_units["tax"]]
+    )
+    asked.refresh_from_db()
+    access.revoke_grant(steward, asked.grant, reason="项目结束")
+    run_pending()
+    return secret
+
+
+def test_notifications_do_not_name_a_resource_the_reader_may_no_longer_see(revoked, people):
+    reader = Caller(people["health_member"])
+    assert reader.page(reverse("catalog:detail", args=[revoked.code])).status_code == 404
+    items = reader.api_get("/notifications").json()["items"]
+    assert [i["action"] for i in items] == ["grant.revoked", "grant.created", "access.approved"]
+    assert all("a resource you cannot see" in i["text"] for i in items), items
+    assert all(i["link"] == "" for i in items), items
+    api = text_of(reader.api_get("/notifications"))
+    page = text_of(reader.page(reverse("feeds:list")))
+    for text in (api, page):
+        assert revoked.title not in text and revoked.code not in text
+    assert "Your access to a resource you cannot see was revoked: 项目结束" in page
+    # The steward still reads the resource's name in their own notifications.
+    mine = Caller(people["tax_steward"]).api_get("/notifications").json()["items"]
+    assert revoked.title in mine[0]["text"]
+
+
+def test_notifications_name_the_resource_again_once_the_reader_may_see_it(revoked, people):
+    services.change_sharing(people["tax_steward"], Resource.objects.get(pk=revoked.pk), scope_all=True)
+    items = Caller(people["health_member"]).api_get("/notifications").json()["items"]
+    assert items[0]["text"] == f"Your access to {revoked.title} was revoked: 项目结束"
+    assert items[0]["link"] == f"/resources/{revoked.code}/"
+
+
+def test_notification_statements_do_not_grow_with_the_page(revoked, people, org_units):
+    reader = Caller(people["health_member"])
+    calls = (lambda: reader.api_get("/notifications"), lambda: reader.page(reverse("feeds:list")))
+    few = [_statements(call) for call in calls]
+    steward = people["tax_steward"]
+    for n in range(3):
+        other = factories.resource(org_units["tax"], by=steward, sharing_type="conditional", title=f"其他 {n}")
+        asked = access.create_request(
+            people["health_member"],
+            other,
+            purpose="核验",
+            use_category="verification",
+            period_days=5,
+            accept_terms=True,
+        )
+        access.approve_request(steward, asked)
+    run_pending()
+    assert len(reader.api_get("/notifications").json()["items"]) == 9
+    assert [_statements(call) for call in calls] == few
