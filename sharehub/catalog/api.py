@@ -382,8 +382,9 @@ def list_versions(request, ident: str):
 def get_version(request, ident: str, number: int):
     resource = _access(request.user, ident, Action.READ)
     version = _version_or_404(resource, number)
+    (snapshot,) = queries.shown_snapshots(request.user, [version])
     services.note_content_read(request.user, [resource], via=READ_VIA)
-    return {**_version(version), "snapshot": version.snapshot}
+    return {**_version(version), "snapshot": snapshot}
 
 
 @router.get("/resources/{ident}/diff", response=DiffOut, by_alias=True, summary="What changed between two versions")
@@ -396,7 +397,7 @@ def diff_versions(
     resource = _access(request.user, ident, Action.READ)
     old = _version_or_404(resource, from_version)
     new = _version_or_404(resource, to_version)
-    changes = diff_snapshots(old.snapshot, new.snapshot)
+    changes = diff_snapshots(*queries.shown_snapshots(request.user, [old, new]))
     services.note_content_read(request.user, [resource], via=READ_VIA)
     for change in changes:
         change["lines"] = [{"kind": kind, "text": text} for kind, text in change["lines"]]

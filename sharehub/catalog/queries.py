@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 
 from sharehub.catalog.models import Attachment, DraftReview, Project, Resource, ResourceVersion
+from sharehub.catalog.snapshots import referenced_codes, without_codes
 from sharehub.errors import Forbidden, NotFound
 from sharehub.org.models import Membership, User
 from sharehub.policy.engine import Action, can, visible
@@ -159,6 +160,23 @@ def readable_ids(actor, resources) -> set[int]:
 def versions_of(resource: Resource) -> QuerySet[ResourceVersion]:
     """Call only with a resource obtained through `access_resource(..., Action.READ)`."""
     return resource.versions.select_related("author").order_by("-number")
+
+
+def visible_codes(actor, codes) -> set[str]:
+    """Which of these resource codes name a resource the actor may see: one filtered query, none for no codes."""
+    codes = {code for code in codes if isinstance(code, str)}
+    if not codes:
+        return set()
+    return set(visible(actor, Resource.objects.filter(code__in=codes), Action.VIEW).values_list("code", flat=True))
+
+
+def shown_snapshots(actor, versions) -> list[dict]:
+    """The snapshots of these versions as the actor may see them now: codes of other resources the
+    policy hides today are left out, whatever they were when the version was saved (invariant 10).
+    One query for all the versions together."""
+    versions = list(versions)
+    shown = visible_codes(actor, referenced_codes(v.snapshot for v in versions))
+    return [without_codes(v.snapshot, shown) for v in versions]
 
 
 def attachments_of(resource: Resource) -> QuerySet[Attachment]:

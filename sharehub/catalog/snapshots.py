@@ -31,6 +31,10 @@ VERSIONED_FIELDS = {
     "requires_head_approval": _("requests also need the head's approval"),
 }
 
+# Fields whose value is a list of codes of other resources. What they name is filtered by the policy
+# each time a snapshot is shown (invariant 10), not when it was saved: see `queries.shown_snapshots`.
+RESOURCE_CODE_FIELDS = ("related",)
+
 
 def snapshot(resource: Resource) -> dict:
     """A JSON-able picture of the versioned fields, with names rather than ids so old versions
@@ -56,6 +60,26 @@ def snapshot(resource: Resource) -> dict:
         "max_grant_days": resource.max_grant_days,
         "requires_head_approval": resource.requires_head_approval,
     }
+
+
+def referenced_codes(snapshots) -> set[str]:
+    """The codes of other resources that these snapshots name."""
+    return {
+        code
+        for snap in snapshots
+        for name in RESOURCE_CODE_FIELDS
+        for code in (snap.get(name) or [])
+        if isinstance(code, str)
+    }
+
+
+def without_codes(snap: dict, shown: set[str]) -> dict:
+    """A copy of `snap` in which the code fields keep only the codes in `shown`."""
+    kept = dict(snap)
+    for name in RESOURCE_CODE_FIELDS:
+        if name in kept and isinstance(kept[name], list):
+            kept[name] = [code for code in kept[name] if code in shown]
+    return kept
 
 
 def _as_lines(value) -> list[str]:

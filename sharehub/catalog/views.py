@@ -422,7 +422,7 @@ def resource_diff(request, ident):
     old, new = queries.version_pair(
         resource, _version_number(request.GET.get("a")), _version_number(request.GET.get("b"))
     )
-    changes = diff_snapshots(old.snapshot, new.snapshot)
+    changes = diff_snapshots(*queries.shown_snapshots(request.user, [old, new]))
     services.note_content_read(request.user, [resource], via="diff")
     context = {
         "resource": resource,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from sharehub.errors import Invalid
-from sharehub.feeds import messages, queries, services
+from sharehub.feeds import queries, services
 from sharehub.feeds.models import Notification
 from sharehub.feeds.schemas import MarkReadIn, MarkReadOut, NotificationPage, UnreadCountOut
 from sharehub.org.queries import person_labels
@@ -40,8 +40,7 @@ def _decode_cursor(cursor: str) -> Q:
     return Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
 
 
-def _notification(notification: Notification, rendered: tuple[str, str], people: dict) -> dict:
-    text, link = rendered
+def _notification(notification: Notification, text: str, link: str, people: dict) -> dict:
     actor_id = notification.event.actor_id
     person = people.get(actor_id)
     return {
@@ -71,8 +70,7 @@ def list_notifications(
     more = len(page) > limit
     page = page[:limit]
     people = person_labels({n.event.actor_id for n in page})
-    rendered = messages.render_many((n.event for n in page), people)
-    items = [_notification(n, r, people) for n, r in zip(page, rendered, strict=True)]
+    items = [_notification(*row, people) for row in queries.shown(request.user, page, people)]
     return {"items": items, "next_cursor": _encode_cursor(page[-1]) if more else None}
 
 

@@ -3,7 +3,7 @@ details) and a link for the actions it emits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -31,9 +31,23 @@ class _Details(dict):
         return "—"
 
 
-def render(event, people: dict | None = None) -> tuple[str, str]:
+RESOURCE_TARGET = "catalog.resource"
+
+
+def named_resource(event) -> int | None:
+    """The id of the resource an event is about (`resource_id` in its details, or its target), if any."""
+    raw = (event.details or {}).get("resource_id")
+    if raw is None and event.target_type == RESOURCE_TARGET:
+        raw = event.target_id
+    return int(raw) if str(raw).isdigit() and len(str(raw)) <= 18 else None
+
+
+def render(event, people: dict | None = None, *, hidden: bool = False) -> tuple[str, str]:
     """(sentence, link) for an event, in the active language. The actor is named by display name and
-    department from `people` (see `render_many`), else looked up, else by the login name logged."""
+    department from `people` (a `person_labels` answer), else looked up, else by the login name logged.
+
+    `hidden`: the reader may not see, now, the resource the event names (invariant 10); the sentence
+    then says so instead of naming it, and there is no link."""
     if people is None:
         people = person_labels([event.actor_id])
     template = _templates.get(event.action)
@@ -41,17 +55,11 @@ def render(event, people: dict | None = None) -> tuple[str, str]:
     person = people.get(event.actor_id)
     details.setdefault("actor", str(person) if person else (event.actor_name or _("Sharehub")))
     details.setdefault("target", event.target_label)
+    if hidden:
+        unseen = _("a resource you cannot see")
+        details.update(title=unseen, target=unseen, resource=unseen, resource_id="")
     if template is None:
-        return f"{event.action}: {event.target_label}", ""
-    link = template.link(details) if template.link else ""
+        return f"{event.action}: {details['target']}", ""
+    link = template.link(details) if template.link and not hidden else ""
     text = template.text(details) if callable(template.text) else template.text
     return str(text) % details, link
-
-
-def render_many(events: Iterable, people: dict | None = None) -> list[tuple[str, str]]:
-    """(sentence, link) for each event; the actors are resolved in one query for all of them
-    (or taken from `people`, a `person_labels` answer)."""
-    events = list(events)
-    if people is None:
-        people = person_labels({e.actor_id for e in events})
-    return [render(e, people) for e in events]

@@ -9,7 +9,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from sharehub.feeds import queries, services
-from sharehub.feeds.messages import render_many
 
 PAGE_SIZE = 30
 
@@ -19,9 +18,10 @@ def notification_list(request):
     unread_only = request.GET.get("unread") == "1"
     queryset = queries.notifications_of(request.user, unread_only=unread_only)
     page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    notifications = list(page_obj.object_list)
-    rendered = render_many(n.event for n in notifications)
-    items = [{"n": n, "sentence": s, "link": link} for n, (s, link) in zip(notifications, rendered, strict=True)]
+    items = [
+        {"n": n, "sentence": sentence, "link": link}
+        for n, sentence, link in queries.shown(request.user, page_obj.object_list)
+    ]
     context = {"items": items, "page_obj": page_obj, "unread_only": unread_only}
     return render(request, "feeds/notifications.html", context)
 
