@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import logging
 
-from django.http import Http404
+from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
-from sharehub.errors import Invalid, ServiceError
+from sharehub.errors import Invalid, ServiceError, from_request_error
+from sharehub.validation import text_problems
 
 logger = logging.getLogger(__name__)
 
@@ -22,40 +26,25 @@ class MalformedBody(ServiceError):
     code = "malformed_json"
 
 
-def _nul_fields(value, path: str = "") -> list[str]:
-    """Where strings hold a NUL character, which no database text column accepts."""
-    if isinstance(value, str):
-        return [path or "body"] if "\x00" in value else []
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list | tuple):
-        items = enumerate(value)
-    else:
-        return []
-    found = []
-    for key, item in items:
-        child = f"{path}.{key}" if path else str(key)
-        found += [child] if "\x00" in str(key) else _nul_fields(item, child)
-    return found
-
-
-def _reject_nul(data):
-    fields = _nul_fields(data)
-    if fields:
-        raise Invalid(fields={name: _("Must not contain the NUL character.") for name in fields[:20]})
+def _reject_bad_text(data):
+    problems = text_problems(data)
+    if problems:
+        raise Invalid(fields=dict(list(problems.items())[:20]))
     return data
 
 
 class StrictJsonParser(Parser):
+    """JSON bodies and query strings whose every string can be stored (see `sharehub.validation`)."""
+
     def parse_body(self, request):
         try:
             data = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError) as error:
             raise MalformedBody(_("The request body is not valid JSON."), fields={"body": str(error)[:200]}) from None
-        return _reject_nul(data)
+        return _reject_bad_text(data)
 
     def parse_querydict(self, data, list_fields, request):
-        return _reject_nul(super().parse_querydict(data, list_fields, request))
+        return _reject_bad_text(super().parse_querydict(data, list_fields, request))
 
 
 class BearerToken(HttpBearer):
@@ -140,6 +129,8 @@ def _validation_message(item: dict) -> str:
 
 @api.exception_handler(ValidationError)
 def _validation_error(request, exc: ValidationError):
+    if any(item.get("loc", ("",))[0] == "path" for item in exc.errors):
+        return _not_found(request, exc)  # a path whose id cannot be a row's names nothing; the rest is moot
     fields = {}
     for item in exc.errors:
         fields.setdefault(_field_path(item.get("loc", ())), _validation_message(item))
@@ -163,10 +154,21 @@ def _not_found(request, exc):
     return api.create_response(request, error_body("not_found", _("Not found.")), status=404)
 
 
+def _request_error(request, exc):
+    return _service_error(request, from_request_error(exc))
+
+
+for _kind in (SuspiciousOperation, BadRequest, MultiPartParserError, UnreadablePostError):
+    api.add_exception_handler(_kind, _request_error)
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    if isinstance(exc.__cause__, ServiceError):  # ninja wraps the parser's MalformedBody
-        return _service_error(request, exc.__cause__)
+    cause = exc.__cause__  # ninja wraps what the parser raised
+    if isinstance(cause, ServiceError):
+        return _service_error(request, cause)
+    if from_request_error(cause) is not None:
+        return _request_error(request, cause)
     if exc.status_code == 403:  # ninja's SessionAuth CSRF check
         message = _("The CSRF check failed; reload the page and try again.")
         return api.create_response(request, error_body("csrf_failed", message), status=403)
@@ -179,6 +181,47 @@ def _unexpected(request, exc):
     return api.create_response(
         request, error_body("server_error", _("Something went wrong on our side; it has been logged.")), status=500
     )
+
+
+_STATUS_ERRORS = {
+    400: ("bad_request", _lazy("The request cannot be carried out.")),
+    403: ("forbidden", _lazy("You are not allowed to do this.")),
+    404: ("not_found", _lazy("Not found.")),
+    405: ("method_not_allowed", _lazy("This method is not allowed here.")),
+    413: ("too_large", _lazy("The request is too large.")),
+}
+
+
+class JsonErrorsMiddleware:
+    """Under /api/v1/, answers made outside the routes' handlers get the one error shape too: ninja's
+    405 for a method a path does not have, the 404 for a path no route matches, and Django's 400s.
+    A 405 keeps its `Allow` header and names the methods."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code < 400 or not request.path_info.startswith(_api_prefix()):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        code, message = _STATUS_ERRORS.get(
+            response.status_code, ("server_error", _lazy("Something went wrong on our side; it has been logged."))
+        )
+        if response.status_code == 405 and response.has_header("Allow"):
+            message = _("This method is not allowed here; use %(methods)s.") % {"methods": response["Allow"]}
+        shaped = JsonResponse(error_body(code, message), status=response.status_code)
+        for header in ("Allow", "Retry-After"):
+            if response.has_header(header):
+                shaped[header] = response[header]
+        return shaped
+
+
+def _api_prefix() -> str:
+    from django.urls import reverse
+
+    return reverse("api:api-root")
 
 
 def _mount() -> None:

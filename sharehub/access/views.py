@@ -22,6 +22,7 @@ from sharehub.catalog import queries as catalog_queries
 from sharehub.catalog.views import page
 from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
 from sharehub.policy.engine import Action, OrgAction, ProcessAction, can
+from sharehub.validation import parse_id
 
 PAGE_SIZE = 25
 Status = AccessRequest.Status
@@ -302,8 +303,8 @@ def inbox(request):
     status = _status_filter(request, choices)
     everything = queries.inbox(user)
     resources = sorted({(r.resource_id, r.resource.code, r.resource.title) for r in everything}, key=lambda t: t[1])
-    wanted = request.GET.get("resource", "")
-    resource_id = int(wanted) if wanted.isdigit() and int(wanted) in {r[0] for r in resources} else None
+    wanted = parse_id(request.GET.get("resource", ""))
+    resource_id = wanted if wanted in {r[0] for r in resources} else None
     queryset = queries.inbox(user, RequestFilters(status=status or None, resource=resource_id))
     page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -324,7 +325,7 @@ def inbox_bulk(request):
     user = request.user
     approve = request.POST.get("action") == "approve"
     reason = request.POST.get("reason", "")
-    ids = list(dict.fromkeys(i for i in request.POST.getlist("ids") if i.isdigit()))
+    ids = list(dict.fromkeys(pk for pk in map(parse_id, request.POST.getlist("ids")) if pk is not None))
     if not ids:
         messages.warning(request, _("Tick the requests to decide first."))
         return redirect("access:inbox")
@@ -336,7 +337,7 @@ def inbox_bulk(request):
         try:
             found.append(queries.access_request(user, rid))
         except NotFound:
-            failures[int(rid)] = str(_("Not found."))
+            failures[rid] = str(_("Not found."))
     failures.update(services.bulk_decide(user, found, approve=approve, reason=reason))
     done = len(ids) - len(failures)
     if done:

@@ -40,7 +40,7 @@ from sharehub.catalog.snapshots import diff_snapshots
 from sharehub.errors import Invalid, NotFound
 from sharehub.org.api import department_ref, person_ref
 from sharehub.org.models import Membership
-from sharehub.org.schemas import MAX_DB_INT
+from sharehub.org.schemas import MAX_DB_INT, DbId
 from sharehub.policy.engine import Action, can, visible
 
 logger = logging.getLogger(__name__)
@@ -284,7 +284,7 @@ def list_versions(request, ident: str):
 
 
 @router.get("/resources/{ident}/versions/{number}", response=VersionDetail, summary="One version's snapshot")
-def get_version(request, ident: str, number: int):
+def get_version(request, ident: str, number: DbId):
     resource = _access(request.user, ident, Action.READ)
     version = _version_or_404(resource, number)
     services.note_content_read(request.user, [resource], via=READ_VIA)
@@ -295,8 +295,8 @@ def get_version(request, ident: str, number: int):
 def diff_versions(
     request,
     ident: str,
-    from_version: int = Query(..., alias="from", ge=1),
-    to_version: int = Query(..., alias="to", ge=1),
+    from_version: int = Query(..., alias="from", ge=1, le=MAX_DB_INT),
+    to_version: int = Query(..., alias="to", ge=1, le=MAX_DB_INT),
 ):
     resource = _access(request.user, ident, Action.READ)
     old = _version_or_404(resource, from_version)
@@ -353,7 +353,7 @@ def content_disposition(filename: str) -> str:
     summary="Download a file",
     response={200: None},
 )
-def download_attachment(request, ident: str, attachment_id: int):
+def download_attachment(request, ident: str, attachment_id: DbId):
     resource, attachment = queries.access_attachment(request.user, ident, attachment_id)
     path = blob_path(attachment.blob.sha256)
     try:
@@ -371,7 +371,7 @@ def download_attachment(request, ident: str, attachment_id: int):
 @router.delete(
     "/resources/{ident}/attachments/{attachment_id}", response={204: None}, summary="Remove a file from the resource"
 )
-def delete_attachment(request, ident: str, attachment_id: int):
+def delete_attachment(request, ident: str, attachment_id: DbId):
     _resource_obj, attachment = queries.access_attachment(request.user, ident, attachment_id)
     services.remove_attachment(request.user, attachment)
     return Status(204, None)

@@ -14,8 +14,8 @@ urlpatterns = [
     path("resources/<str:ident>/diff/", views.resource_diff, name="diff"),
     path("resources/<str:ident>/explain/", views.resource_explain, name="explain"),
     path("resources/<str:ident>/attachments/", views.attachment_add, name="attach"),
-    path("resources/<str:ident>/attachments/<int:aid>/", views.attachment_download, name="attachment"),
-    path("resources/<str:ident>/attachments/<int:aid>/remove/", views.attachment_remove, name="detach"),
+    path("resources/<str:ident>/attachments/<id:aid>/", views.attachment_download, name="attachment"),
+    path("resources/<str:ident>/attachments/<id:aid>/remove/", views.attachment_remove, name="detach"),
     re_path(
         r"^resources/(?P<ident>[^/]+)/(?P<verb>publish|archive|restore)/$", views.resource_transition, name="transition"
     ),

@@ -10,8 +10,8 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict
 
 from sharehub.org.models import Membership
-
-MAX_DB_INT = 2**63 - 1
+from sharehub.validation import MAX_DB_INT as MAX_DB_INT
+from sharehub.validation import DbId as DbId
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -24,7 +24,6 @@ def _as_utc(value: datetime) -> datetime:
         raise ValueError(str(_("This time is out of range."))) from None
 
 
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
 UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
