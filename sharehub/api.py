@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Unread
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from ninja import NinjaAPI
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
@@ -44,7 +44,18 @@ class StrictJsonParser(Parser):
         return _reject_bad_text(data)
 
     def parse_querydict(self, data, list_fields, request):
-        return _reject_bad_text(super().parse_querydict(data, list_fields, request))
+        """An empty value (`?kind=`) means the parameter was not given, as forms send them; a parameter
+        that takes one value and is given several is refused rather than read as its last."""
+        repeated = [name for name in data if name not in list_fields and len(data.getlist(name)) > 1]
+        if repeated:
+            raise Invalid(fields={name: _("Give this parameter once.") for name in repeated[:20]})
+        parsed = {}
+        for name, value in super().parse_querydict(data, list_fields, request).items():
+            if isinstance(value, list):
+                value = [item for item in value if item != ""]
+            if value not in ("", []):
+                parsed[name] = value
+        return _reject_bad_text(parsed)
 
 
 class BearerToken(HttpBearer):
@@ -63,7 +74,98 @@ def error_body(code: str, message, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": str(message), "fields": {k: str(v) for k, v in (fields or {}).items()}}}
 
 
-api = NinjaAPI(
+class ErrorDetail(Schema):
+    code: str = Field(description="What went wrong, for programs: `invalid`, `not_found`, `conflict`, ...")
+    message: str = Field(description="What went wrong, for people, in the caller's language")
+    fields: dict[str, str] = Field(description="Field -> the reason it was refused (dotted paths into the body)")
+
+
+class ErrorOut(Schema):
+    """The one error shape of every answer from 400 up."""
+
+    error: ErrorDetail
+
+
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}}
+
+
+def _documented_errors(method: str, path: str, operation: dict) -> dict[int, tuple[str, dict]]:
+    """The error statuses an operation can answer, with why, and their headers."""
+    has_input = bool(operation.get("parameters") or operation.get("requestBody"))
+    unsafe = method not in ("get", "head", "options")
+    errors = {
+        401: ("No valid bearer token or session", {}),
+        403: ("The policy refuses this (with its reason), or the session's CSRF check failed", {}),
+        429: ("Too many requests; wait as `Retry-After` says", _RETRY_AFTER),
+    }
+    if has_input:
+        errors[400] = ("The request cannot be read: malformed JSON or form data, too many fields", {})
+        errors[422] = ("Some fields are not valid; `fields` names each with the reason", {})
+    if "{" in path:
+        errors[404] = ("Not found, or not visible to the caller (the two look the same)", {})
+    if unsafe:
+        errors[409] = ("The request conflicts with the current state (already decided, a duplicate name)", {})
+        errors[503] = ("The database is busy; try again after `Retry-After` seconds", _RETRY_AFTER)
+    if operation.get("requestBody"):
+        errors[413] = ("The request body or file is larger than the limit", {})
+    return errors
+
+
+_EMPTY = {"type": "string", "enum": [""], "description": "Empty: as if not given"}
+
+
+def _empty_allowed(schema: dict) -> dict:
+    """An optional query parameter may be sent empty (`?kind=`), meaning no filter (see the parser)."""
+    if schema.get("type") == "array":
+        return {**schema, "items": {"anyOf": [schema.get("items", {}), _EMPTY]}}
+    return {"anyOf": [schema, _EMPTY]}
+
+
+_NO_NUL = "^[^\\u0000]*$"
+
+
+def _no_nul_in_text(node) -> None:
+    """Every free-text string in the document refuses NUL, as the parser does (no database stores it)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not {"enum", "format", "pattern", "const"} & node.keys():
+            node["pattern"] = _NO_NUL
+        for value in node.values():
+            _no_nul_in_text(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_nul_in_text(value)
+
+
+class SharehubAPI(NinjaAPI):
+    """Ninja's API with every error status an operation can answer documented, with the one `ErrorOut`
+    schema, so the OpenAPI document is true of what the server does."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(error_schema.pop("$defs", {}))
+        components["ErrorOut"] = error_schema
+        _no_nul_in_text(schema.get("paths", {}))
+        _no_nul_in_text(components)
+        reference = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for path, item in schema.get("paths", {}).items():
+            for method, operation in item.items():
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "query" and not parameter.get("required"):
+                        parameter["schema"] = _empty_allowed(parameter["schema"])
+                responses = operation.setdefault("responses", {})
+                errors = _documented_errors(method, path, operation)
+                if "security" not in operation:
+                    errors.pop(401), errors.pop(403)
+                for status, (description, headers) in sorted(errors.items()):
+                    answer = responses.setdefault(str(status), {"description": description, "content": reference})
+                    if headers:
+                        answer["headers"] = headers
+        return schema
+
+
+api = SharehubAPI(
     title="Sharehub API",
     version="1",
     description="Catalog, sharing policy and audit of a Sharehub organization. "
@@ -80,8 +182,11 @@ _SCHEMA_PARAMS = ("payload", "filters")
 
 
 def _field_path(loc) -> str:
-    """("body", "payload", "tags", 0) -> "tags.0"; ("file", "file") -> "file"."""
+    """("body", "payload", "tags", 0) -> "tags.0"; ("file", "file") -> "file"; ("query", "kind", 1) -> "kind"
+    (a repeated query parameter is named once)."""
     parts = [str(p) for p in loc]
+    if parts and parts[0] == "query":
+        parts = [p for p in parts if not p.isdigit()]
     if parts and parts[0] in _SOURCES:
         parts = parts[1:]
     if len(parts) > 1 and parts[0] in _SCHEMA_PARAMS:
@@ -122,6 +227,8 @@ def _validation_message(item: dict) -> str:
         return _("Must be at most %(n)s.") % {"n": context.get("le")}
     if kind == "less_than":
         return _("Must be less than %(n)s.") % {"n": context.get("lt")}
+    if kind == "value_error" and context.get("error"):
+        return str(context["error"])
     if kind == "extra_forbidden":
         return _("Unknown field.")
     return item.get("msg", _("invalid"))

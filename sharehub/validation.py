@@ -13,12 +13,18 @@ import re
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
-from pydantic import Field
+from pydantic import Field, Strict
 
 MAX_DB_INT = 2**63 - 1
 
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
-"""A path, query or body id in the API: 422 naming the field when it cannot be a row's id."""
+"""A path or query id in the API (text in the URL): 422 naming the field when it cannot be a row's id."""
+
+BodyId = Annotated[int, Strict(), Field(ge=1, le=MAX_DB_INT)]
+"""An id in a JSON body: a JSON integer, not `true` or `"5"`."""
+
+BodyInt = Annotated[int, Strict()]
+"""A whole number in a JSON body: a JSON integer, not `true`."""
 
 _ID = re.compile(r"[0-9]{1,19}")
 _BAD_TEXT = re.compile(r"[\x00\ud800-\udfff]")

@@ -42,6 +42,7 @@ from sharehub.org.api import department_ref, person_ref
 from sharehub.org.models import Membership
 from sharehub.org.schemas import MAX_DB_INT, DbId
 from sharehub.policy.engine import Action, can, visible
+from sharehub.validation import parse_id
 
 logger = logging.getLogger(__name__)
 router = Router(tags=["catalog"])
@@ -191,7 +192,8 @@ def list_resources(
 
 def _related_to_ids(actor, values: list) -> list:
     """`related` accepts ids or codes; codes the caller may not see are reported like missing ones."""
-    codes = [v for v in values if isinstance(v, str) and not v.isdigit()]
+    values = [parse_id(v) or v if isinstance(v, str) else v for v in values]
+    codes = [v for v in values if isinstance(v, str)]
     if not codes:
         return values
     known = dict(queries.list_resources(actor).filter(code__in=codes).values_list("code", "pk"))

@@ -83,13 +83,13 @@ def _facets(facets: dict[str, list[queries.FacetValue]]) -> dict:
 def search(request, filters: Query[SearchIn]):
     criteria = queries.SearchFilters(
         department=filters.department,
-        kind=filters.kind,
+        kind=[kind.value for kind in filters.kind],
         tag=filters.tag,
-        sharing_type=filters.sharing_type,
-        updated=filters.updated,
+        sharing_type=[sharing.value for sharing in filters.sharing_type],
+        updated=filters.updated.value if filters.updated else "",
     )
     result = queries.search(
-        request.user, filters.q, criteria, sort=filters.sort, page=filters.page, page_size=filters.page_size
+        request.user, filters.q, criteria, sort=filters.sort.value, page=filters.page, page_size=filters.page_size
     )
     services.note_quoted_reads(request.user, result.hits, via=READ_VIA)
     return {
