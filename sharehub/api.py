@@ -297,6 +297,7 @@ _STATUS_ERRORS = {
     405: ("method_not_allowed", _lazy("This method is not allowed here.")),
     413: ("too_large", _lazy("The request is too large.")),
 }
+_SERVER_ERROR = ("server_error", _lazy("Something went wrong on our side; it has been logged."))
 
 
 class JsonErrorsMiddleware:
@@ -313,9 +314,8 @@ class JsonErrorsMiddleware:
             return response
         if response.get("Content-Type", "").startswith("application/json"):
             return response
-        code, message = _STATUS_ERRORS.get(
-            response.status_code, ("server_error", _lazy("Something went wrong on our side; it has been logged."))
-        )
+        fallback = _STATUS_ERRORS[400] if response.status_code < 500 else _SERVER_ERROR
+        code, message = _STATUS_ERRORS.get(response.status_code, fallback)
         if response.status_code == 405 and response.has_header("Allow"):
             message = _("This method is not allowed here; use %(methods)s.") % {"methods": response["Allow"]}
         shaped = JsonResponse(error_body(code, message), status=response.status_code)

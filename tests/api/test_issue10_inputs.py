@@ -195,3 +195,30 @@ def test_a_person_in_the_org_can_still_use_ordinary_ids(api_as, people, org_unit
     response = api_as(people["admin"]).get("/people", {"department": org_units["tax"].pk})
     assert response.status_code == 200
     assert person.username in [p["username"] for p in response.json()["items"]]
+
+
+def test_a_request_django_refuses_before_the_api_is_400_in_the_error_shape():
+    response = Client(raise_request_exception=False).get(API + "/me", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "bad_request"
+
+
+def test_an_empty_optional_query_value_is_no_filter_and_a_repeated_one_is_422(admin, catalog):
+    everything = admin.get(API + "/search").json()["total"]
+    assert admin.get(API + "/search?kind=&sharing_type=&updated=&department=").json()["total"] == everything
+    assert admin.get(API + "/resources?kind=&updated_since=").status_code == 200
+    response = admin.get(API + "/search?updated=7d&updated=30d")
+    assert response.status_code == 422
+    assert "updated" in error_of(response)["fields"]
+
+
+@pytest.mark.parametrize("value", ["0.5", "1700000000", "yesterday", "2024-13-45"])
+def test_times_are_iso_8601_only(admin, value):
+    response = admin.get(API + "/resources", {"updated_since": value})
+    assert response.status_code == 422
+    assert "updated_since" in error_of(response)["fields"]
+
+
+def test_json_true_is_not_an_id_or_a_number(admin, catalog):
+    response = _json(admin, "post", "/notifications/read", json.dumps({"ids": [True]}))
+    assert response.status_code == 422 and "ids.0" in error_of(response)["fields"]
