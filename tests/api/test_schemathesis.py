@@ -33,7 +33,7 @@ def live():
 
 
 @pytest.mark.parametrize("username", sorted(CALLERS))
-def test_the_api_answers_as_its_openapi_document_says(live, username):
+def test_the_api_answers_as_its_openapi_document_says(live, username, tmp_path):
     token = live.run_cli("token", "create", username, "--name", "schemathesis").stdout.strip().splitlines()[-1]
     command = [
         str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{live.base_url}/api/v1/openapi.json",
@@ -41,7 +41,9 @@ def test_the_api_answers_as_its_openapi_document_says(live, username):
         "--phases", "examples,coverage,fuzzing", "--max-examples", str(MAX_EXAMPLES), "--seed", "1",
         "--workers", "1",
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
+    result = subprocess.run(  # in tmp_path: Schemathesis keeps a cache in its working directory
+        command, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False, cwd=tmp_path
+    )
     summary = result.stdout[result.stdout.rfind("SUMMARY") :]
     print(f"schemathesis as {username} ({CALLERS[username]}):\n{summary}")
     failures = result.stdout[result.stdout.find("FAILURES") : result.stdout.rfind("SUMMARY")]
