@@ -77,3 +77,47 @@ def is_database_busy(error: BaseException) -> bool:
         return True
     text = str(error).lower()
     return "database is locked" in text or "database table is locked" in text or "couldn't get a connection" in text
+
+
+class BadRequest(ServiceError):
+    """The request itself cannot be read (its encoding, its form data, too many fields)."""
+
+    status = 400
+    code = "bad_request"
+
+
+def from_request_error(exc: Exception) -> ServiceError | None:
+    """Django's errors about the request itself, as the answer every interface gives; None for others."""
+    from django.conf import settings
+    from django.core.exceptions import BadRequest as DjangoBadRequest
+    from django.core.exceptions import (
+        RequestDataTooBig,
+        SuspiciousOperation,
+        TooManyFieldsSent,
+        TooManyFilesSent,
+    )
+    from django.http import UnreadablePostError
+    from django.http.multipartparser import MultiPartParserError
+
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return TooLarge(_("The request is too large; send at most %(n)s MB.") % {"n": limit})
+    if isinstance(exc, TooManyFieldsSent):
+        return BadRequest(
+            _("The request has too many fields; send at most %(n)s.") % {"n": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}
+        )
+    if isinstance(exc, TooManyFilesSent):
+        return BadRequest(
+            _("The request has too many files; send at most %(n)s.") % {"n": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
+        )
+    if isinstance(exc, MultiPartParserError):
+        return BadRequest(
+            _("The form data cannot be read: it needs a multipart boundary, and part headers (such as a file name) "
+              "of at most 1024 bytes."),
+            fields={"body": str(exc)[:200]},
+        )  # fmt: skip
+    if isinstance(exc, UnreadablePostError):
+        return BadRequest(_("The request body could not be read in full."))
+    if isinstance(exc, SuspiciousOperation | DjangoBadRequest):
+        return BadRequest()
+    return None

@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "sharehub.api.JsonErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -185,6 +186,11 @@ EXTRACT_MAX_CELLS = config.env_int("SHAREHUB_EXTRACT_MAX_CELLS", 2_000_000)
 # that are not signed in; (requests, seconds) or None when off.
 API_RATE_TOKEN = config.env_rate("SHAREHUB_API_RATE_TOKEN", "1200/min")
 API_RATE_ADDRESS = config.env_rate("SHAREHUB_API_RATE_ADDRESS", "120/min")
+
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "sharehub.catalog.files.TemporaryFileUploadHandler",
+]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,7 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from sharehub.api import api
+from sharehub.validation import IdConverter
+
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -16,6 +19,7 @@ urlpatterns = [
     path("", include("sharehub.search.urls")),
 ]
 
+handler400 = "sharehub.web.views.bad_request"
 handler403 = "sharehub.web.views.permission_denied"
 handler404 = "sharehub.web.views.not_found"
 handler500 = "sharehub.web.views.server_error"

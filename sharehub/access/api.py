@@ -42,7 +42,7 @@ from sharehub.catalog.files import blob_path
 from sharehub.catalog.queries import access_resource
 from sharehub.errors import Invalid, NotFound
 from sharehub.org.api import department_ref, person_ref
-from sharehub.org.schemas import MAX_DB_INT
+from sharehub.org.schemas import MAX_DB_INT, DbId
 from sharehub.policy.engine import Action, visible
 
 router = Router(tags=["access"])
@@ -292,7 +292,7 @@ def list_handled(
 
 
 @router.get("/requests/{request_id}", response=RequestDetail, summary="One request with its history and grant")
-def get_request(request, request_id: str):
+def get_request(request, request_id: DbId):
     return _request_detail(request.user, request_id)
 
 
@@ -301,7 +301,7 @@ def get_request(request, request_id: str):
     response=RequestDetail,
     summary="Approve (optionally narrower); a request that needs the head goes on to the head",
 )
-def approve(request, request_id: str, payload: ApproveIn):
+def approve(request, request_id: DbId, payload: ApproveIn):
     req = queries.access_request(request.user, request_id)
     services.approve_request(
         request.user,
@@ -315,7 +315,7 @@ def approve(request, request_id: str, payload: ApproveIn):
 
 
 @router.post("/requests/{request_id}/reject", response=RequestDetail, summary="Reject, with a reason")
-def reject(request, request_id: str, payload: RejectIn):
+def reject(request, request_id: DbId, payload: RejectIn):
     req = queries.access_request(request.user, request_id)
     services.reject_request(request.user, req, reason=payload.reason)
     return _request_detail(request.user, req.pk)
@@ -324,7 +324,7 @@ def reject(request, request_id: str, payload: RejectIn):
 @router.post(
     "/requests/{request_id}/ask", response=RequestDetail, summary="Ask the requester for more (the clock pauses)"
 )
-def ask(request, request_id: str, payload: AskIn):
+def ask(request, request_id: DbId, payload: AskIn):
     req = queries.access_request(request.user, request_id)
     services.ask_for_information(request.user, req, question=payload.question)
     return _request_detail(request.user, req.pk)
@@ -333,7 +333,7 @@ def ask(request, request_id: str, payload: AskIn):
 @router.post(
     "/requests/{request_id}/answer", response=RequestDetail, summary="Answer the decider's question (requester)"
 )
-def answer(request, request_id: str, payload: AnswerIn):
+def answer(request, request_id: DbId, payload: AnswerIn):
     req = queries.access_request(request.user, request_id)
     services.give_information(request.user, req, answer=payload.answer)
     return _request_detail(request.user, req.pk)
@@ -371,7 +371,7 @@ def download_request_file(request, request_id: str, file_id: str):
 
 
 @router.post("/requests/{request_id}/withdraw", response=RequestDetail, summary="Withdraw an open request (requester)")
-def withdraw(request, request_id: str):
+def withdraw(request, request_id: DbId):
     req = queries.access_request(request.user, request_id)
     services.withdraw_request(request.user, req)
     return _request_detail(request.user, req.pk)
@@ -412,12 +412,12 @@ def list_grants(
 
 
 @router.get("/grants/{grant_id}", response=GrantOut, summary="One grant")
-def get_grant(request, grant_id: str):
+def get_grant(request, grant_id: DbId):
     return _grant(queries.access_grant(request.user, grant_id))
 
 
 @router.post("/grants/{grant_id}/revoke", response=GrantOut, summary="Revoke a grant now, with a reason (stewards)")
-def revoke(request, grant_id: str, payload: RevokeIn):
+def revoke(request, grant_id: DbId, payload: RevokeIn):
     grant = queries.access_grant(request.user, grant_id)
     services.revoke_grant(request.user, grant, reason=payload.reason)
     return _grant(queries.access_grant(request.user, grant.pk))

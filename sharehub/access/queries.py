@@ -10,6 +10,7 @@ from django.utils import timezone
 from sharehub.access.models import AccessRequest, Grant, RequestAttachment, RequestNote
 from sharehub.errors import NotFound
 from sharehub.policy.engine import decidable_filter, grant_filter, request_filter
+from sharehub.validation import parse_id
 
 _REQUEST_RELATIONS = ("resource", "resource__owner_department", "requester", "for_department", "decided_by")
 
@@ -20,9 +21,10 @@ def _requests() -> QuerySet[AccessRequest]:
 
 def access_request(actor, request_id) -> AccessRequest:
     """One request the actor may see (as requester or decider), or NotFound."""
-    if not str(request_id).isdigit() or len(str(request_id)) > 18:
+    pk = parse_id(request_id)
+    if pk is None:
         raise NotFound()
-    found = _requests().filter(request_filter(actor)).filter(pk=int(request_id)).first()
+    found = _requests().filter(request_filter(actor)).filter(pk=pk).first()
     if found is None:
         raise NotFound()
     return found
@@ -105,9 +107,10 @@ def _grants() -> QuerySet[Grant]:
 
 
 def access_grant(actor, grant_id) -> Grant:
-    if not str(grant_id).isdigit() or len(str(grant_id)) > 18:
+    pk = parse_id(grant_id)
+    if pk is None:
         raise NotFound()
-    found = _grants().filter(grant_filter(actor)).filter(pk=int(grant_id)).first()
+    found = _grants().filter(grant_filter(actor)).filter(pk=pk).first()
     if found is None:
         raise NotFound()
     return found

@@ -13,7 +13,7 @@ from typing import Literal
 from ninja import Field, Schema
 
 from sharehub.access.models import AccessRequest, RequestNote
-from sharehub.org.schemas import DbId, DepartmentRef, PersonRef, StrictSchema
+from sharehub.org.schemas import BodyId, BodyInt, DbId, DepartmentRef, PersonRef, StrictSchema
 
 MAX_BULK = 200
 
@@ -45,8 +45,18 @@ class NoteFileOut(Schema):
     url: str = Field(description="Download it here (the request's requester and deciders only)")
 
 
+def _named(name: str, choices) -> type[StrEnum]:
+    """The model's choices under a name of their own: the OpenAPI document keeps one schema per name,
+    and `Status` and `Kind` are the catalog's."""
+    return StrEnum(name, [(choice.name, choice.value) for choice in choices])
+
+
+RequestStatus = _named("RequestStatus", AccessRequest.Status)
+NoteKind = _named("NoteKind", RequestNote.Kind)
+
+
 class NoteOut(Schema):
-    kind: RequestNote.Kind
+    kind: NoteKind
     author: PersonRef | None
     text: str
     created_at: datetime
@@ -64,7 +74,7 @@ class RequestOut(Schema):
     fields: list[str] = Field(description="Dataset fields to grant (narrowed by a first-step approval)")
     asked_period_days: int = Field(description="Days the requester asked for")
     asked_fields: list[str] = Field(description="Dataset fields the requester asked for")
-    status: AccessRequest.Status
+    status: RequestStatus
     needs_head: bool = Field(description="The owner department's head decides after the steward")
     deadline_at: datetime = Field(description="Decision deadline (working days; moved by time spent waiting)")
     paused_at: datetime | None = Field(description="Since when the clock waits for the requester's answer")
@@ -111,14 +121,14 @@ class RequestFilterIn(Schema):
 class RequestIn(StrictSchema):
     purpose: str = Field("", description="What the content is for (required)")
     use_category: AccessRequest.UseCategory | None = Field(None, description="Intended use (required)")
-    period_days: int | None = Field(None, description="Days wanted, up to the resource's longest grant (required)")
+    period_days: BodyInt | None = Field(None, description="Days wanted, up to the resource's longest grant (required)")
     accept_terms: bool = Field(False, description="Must be true: the resource's terms of use are accepted")
-    for_department: DbId | None = Field(None, description="Ask for this department (one you belong to)")
+    for_department: BodyId | None = Field(None, description="Ask for this department (one you belong to)")
     fields: list[str] | None = Field(None, description="Dataset fields wanted (datasets only)")
 
 
 class ApproveIn(StrictSchema):
-    period_days: int | None = Field(None, description="A shorter period than asked for")
+    period_days: BodyInt | None = Field(None, description="A shorter period than asked for")
     fields: list[str] | None = Field(None, description="Fewer fields than asked for")
     requester_only: bool = Field(False, description="Grant the requester only, not their department")
     note: str = Field("", description="Shown to the requester")
@@ -137,7 +147,7 @@ class AnswerIn(StrictSchema):
 
 
 class BulkIn(StrictSchema):
-    ids: list[DbId] = Field(min_length=1, max_length=MAX_BULK, description="Request ids")
+    ids: list[BodyId] = Field(min_length=1, max_length=MAX_BULK, description="Request ids")
     action: Literal["approve", "reject"]
     reason: str = Field("", description="One reason for all (required to reject)")
 

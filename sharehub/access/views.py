@@ -25,6 +25,7 @@ from sharehub.catalog.views import page
 from sharehub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from sharehub.org.queries import person_labels
 from sharehub.policy.engine import Action, OrgAction, ProcessAction, can
+from sharehub.validation import parse_id
 
 PAGE_SIZE = 25
 Status = AccessRequest.Status
@@ -371,8 +372,8 @@ def inbox(request):
     status = _status_filter(request, choices)
     everything = queries.inbox(user)
     resources = sorted({(r.resource_id, r.resource.code, r.resource.title) for r in everything}, key=lambda t: t[1])
-    wanted = request.GET.get("resource", "")
-    resource_id = int(wanted) if wanted.isdigit() and int(wanted) in {r[0] for r in resources} else None
+    wanted = parse_id(request.GET.get("resource", ""))
+    resource_id = wanted if wanted in {r[0] for r in resources} else None
     queryset = queries.inbox(user, RequestFilters(status=status or None, resource=resource_id))
     page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -419,7 +420,7 @@ def inbox_bulk(request):
     user = request.user
     approve = request.POST.get("action") == "approve"
     reason = request.POST.get("reason", "")
-    ids = list(dict.fromkeys(i for i in request.POST.getlist("ids") if i.isdigit()))
+    ids = list(dict.fromkeys(pk for pk in map(parse_id, request.POST.getlist("ids")) if pk is not None))
     if not ids:
         messages.warning(request, _("Tick the requests to decide first."))
         return redirect("access:inbox")
@@ -431,7 +432,7 @@ def inbox_bulk(request):
         try:
             found.append(queries.access_request(user, rid))
         except NotFound:
-            failures[int(rid)] = str(_("Not found."))
+            failures[rid] = str(_("Not found."))
     failures.update(services.bulk_decide(user, found, approve=approve, reason=reason))
     done = len(ids) - len(failures)
     if done:

@@ -44,8 +44,9 @@ from sharehub.catalog.snapshots import diff_snapshots
 from sharehub.errors import Invalid, NotFound
 from sharehub.org.api import department_ref, person_ref
 from sharehub.org.models import Membership
-from sharehub.org.schemas import MAX_DB_INT
+from sharehub.org.schemas import MAX_DB_INT, DbId
 from sharehub.policy.engine import Action, can, visible
+from sharehub.validation import parse_id
 
 logger = logging.getLogger(__name__)
 router = Router(tags=["catalog"])
@@ -195,7 +196,8 @@ def list_resources(
 
 def _related_to_ids(actor, values: list) -> list:
     """`related` accepts ids or codes; codes the caller may not see are reported like missing ones."""
-    codes = [v for v in values if isinstance(v, str) and not v.isdigit()]
+    values = [parse_id(v) or v if isinstance(v, str) else v for v in values]
+    codes = [v for v in values if isinstance(v, str)]
     if not codes:
         return values
     known = dict(queries.list_resources(actor).filter(code__in=codes).values_list("code", "pk"))
@@ -379,7 +381,7 @@ def list_versions(request, ident: str):
 
 
 @router.get("/resources/{ident}/versions/{number}", response=VersionDetail, summary="One version's snapshot")
-def get_version(request, ident: str, number: int):
+def get_version(request, ident: str, number: DbId):
     resource = _access(request.user, ident, Action.READ)
     version = _version_or_404(resource, number)
     (snapshot,) = queries.shown_snapshots(request.user, [version])
@@ -391,8 +393,8 @@ def get_version(request, ident: str, number: int):
 def diff_versions(
     request,
     ident: str,
-    from_version: int = Query(..., alias="from", ge=1),
-    to_version: int = Query(..., alias="to", ge=1),
+    from_version: int = Query(..., alias="from", ge=1, le=MAX_DB_INT),
+    to_version: int = Query(..., alias="to", ge=1, le=MAX_DB_INT),
 ):
     resource = _access(request.user, ident, Action.READ)
     old = _version_or_404(resource, from_version)
@@ -452,7 +454,7 @@ def content_disposition(filename: str) -> str:
     summary="Download a file",
     response={200: None},
 )
-def download_attachment(request, ident: str, attachment_id: int):
+def download_attachment(request, ident: str, attachment_id: DbId):
     resource, attachment = queries.access_attachment(request.user, ident, attachment_id)
     path = blob_path(attachment.blob.sha256)
     try:
@@ -470,7 +472,7 @@ def download_attachment(request, ident: str, attachment_id: int):
 @router.delete(
     "/resources/{ident}/attachments/{attachment_id}", response={204: None}, summary="Remove a file from the resource"
 )
-def delete_attachment(request, ident: str, attachment_id: int):
+def delete_attachment(request, ident: str, attachment_id: DbId):
     _resource_obj, attachment = queries.access_attachment(request.user, ident, attachment_id)
     services.remove_attachment(request.user, attachment)
     return Status(204, None)

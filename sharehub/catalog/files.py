@@ -10,12 +10,26 @@ from pathlib import Path
 
 import filetype
 from django.conf import settings
+from django.core.files import uploadhandler
+from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.utils.translation import gettext as _
 
 from sharehub.catalog.extract import DOCX, XLSX
 from sharehub.errors import Invalid, TooLarge
 
+MAX_FILENAME = 200
+MAX_EXTENSION = 16
 _TEXT_EXTENSIONS = {".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown", ".csv": "text/csv"}
+
+
+class TemporaryFileUploadHandler(uploadhandler.TemporaryFileUploadHandler):
+    """Django's, except that the temporary file does not carry the upload's extension in its own name:
+    a long one ("a." + 900 characters) is longer than a file name may be, and the upload failed."""
+
+    def new_file(self, *args, **kwargs):
+        uploadhandler.FileUploadHandler.new_file(self, *args, **kwargs)
+        self.file = TemporaryUploadedFile("upload", self.content_type, 0, self.charset, self.content_type_extra)
+        self.file.name = self.file_name
 
 
 def blob_path(sha256: str) -> Path:
@@ -23,10 +37,15 @@ def blob_path(sha256: str) -> Path:
 
 
 def clean_filename(name: str) -> str:
-    """Keep the last path component, drop control characters; templates escape the rest."""
+    """Keep the last path component, drop control characters, and shorten a long name to
+    MAX_FILENAME characters keeping a short extension; templates escape the rest."""
     base = os.path.basename((name or "").replace("\\", "/")).strip()
     base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
-    base = base.lstrip(".")[:200]
+    base = base.lstrip(".")
+    if len(base) > MAX_FILENAME:
+        stem, ext = os.path.splitext(base)
+        keep = ext if 1 < len(ext) <= MAX_EXTENSION else ""
+        base = stem[: MAX_FILENAME - len(keep)] + keep
     if not base:
         raise Invalid(fields={"file": _("The file needs a name.")})
     return base

@@ -13,6 +13,7 @@ from sharehub.catalog.snapshots import referenced_codes, without_codes
 from sharehub.errors import Forbidden, NotFound
 from sharehub.org.models import Membership, User
 from sharehub.policy.engine import Action, can, visible
+from sharehub.validation import parse_id
 
 
 def _base() -> QuerySet[Resource]:
@@ -30,7 +31,8 @@ def access_resource(actor, ident: int | str, action: Action = Action.VIEW) -> Re
     text = str(ident)
     if "\x00" in text or len(text) > 64:
         raise NotFound()
-    lookup = Q(pk=int(text)) if text.isascii() and text.isdigit() and len(text) <= 18 else Q(code=text)
+    pk = parse_id(text)
+    lookup = Q(pk=pk) if pk is not None else Q(code=text)
     resource = visible(actor, _base().filter(lookup), Action.VIEW).first()
     if resource is None:
         raise NotFound()
@@ -186,9 +188,10 @@ def attachments_of(resource: Resource) -> QuerySet[Attachment]:
 
 def access_attachment(actor, resource_ident, attachment_id: int) -> tuple[Resource, Attachment]:
     resource = access_resource(actor, resource_ident, Action.READ)
-    if not 0 < int(attachment_id) < 2**63:
+    pk = parse_id(attachment_id)
+    if pk is None:
         raise NotFound()
-    attachment = attachments_of(resource).filter(pk=attachment_id).first()
+    attachment = attachments_of(resource).filter(pk=pk).first()
     if attachment is None:
         raise NotFound()
     return resource, attachment

@@ -9,7 +9,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from sharehub.catalog.models import DraftReview, Resource
-from sharehub.org.schemas import DbId, DepartmentRef, PersonRef, StrictSchema, UtcDateTime
+from sharehub.org.schemas import BodyId, DbId, DepartmentRef, PersonRef, StrictSchema, UtcDateTime
 
 
 class NamedRef(Schema):
@@ -83,22 +83,22 @@ class _ResourceFields(Schema):
     body: str | None = None
     tags: list[str] | None = None
     update_frequency: Resource.Frequency | None = None
-    category: DbId | None = None
-    data_grade: DbId | None = None
-    steward: DbId | None = None
-    project: DbId | None = None
+    category: BodyId | None = None
+    data_grade: BodyId | None = None
+    steward: BodyId | None = None
+    project: BodyId | None = None
     link_url: str | None = None
     dataset_fields: list[dict[str, Any] | str] | None = None
-    related: list[DbId | str] | None = None
+    related: list[BodyId | str] | None = None
     sharing_type: Resource.SharingType | None = None
     scope_all: bool | None = None
-    scope_departments: list[DbId] | None = None
+    scope_departments: list[BodyId] | None = None
     conditions: str | None = None
     restriction_basis: str | None = None
 
 
 class ResourceCreateIn(_ResourceFields):
-    owner_department: DbId
+    owner_department: BodyId
     kind: Resource.Kind
     title: str
     publish: bool = Field(False, description="Publish at once (stewards and heads of the owner department)")

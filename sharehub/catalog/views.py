@@ -29,6 +29,7 @@ from sharehub.catalog.models import Resource
 from sharehub.catalog.snapshots import diff_snapshots
 from sharehub.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooLarge
 from sharehub.policy.engine import Action, Decision, ProcessAction, can, creatable_departments
+from sharehub.validation import parse_id
 
 PAGE_SIZE = 25
 
@@ -197,9 +198,9 @@ def resource_create(request):
     publishable = queries.publishable_department_ids(request.user, departments)
     if request.method != "POST":
         initial = {"sharing_type": Resource.SharingType.OPEN}
-        wanted = request.GET.get("department", "")
-        if wanted.isdigit() and int(wanted) in {d.pk for d in departments}:
-            initial["owner_department"] = int(wanted)
+        wanted = parse_id(request.GET.get("department", ""))
+        if wanted in {d.pk for d in departments}:
+            initial["owner_department"] = wanted
         form = ResourceForm(request.user, initial=initial)
         return _form_page(request, form, publishable=publishable)
     form = ResourceForm(request.user, request.POST)
@@ -411,9 +412,10 @@ def resource_versions(request, ident):
 
 
 def _version_number(raw) -> int:
-    if not raw or not str(raw).isdigit() or len(str(raw)) > 9:
+    number = parse_id(raw)
+    if number is None:
         raise Invalid(_("Choose two versions to compare."), fields={"version": _("Choose two versions to compare.")})
-    return int(raw)
+    return number
 
 
 @page

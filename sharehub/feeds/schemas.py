@@ -6,7 +6,7 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-from sharehub.org.schemas import DbId, StrictSchema
+from sharehub.org.schemas import BodyId, StrictSchema
 
 MAX_MARK = 1000
 
@@ -33,7 +33,7 @@ class NotificationPage(Schema):
 
 
 class MarkReadIn(StrictSchema):
-    ids: list[DbId] | None = Field(
+    ids: list[BodyId] | None = Field(
         None, max_length=MAX_MARK, description="Notifications to mark read; leave out to mark all of them"
     )
 

@@ -6,5 +6,5 @@ app_name = "feeds"
 urlpatterns = [
     path("notifications/", views.notification_list, name="list"),
     path("notifications/read/", views.mark_read, name="read_all"),
-    path("notifications/<int:nid>/read/", views.mark_read, name="read"),
+    path("notifications/<id:nid>/read/", views.mark_read, name="read"),
 ]

@@ -11,6 +11,7 @@ from sharehub.org import services
 from sharehub.org.models import Department, Membership, User
 from sharehub.org.schemas import (
     MAX_DB_INT,
+    DbId,
     DepartmentDetail,
     DepartmentIn,
     DepartmentOut,
@@ -120,7 +121,7 @@ def create_department(request, payload: DepartmentIn):
 
 
 @router.get("/departments/{department_id}", response=DepartmentDetail, summary="One department with its stewards")
-def get_department(request, department_id: int):
+def get_department(request, department_id: DbId):
     department = _department_or_404(request.user, department_id)
     counted = Department.objects.filter(pk=department.pk).annotate(n=Count("memberships")).values_list("n", flat=True)
     stewards = (
@@ -142,7 +143,7 @@ def get_department(request, department_id: int):
 @router.get("/people", response=PersonPage, summary="People and service accounts, by id")
 def list_people(
     request,
-    department: int | None = None,
+    department: DbId | None = None,
     q: str | None = None,
     cursor: int | None = Query(None, ge=1, le=MAX_DB_INT, description="`next_cursor` of the previous page"),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
@@ -171,7 +172,7 @@ def create_person(request, payload: PersonIn):
     response={200: MembershipOut},
     summary="Add a person to a department, or change their role there (admins)",
 )
-def set_membership(request, person_id: int, payload: MembershipIn):
+def set_membership(request, person_id: DbId, payload: MembershipIn):
     person = _person_or_404(request.user, person_id)
     department = _department_field(request.user, payload.department, "department")
     membership = services.set_membership(request.user, person, department, payload.role)
@@ -183,7 +184,7 @@ def set_membership(request, person_id: int, payload: MembershipIn):
     response={204: None},
     summary="Remove a person from a department (admins)",
 )
-def remove_membership(request, person_id: int, department_id: int):
+def remove_membership(request, person_id: DbId, department_id: DbId):
     person = _person_or_404(request.user, person_id)
     department = _department_or_404(request.user, department_id)
     services.remove_membership(request.user, person, department)

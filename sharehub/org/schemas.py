@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
-from pydantic import AfterValidator, ConfigDict
+from pydantic import AfterValidator, BeforeValidator, ConfigDict
 
 from sharehub.org.models import Membership
-
-MAX_DB_INT = 2**63 - 1
+from sharehub.validation import MAX_DB_INT as MAX_DB_INT
+from sharehub.validation import BodyId as BodyId
+from sharehub.validation import BodyInt as BodyInt
+from sharehub.validation import DbId as DbId
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -24,8 +27,19 @@ def _as_utc(value: datetime) -> datetime:
         raise ValueError(str(_("This time is out of range."))) from None
 
 
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
-UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?)?")
+
+
+def _date_time_text(value):
+    """Only ISO 8601 dates and times: pydantic would also take `0.5` as seconds after 1970."""
+    if isinstance(value, str) and not _DATE_TIME.fullmatch(value.strip()):
+        raise ValueError(str(_("Must be a date or time like 2026-01-31T08:00:00+08:00.")))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(str(_("Must be a date or time like 2026-01-31T08:00:00+08:00.")))
+    return value
+
+
+UtcDateTime = Annotated[datetime, BeforeValidator(_date_time_text), AfterValidator(_as_utc)]
 
 
 class StrictSchema(Schema):
@@ -84,7 +98,7 @@ class PersonIn(StrictSchema):
 
 
 class MembershipIn(StrictSchema):
-    department: DbId
+    department: BodyId
     role: Membership.Role = Membership.Role.MEMBER
 
 
@@ -106,5 +120,5 @@ class DepartmentDetail(DepartmentOut):
 class DepartmentIn(StrictSchema):
     name: str
     code: str
-    parent: DbId | None = None
+    parent: BodyId | None = None
     description: str = ""

@@ -14,7 +14,7 @@ from ninja import Query, Router, Status
 from sharehub.catalog.models import Resource
 from sharehub.errors import NotFound
 from sharehub.org.api import person_ref
-from sharehub.org.schemas import MAX_DB_INT
+from sharehub.org.schemas import DbId
 from sharehub.search import queries, services
 from sharehub.search.forms import SearchState, saved_search_url
 from sharehub.search.models import SavedSearch, SearchTerm
@@ -83,13 +83,13 @@ def _facets(facets: dict[str, list[queries.FacetValue]]) -> dict:
 def search(request, filters: Query[SearchIn]):
     criteria = queries.SearchFilters(
         department=filters.department,
-        kind=filters.kind,
+        kind=[kind.value for kind in filters.kind],
         tag=filters.tag,
-        sharing_type=filters.sharing_type,
-        updated=filters.updated,
+        sharing_type=[sharing.value for sharing in filters.sharing_type],
+        updated=filters.updated.value if filters.updated else "",
     )
     result = queries.search(
-        request.user, filters.q, criteria, sort=filters.sort, page=filters.page, page_size=filters.page_size
+        request.user, filters.q, criteria, sort=filters.sort.value, page=filters.page, page_size=filters.page_size
     )
     services.note_quoted_reads(request.user, result.hits, via=READ_VIA)
     return {
@@ -156,9 +156,7 @@ def create_saved(request, payload: SavedSearchIn):
     summary="Delete one of your saved searches",
     description="Someone else's saved search is 404, like a missing one.",
 )
-def delete_saved(request, saved_id: int):
-    if not 0 < saved_id <= MAX_DB_INT:
-        raise NotFound()
+def delete_saved(request, saved_id: DbId):
     services.delete_saved_search(request.user, saved_id)
     return Status(204, None)
 
@@ -204,8 +202,8 @@ def add_term(request, payload: TermIn):
     response={204: None},
     summary="Remove a word from the dictionary (organization admins)",
 )
-def remove_term(request, term_id: int):
-    term = SearchTerm.objects.filter(pk=term_id).first() if 0 < term_id <= MAX_DB_INT else None
+def remove_term(request, term_id: DbId):
+    term = SearchTerm.objects.filter(pk=term_id).first()
     if term is None:
         raise NotFound()
     services.remove_term(request.user, term)

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from sharehub.errors import Invalid
-from sharehub.org.schemas import MAX_DB_INT
 from sharehub.search.queries import MAX_PAGE, SearchFilters
 from sharehub.search.services import SAVED_FILTER_KEYS
+from sharehub.validation import parse_id
 
 LIST_KEYS = ("department", "kind", "tag", "sharing_type")
 MAX_VALUES = 20
@@ -78,8 +78,8 @@ class SearchState:
         errors = null_characters(data, PARAMETERS)
         departments = []
         for value in _values(data, "department"):
-            if _is_number(value) and 0 < int(value) <= MAX_DB_INT:
-                departments.append(int(value))
+            if parse_id(value) is not None:
+                departments.append(parse_id(value))
             else:
                 errors.setdefault("department", _("Choose departments by their number."))
         page_text = (data.get("page") or "1").strip()
@@ -159,7 +159,7 @@ class SearchState:
         if name == "updated":
             return self.updated == value
         if name == "department":
-            return value.isdigit() and int(value) in self.department
+            return parse_id(value) in self.department
         return value in getattr(self, name)
 
     def with_page(self, page: int) -> SearchState:

@@ -1,13 +1,14 @@
 """Request and response shapes of the search API.
 
-Filter values are plain text here and checked by `search.queries` (one place for the choices), so a
-wrong `kind`, `sharing_type`, `updated`, `sort`, `page` or `page_size` comes back as 422 naming the
-field, with the choices, in the caller's language.
+The filters are typed with their choices, so the OpenAPI document lists them and a wrong `kind`,
+`sharing_type`, `updated`, `sort`, `page` or `page_size` comes back as 422 naming the field, with the
+choices, in the caller's language. An empty value (`kind=`) means no filter, like a missing one.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from ninja import Field, Schema
@@ -17,9 +18,8 @@ from sharehub.catalog.models import Resource
 from sharehub.org.schemas import DbId, PersonRef, StrictSchema
 from sharehub.search.queries import MAX_PAGE, MAX_PAGE_SIZE, PAGE_SIZE, SORTS, UPDATED_BUCKETS
 
-
-def _choices(values) -> str:
-    return ", ".join(f"`{v}`" for v in values)
+Updated = StrEnum("Updated", [(name, name) for name, _days, _label in UPDATED_BUCKETS])
+Sort = StrEnum("Sort", [(name, name) for name in SORTS])
 
 
 class SearchIn(Schema):
@@ -32,17 +32,13 @@ class SearchIn(Schema):
     department: list[DbId] = Field(
         default_factory=list, description="Owner department ids (their sub-departments included); repeatable"
     )
-    kind: list[str] = Field(default_factory=list, description=f"One of {_choices(Resource.Kind.values)}; repeatable")
+    kind: list[Resource.Kind] = Field(default_factory=list, description="Repeatable")
     tag: list[str] = Field(default_factory=list, description="A tag name; repeatable (all must match)")
-    sharing_type: list[str] = Field(
-        default_factory=list, description=f"One of {_choices(Resource.SharingType.values)}; repeatable"
-    )
-    updated: str = Field("", description=f"Last change: {_choices(b[0] for b in UPDATED_BUCKETS)}")
-    sort: str = Field(
-        "relevance", description=f"{_choices(SORTS)}; `date` is newest change first (the order without words)"
-    )
-    page: int = Field(1, description=f"Page number, 1 to {MAX_PAGE}")
-    page_size: int = Field(PAGE_SIZE, description=f"Results per page, 1 to {MAX_PAGE_SIZE}")
+    sharing_type: list[Resource.SharingType] = Field(default_factory=list, description="Repeatable")
+    updated: Updated | None = Field(None, description="Last change")
+    sort: Sort = Field(Sort.relevance, description="`date` is newest change first (the order without words)")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number")
+    page_size: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Results per page")
 
 
 # The search answer is built as plain dicts: plain pydantic models validate them in pydantic-core, where

@@ -27,6 +27,7 @@ from sharehub.search.documents import (
     source_text,
 )
 from sharehub.search.models import ResourceEntry, SavedSearch, SearchTerm
+from sharehub.validation import parse_id
 
 BATCH = 500
 MAX_SAVED_SEARCHES = 100
@@ -279,7 +280,7 @@ def _saved_filter_values(key: str, raw) -> tuple[list[str], str | None]:
         "updated": [name for name, _days, _label in UPDATED_BUCKETS],
         "sort": list(SORTS),
     }.get(key)
-    if key == "department" and not all(v.isascii() and v.isdigit() and 0 < int(v) < 2**63 for v in values):
+    if key == "department" and not all(parse_id(v) is not None for v in values):
         return [], _("Departments are given by their numeric ids.")
     if choices is not None and any(v not in choices for v in values):
         return [], _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}

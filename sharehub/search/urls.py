@@ -7,6 +7,6 @@ urlpatterns = [
     path("search/", views.search_page, name="page"),
     path("search/suggest/", views.suggest, name="suggest"),
     path("search/saved/", views.saved_create, name="saved_create"),
-    path("search/saved/<int:saved_id>/", views.saved_open, name="saved_open"),
-    path("search/saved/<int:saved_id>/delete/", views.saved_delete, name="saved_delete"),
+    path("search/saved/<id:saved_id>/", views.saved_open, name="saved_open"),
+    path("search/saved/<id:saved_id>/delete/", views.saved_delete, name="saved_delete"),
 ]

@@ -22,7 +22,6 @@ from sharehub.catalog.models import Resource
 from sharehub.catalog.views import page
 from sharehub.errors import Conflict, Invalid
 from sharehub.org.models import Department
-from sharehub.org.schemas import MAX_DB_INT
 from sharehub.search import queries, services
 from sharehub.search.forms import SearchState, null_characters, saved_search_url
 
@@ -228,7 +227,7 @@ def suggest(request):
 
 
 def _own_saved(request, saved_id: int):
-    saved = queries.saved_searches(request.user).filter(pk=saved_id).first() if saved_id <= MAX_DB_INT else None
+    saved = queries.saved_searches(request.user).filter(pk=saved_id).first()
     if saved is None:
         raise Http404()
     return saved

@@ -7,13 +7,15 @@ import sys
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils.translation import gettext as _
 
 from sharehub.catalog import queries as catalog_queries
-from sharehub.errors import Invalid, is_database_busy
+from sharehub.errors import BadRequest, Invalid, from_request_error, is_database_busy
 from sharehub.org import services as org_services
 from sharehub.org.models import Membership
 from sharehub.policy.engine import context_for
@@ -69,6 +71,18 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "web/password_change_done.html"
+
+
+def bad_request(request, exception=None):
+    """Django's 400 for a request it cannot read; 413 when the body is over the limit."""
+    error = from_request_error(exception) if exception is not None else None
+    error = error or BadRequest()
+    try:
+        request.GET  # noqa: B018  the page's own parts read the query string again
+    except SuspiciousOperation:
+        request.GET = QueryDict()
+    title = _("Too large") if error.status == 413 else _("The request could not be read")
+    return render(request, "web/400.html", {"title": title, "message": error.message}, status=error.status)
 
 
 def not_found(request, exception=None):

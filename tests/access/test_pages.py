@@ -273,7 +273,7 @@ def test_someone_elses_request_and_grant_pages_are_404(client_for, people, condi
     access_request.refresh_from_db()
     assert access_request.status == "approved"
     for bad in ("abc", "0", "99999999", "1" * 30):
-        assert outsider.get(reverse("access:detail", args=[bad])).status_code == 404
+        assert outsider.get(f"/requests/{bad}/").status_code == 404
 
 
 def test_withdraw(client_for, people, conditional):
