@@ -29,7 +29,8 @@ FIELDS = [
 ]
 BODY = (
     "# 社保缴费基数调整说明\n\n本通知说明 2025 年度社保缴费基数的调整。\n\n"
-    "| 项目 | 下限 | 上限 |\n|---|---|---|\n| 缴费基数 | 4,462 | 22,311 |\n\n"
+    "| 项目 | 下限 | 上限 | 单位缴费比例 | 个人缴费比例 | 执行日期 |\n|---|---|---|---|---|---|\n"
+    "| 城镇职工基本养老保险缴费基数 | 4,462 | 22,311 | 16% | 8% | 2025-07-01 |\n\n"
     "- 单位**按月**申报\n- 详见 `sbjf-2025` 附件\n"
 )
 
@@ -143,7 +144,7 @@ def _pages(world) -> dict[str, list[str]]:
     }
 
 
-SHOTS = {"/resources/", "/resources/{granted}/", "/requests/inbox/", "/notifications/", "/audit/"}
+SHOTS = {"/resources/", "/resources/{granted}/", "/resources/{open}/", "/requests/inbox/", "/notifications/", "/audit/"}
 LANGUAGES = [("zh-CN", "zh-hans"), ("en-US", "en")]
 WIDTHS = [1366, 390]
 
@@ -154,7 +155,7 @@ def test_main_pages_pass_axe_in_both_languages_at_both_widths(world, live_server
     """One organization for all four runs (making it is the slow part); every failure is collected
     and reported together, each under its page's address, language and width."""
     base = live_server.url
-    shots = {path.format(granted=world["codes"]["granted"]) for path in SHOTS}
+    shots = {path.format(**world["codes"]) for path in SHOTS}
     failures = []
     for locale, lang in LANGUAGES:
         for width in WIDTHS:
