@@ -53,4 +53,6 @@ def render_markdown(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
         filter_style_properties={"text-align"},
+        # a wide table scrolls sideways inside the page (sharehub.css); focusable, a keyboard can scroll it
+        set_tag_attribute_values={"table": {"tabindex": "0"}},
     )

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.steps import track_visits, unchecked_visits
+
 CHROMIUM = Path(os.environ.get("SHAREHUB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -45,6 +47,15 @@ def _require_chromium() -> None:
         )
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep the outcome of the test's call on the item, so fixtures can tell a passing test at teardown."""
+    report = yield
+    if report.when == "call":
+        item.sh_call_passed = report.passed
+    return report
+
+
 @pytest.fixture
 def page_errors() -> list[str]:
     """Uncaught JavaScript errors and Content-Security-Policy violations of the pages opened through
@@ -58,31 +69,43 @@ def _csp_violation(message) -> bool:
 
 
 @pytest.fixture
-def new_page(page_errors):
-    """new_page() opens a fresh zh-CN browser context and page, 1366x900; uncaught script errors and
-    CSP violations go to page_errors. Chromium starts on the first call, inside the test, so a missing
-    browser makes the test fail (not error, not skip)."""
-    state: dict = {}
+def new_page(request, page_errors):
+    """new_page() opens a fresh browser context and page, zh-CN and 1366x900 unless told otherwise
+    (new_page(locale="en-US", width=390)); uncaught script errors and CSP violations go to page_errors.
+    Chromium starts on the first call, inside the test, so a missing browser makes the test fail (not
+    error, not skip). The pages' loaded documents are tracked: each must have been checked with axe by
+    the end."""
+    state: dict = {"pages": []}
 
-    def open_page():
+    def open_page(locale: str = "zh-CN", width: int = VIEWPORT["width"], height: int = VIEWPORT["height"]):
         if "browser" not in state:
             _require_chromium()
             from playwright.sync_api import sync_playwright
 
             state["playwright"] = sync_playwright().start()
             state["browser"] = state["playwright"].chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = state["browser"].new_context(locale="zh-CN", viewport=VIEWPORT, timezone_id="Asia/Shanghai")
+        viewport = {"width": width, "height": height}
+        context = state["browser"].new_context(locale=locale, viewport=viewport, timezone_id="Asia/Shanghai")
         context.set_default_timeout(15_000)
         page = context.new_page()
         page.on("pageerror", lambda error: page_errors.append(f"{page.url}: {error}"))
         page.on("console", lambda msg: _csp_violation(msg) and page_errors.append(f"{page.url}: {msg.text}"))
+        track_visits(page)
+        state["pages"].append(page)
         return page
 
     yield open_page
+    unchecked = [url for page in state["pages"] for url in unchecked_visits(page)]
     if "browser" in state:
         state["browser"].close()
     if "playwright" in state:
         state["playwright"].stop()
+    if unchecked and getattr(request.node, "sh_call_passed", False):
+        pytest.fail(
+            "pages loaded but never checked with axe (call check_accessibility after each navigation):\n  "
+            + "\n  ".join(unchecked),
+            pytrace=False,
+        )
 
 
 @pytest.fixture

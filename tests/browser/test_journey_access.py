@@ -22,7 +22,7 @@ from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Resource
 from sharehub.org import services as org
 from sharehub.org.models import Membership
-from tests.browser.steps import sign_in, sign_out
+from tests.browser.steps import check_accessibility, sign_in, sign_out
 
 PASSWORD = "journey-pass-3141"
 TITLE = "企业欠税名单明细"
@@ -100,6 +100,7 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     _assert_locked(page, "member before the request")
     request_link = page.locator(f".sh-locked a.sh-request-access[href='/resources/{code}/request/']")
     assert request_link.is_visible(), "no request-access link on a closed conditional resource"
+    check_accessibility(page)
     shot(page, "member-resource-locked")
     with page.expect_navigation():
         request_link.click()
@@ -111,6 +112,7 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     page.fill("#request-form textarea[name=purpose]", PURPOSE)
     period.fill(str(ASKED_DAYS))
     page.check("#request-form input[name=accept_terms]")
+    check_accessibility(page)
     shot(page, "member-request-filled")
     with page.expect_navigation():
         page.click("#request-form button[type=submit]")
@@ -122,6 +124,7 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     assert PURPOSE in page.locator("main").inner_text()
     assert page.locator(".sh-waiting").is_visible(), "the requester does not see what happens next"
     assert page.locator("#decide").count() == 0, "the requester is offered the decision"
+    check_accessibility(page)
     shot(page, "member-request-sent")
 
     # 2. The steward opens the inbox and the request and approves 30 of the 60 days asked.
@@ -133,6 +136,7 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     assert page.url == f"{base}/requests/inbox/"
     row_link = page.locator(f".sh-inbox a.fw-semibold[href='/requests/{rid}/']")
     assert row_link.inner_text().strip() == TITLE
+    check_accessibility(page)
     shot(page, "steward-inbox")
     with page.expect_navigation():
         row_link.click()
@@ -142,6 +146,7 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     assert approve_period.input_value() == str(ASKED_DAYS), "the approval does not start from the period asked"
     accepted = page.locator("main dl.sh-meta details").text_content() or ""
     assert TERMS in accepted, "the accepted terms are not recorded on the request"
+    check_accessibility(page)
     shot(page, "steward-request")
     approve_period.fill(str(GRANTED_DAYS))
     page.fill("#approve-form textarea[name=note]", "先批准30天，到期后可续期。")
@@ -156,6 +161,7 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     assert any(day in grant_text for day in _expected_dates(GRANTED_DAYS)), f"not {GRANTED_DAYS} days: {grant_text}"
     assert not any(day in grant_text for day in _expected_dates(ASKED_DAYS)), "the grant has the period asked"
     assert page.locator("#decide").count() == 0, "a decided request still offers the decision"
+    check_accessibility(page)
     shot(page, "steward-approved")
 
     # 3. The member reads the content; my requests and my grants show the grant and its expiry.
@@ -164,12 +170,14 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     page.goto(resource_url)
     assert page.locator(".sh-locked").count() == 0, "the content is still locked after the approval"
     assert MARKER in page.locator(".sh-body").inner_text(), "the granted reader does not see the body"
+    check_accessibility(page)
     shot(page, "member-reads")
     with page.expect_navigation():
         page.click("#mainnav a[href='/requests/']")
     assert page.url == f"{base}/requests/"
     row = page.locator(f".sh-requests tr:has(a[href='/requests/{rid}/'])")
     assert row.locator(".sh-request-status").get_attribute("data-status") == "approved"
+    check_accessibility(page)
     shot(page, "member-my-requests")
     with page.expect_navigation():
         page.click("main .nav-tabs a[href='/grants/']")
@@ -179,16 +187,19 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     assert grant_row.get_attribute("data-state") == "active"
     row_text = grant_row.inner_text()
     assert any(day in row_text for day in _expected_dates(GRANTED_DAYS)), f"expiry not shown: {row_text}"
+    check_accessibility(page)
     shot(page, "member-my-grants")
     page.goto(f"{base}/requests/{rid}/")
     assert page.locator(".sh-grant").is_visible()
     assert page.locator("#mainnav a.nav-link.active[href='/requests/']").count() == 1
+    check_accessibility(page)
     shot(page, "member-request-approved")
 
     # 4. The steward revokes the grant, with a reason, from the resource's grants page.
     sign_out(page, base)
     sign_in(page, base, "qian_steward", PASSWORD)
     page.goto(resource_url)
+    check_accessibility(page)
     with page.expect_navigation():
         page.click(f".sh-actions a[href='/resources/{code}/grants/']")
     assert page.url == f"{base}/resources/{code}/grants/"
@@ -197,6 +208,7 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     assert grant.get_attribute("data-state") == "active"
     assert grant.locator(f"a[href='/requests/{rid}/']").count() == 1
     grant.locator("input[name=revoke-reason]").fill(REVOKE_REASON)
+    check_accessibility(page)
     shot(page, "steward-grants-revoking")
     with page.expect_navigation():
         grant.locator(".sh-revoke button[type=submit]").click()
@@ -205,6 +217,7 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     assert grant.get_attribute("data-state") == "revoked"
     assert REVOKE_REASON in grant.inner_text()
     assert grant.locator("input[name=revoke-reason]").count() == 0, "a revoked grant can be revoked again"
+    check_accessibility(page)
     shot(page, "steward-revoked")
 
     # 5. The member finds the content closed again and a notification about the revocation.
@@ -212,6 +225,7 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     sign_in(page, base, "sun_member", PASSWORD)
     page.goto(resource_url)
     _assert_locked(page, "member after the revocation")
+    check_accessibility(page)
     shot(page, "member-locked-again")
     bell = page.locator("#mainnav a.sh-bell")
     assert bell.locator(".sh-unread-count").count() == 1, "the bell shows no unread notification"
@@ -224,8 +238,10 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     assert "sh-unread" in (revoked.get_attribute("class") or "")
     assert revoked.locator(f"input[name=next][value='/resources/{code}/']").count() >= 1
     assert items.count() >= 3, "the approval and the grant were not notified too"
+    check_accessibility(page)
     shot(page, "member-notifications")
     page.goto(f"{base}/grants/")
     assert page.locator(f".sh-my-grants tr:has(a[href='/resources/{code}/'])").get_attribute("data-state") == "revoked"
+    check_accessibility(page)
     shot(page, "member-my-grants-revoked")
     assert page_errors == [], "scripts failed on the way"

@@ -13,7 +13,7 @@ import pytest
 
 from sharehub.org import services as org
 from sharehub.org.models import Membership
-from tests.browser.steps import sign_in, sign_out
+from tests.browser.steps import check_accessibility, sign_in, sign_out
 
 PASSWORD = "journey-pass-2718"
 TITLE = "纳税人登记信息"
@@ -61,6 +61,7 @@ def test_conditional_resource_journey(world, live_server, new_page, page_errors,
     conditions.wait_for(state="visible")
     conditions.fill(CONDITIONS)
     assert page.locator("input[name=scope][value=all]").is_checked()
+    check_accessibility(page)
     shot(page, "steward-form-filled")
     publish = page.locator("#publish-button")
     assert publish.is_enabled()
@@ -72,6 +73,7 @@ def test_conditional_resource_journey(world, live_server, new_page, page_errors,
     assert page.locator("main h1").first.inner_text().strip() == TITLE
     assert MARKER in page.locator(".sh-body").inner_text(), "the owner reads the rendered body"
     assert page.locator("main .badge.sh-badge-conditional").first.is_visible()
+    check_accessibility(page)
     shot(page, "steward-published")
 
     # 2. The steward signs out through the user menu.
@@ -81,6 +83,7 @@ def test_conditional_resource_journey(world, live_server, new_page, page_errors,
     # 3. A member of 社会保险中心 finds the entry in the catalog and opens it.
     sign_in(page, base, "zhao_member", PASSWORD)
     page.goto(f"{base}/resources/")
+    check_accessibility(page)
     assert "<" not in page.title()
     assert page.locator("#mainnav a.nav-link.active[href='/resources/']").count() == 1
     page.fill("#filters input[name=q]", "纳税人")
@@ -88,6 +91,7 @@ def test_conditional_resource_journey(world, live_server, new_page, page_errors,
     link = page.locator(f"#results a[href='/resources/{code}/']")
     link.wait_for(state="visible")
     assert link.inner_text().strip() == TITLE
+    check_accessibility(page)
     shot(page, "member-search")
     with page.expect_navigation():
         link.click()
@@ -99,6 +103,7 @@ def test_conditional_resource_journey(world, live_server, new_page, page_errors,
     assert page.locator(".sh-body").count() == 0
     assert MARKER not in page.content(), "the body of a conditional resource leaked to a reader without a grant"
     assert "统一社会信用代码" not in page.content()
+    check_accessibility(page)
     shot(page, "member-detail-locked")
 
     # 4. The explanation page says why, with the conditions and the steward.
@@ -111,5 +116,6 @@ def test_conditional_resource_journey(world, live_server, new_page, page_errors,
     assert "税务局" in text
     assert page.locator(".sh-decisions .bi-x-circle-fill").count() >= 1, "reading the content is not allowed"
     assert MARKER not in page.content()
+    check_accessibility(page)
     shot(page, "member-explain")
     assert page_errors == [], "scripts failed on the way"

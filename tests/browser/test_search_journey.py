@@ -19,7 +19,7 @@ from sharehub.events import consumers
 from sharehub.org import services as org
 from sharehub.org.models import Membership
 from sharehub.search import segment
-from tests.browser.steps import sign_in
+from tests.browser.steps import check_accessibility, sign_in
 
 PASSWORD = "journey-pass-2718"
 SAVED_NAME = "社保数据集"
@@ -94,6 +94,7 @@ def test_search_journey(world, live_server, new_page, page_errors, shot):
     assert menu.locator("a.sh-suggestion[data-kind=tag]").count() >= 1, "no tag suggested"
     assert menu.locator("mark").count() >= 1, "the typed word is not highlighted"
     assert HIDDEN_TITLE not in menu.inner_text(), "a restricted title was suggested"
+    check_accessibility(page)
     shot(page, "suggestions")
 
     # The keyboard: down into the list, up back to the box, Escape closes it.
@@ -119,6 +120,7 @@ def test_search_journey(world, live_server, new_page, page_errors, shot):
     assert entry_only.locator(f"a[href='/resources/{world['conditional']}/request/']").count() == 1
     assert "机密正文" not in page.content()
     assert page.locator(".sh-hit-title mark").count() >= 4
+    check_accessibility(page)
     shot(page, "results")
 
     # 3. A facet narrows the results in place: htmx swaps #search-results and pushes the address.
@@ -136,6 +138,7 @@ def test_search_journey(world, live_server, new_page, page_errors, shot):
     title_box = hits.first.locator(".sh-hit-title").bounding_box()
     list_box = page.locator(".sh-hits").bounding_box()
     assert title_box["x"] + title_box["width"] <= list_box["x"] + list_box["width"], "the long title overflows"
+    check_accessibility(page)
     shot(page, "facet-dataset")
 
     # 4. Save the search; it is listed in the sidebar.
@@ -146,10 +149,12 @@ def test_search_journey(world, live_server, new_page, page_errors, shot):
     assert page.locator(".alert-success").count() >= 1, "no confirmation after saving"
     saved = page.locator(".sh-saved-item a.sh-title")
     assert saved.count() == 1 and saved.inner_text().strip() == SAVED_NAME
+    check_accessibility(page)
 
     # 5. Start over, then reopen the saved search from the list.
     page.goto(f"{base}/search/")
     assert page.locator(".sh-hit").count() == 0
+    check_accessibility(page)
     with page.expect_navigation():
         page.locator(".sh-saved-item a.sh-title").click()
     page.wait_for_url("**/search/?*")
@@ -157,6 +162,7 @@ def test_search_journey(world, live_server, new_page, page_errors, shot):
     assert page.locator("#search-q").input_value() == "社保"
     assert [page.locator(".sh-hit").first.get_attribute("data-code")] == [world["dataset"]]
     assert page.locator(".sh-hit").count() == 1
+    check_accessibility(page)
     shot(page, "saved-reopened")
 
     assert page_errors == [], page_errors
