@@ -13,7 +13,7 @@ import pytest
 from sharehub.catalog import services as catalog
 from sharehub.org import services as org
 from sharehub.org.models import Membership
-from tests.browser.steps import sign_in
+from tests.browser.steps import check_accessibility, sign_in, third_party_page
 
 PASSWORD = "csp-journey-3141"
 
@@ -41,11 +41,13 @@ def test_pages_work_under_the_content_security_policy(world, live_server, new_pa
     sign_in(page, base, "qian_steward", PASSWORD)
 
     response = page.goto(f"{base}/")
+    check_accessibility(page)
     policy = _policy(response)
     assert policy["script-src"] == ["'self'"] and policy["style-src"] == ["'self'"], policy
 
     # The catalog filters: htmx swaps the results and pushes an address without the empty fields.
     page.goto(f"{base}/resources/")
+    check_accessibility(page)
     page.evaluate("window.__sameDocument = true")
     page.select_option("#filters select[name=kind]", "document")
     page.wait_for_url("**/resources/?*kind=document*")
@@ -56,6 +58,7 @@ def test_pages_work_under_the_content_security_policy(world, live_server, new_pa
 
     # The publish form shows the fields of the chosen kind (catalog/form.js).
     page.goto(f"{base}/resources/new/")
+    check_accessibility(page)
     dataset_fields = page.locator("[data-kind-only=dataset]")
     link_field = page.locator("[data-kind-only=link]")
     page.select_option("#id_kind", "dataset")
@@ -66,9 +69,11 @@ def test_pages_work_under_the_content_security_policy(world, live_server, new_pa
 
     # Tokens: copy the new secret, and revoking asks first (web/sharehub.js).
     page.goto(f"{base}/tokens/")
+    check_accessibility(page)
     page.fill("#id_name", "ERP")
     with page.expect_navigation():
         page.click("form[action='/tokens/'] button[type=submit]")
+    check_accessibility(page)
     copy = page.locator("[data-copy-from=token-secret]")
     copy.click()
     assert copy.inner_text() == copy.get_attribute("data-done")
@@ -80,26 +85,31 @@ def test_pages_work_under_the_content_security_policy(world, live_server, new_pa
     with page.expect_navigation():
         page.click("form[data-confirm] button[type=submit]")
     assert page.locator("form[data-confirm]").count() == 0, "not revoked after the question was accepted"
+    check_accessibility(page)
 
     # The department tree and the language switch (a select that submits its form).
     page.goto(f"{base}/departments/")
+    check_accessibility(page)
     depths = page.locator(".sh-indent").evaluate_all("els => els.map(e => getComputedStyle(e).paddingLeft)")
     assert len(set(depths)) == 2, depths
     with page.expect_navigation():
         page.select_option(".sh-lang select", "en")
     assert page.locator("html").get_attribute("lang") == "en"
+    check_accessibility(page)
     shot(page, "departments-en")
 
     # The API docs: Swagger UI from our static files renders the operations.
     response = page.goto(f"{base}/api/v1/docs")
     assert _policy(response)["script-src"] == ["'self'"]
     page.locator(".swagger-ui .opblock").first.wait_for(state="visible")
+    third_party_page(page)
     shot(page, "api-docs")
 
     assert page_errors == [], page_errors
 
     # The detector works: an inline script is refused, and the refusal is collected.
     page.goto(f"{base}/")
+    check_accessibility(page)
     page.evaluate(
         """() => {
             const inline = document.createElement("script");
