@@ -69,7 +69,9 @@ class Command(SharehubCommand):
             f"  sharing: {counts(summary.by_sharing)}\n"
             f"  status: {counts(summary.by_status)}\n"
             f"  {summary.versions} versions, {summary.attachments} attachments, {summary.projects} projects, "
-            f"{summary.grants} grants, {summary.events} audit events"
+            f"{summary.grants} grants, {summary.events} audit events\n"
+            f"  history from {summary.history_from} to {summary.history_to}: "
+            f"requests {counts(summary.requests)}; grants {counts(summary.grant_states)}"
         )
 
     def _print_logins(self) -> None:
