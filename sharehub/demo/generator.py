@@ -90,6 +90,7 @@ class Spec:
     project: str | None = None
     link_url: str = ""
     status: str = Resource.Status.PUBLISHED  # where it ends up
+    covers: date | None = None  # a periodic report: the last day of the period it is about
     created: float = 0.0
     published: float | None = None  # set when it was written as a draft and published later
     edits: list[float] = field(default_factory=list)
@@ -404,6 +405,8 @@ def plan(seed: int = 42, scale: float = 1.0, today: date | None = None) -> list[
             if roll < 0.14 or (slot < 4 and roll < 0.4)
             else Resource.Status.PUBLISHED
         )
+        if axis.day_of(created) <= last_day:  # the period ended on the history's last day: still being written
+            status = Resource.Status.DRAFT
         if status == Resource.Status.DRAFT:  # drafts are the ones still being written
             created = max(created, axis.end - axis.days(when.uniform(0.3, 30)))
         if kind == Resource.Kind.DATASET:
@@ -442,6 +445,7 @@ def plan(seed: int = 42, scale: float = 1.0, today: date | None = None) -> list[
             grade=_grade(rng, sharing["sharing_type"]),
             fields=fields,
             status=status,
+            covers=last_day,
         )
         _lifecycle(when, axis, spec, created)
         specs.append(spec)
