@@ -24,7 +24,8 @@ def _scale(raw: str) -> float:
 
 class Command(SharehubCommand):
     help = (
-        "Load a demo city (about 10 departments, 50 people, 300 resources) into an empty database, "
+        "Load a demo city (about 10 departments, 50 people, 300 resources, and the year of requests, "
+        "decisions, edits and reads that led up to the day of loading) into an empty database, "
         "print the demo sign-ins, and serve it. An existing organization is kept as it is."
     )
 
