@@ -31,7 +31,9 @@ from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Attachment, Category, DataGrade, Project, Resource, ResourceVersion
 from sharehub.demo import data
 from sharehub.demo.history import DAY_MINUTES, WORKING_DAYS, Clock, Timeline, WorkingTime, frozen_time
+from sharehub.events import consumers
 from sharehub.events.models import Event
+from sharehub.feeds import services as feeds
 from sharehub.org import services as org
 from sharehub.org.models import Department, Membership, User
 from sharehub.policy.engine import Action, ProcessAction, can
@@ -594,6 +596,9 @@ EXPIRY_DAYS = {
     "late": (-150, 200),
 }
 PERIOD_DAYS = (30, 90, 180, 365)
+# The log reader that turns events into notifications (registered as such by the feeds app), run on
+# its own during the history: the other reader, search indexing, would index once per event.
+NOTIFICATIONS = consumers.Consumer("notifications", feeds.notify_from_event)
 
 
 @dataclass
@@ -655,8 +660,9 @@ class _Loader:
         self._schedule_owner_reads(specs)
         day = self.axis.first_day + timedelta(days=1)  # the worker's daily round, from the day after launch
         while day < self.axis.today:
-            self.timeline.at_moment(self.axis.morning(day), access.sweep)
+            self.timeline.at_moment(self.axis.morning(day), self._daily_round)
             day += timedelta(days=1)
+        self._schedule_catch_ups()
 
     def _soon_after(self, x: float, working_days: tuple[float, float]) -> float:
         return min(x + self.axis.days(self.when.uniform(*working_days)), self.axis.end - self.when.uniform(1, 60))
@@ -685,6 +691,15 @@ class _Loader:
                 for _ in range(self.when.randint(1, 2)):
                     x = self.when.uniform(spec.available, self.axis.end - 1)
                     self.timeline.at(x, partial(self._owner_read, spec, self.when.random()))
+
+    def _schedule_catch_ups(self) -> None:
+        """Everyone opens their notifications every few working days and so reads what had come in;
+        what came in over the last few days is still unread when the history ends."""
+        for person in [p for p in self.people.values() if not p.is_service]:
+            x = self.axis.days(self.when.uniform(1, 6))
+            while x < self.axis.end - self.axis.days(3):
+                self.timeline.at(x, partial(feeds.mark_read, person))
+                x += self.axis.days(self.when.uniform(2, 10))
 
     # ---- requests
 
@@ -862,6 +877,13 @@ class _Loader:
                 at(x, partial(self._grantee_read, plan))
 
     # ---- steps
+
+    @staticmethod
+    def _daily_round() -> None:
+        """What the worker does: the access sweep, and notifications from the log (the search index is
+        rebuilt once at the end instead)."""
+        access.sweep()
+        consumers.run_consumer(NOTIFICATIONS)
 
     def _create(self, spec: Spec) -> None:
         rng, owner = self.rng, self.departments[spec.dept]

@@ -15,6 +15,7 @@ from sharehub.demo import data, generator
 from sharehub.demo.history import WorkingTime
 from sharehub.events.chain import verify_chain
 from sharehub.events.models import Event
+from sharehub.feeds.models import Notification
 from sharehub.org.models import Department, Membership, User
 from sharehub.search.queries import search
 from tests import factories
@@ -138,6 +139,13 @@ def _assert_a_year_of_history() -> None:
     assert still_open.filter(deadline_at__gt=now).exists()
     overdue = still_open.filter(status=AccessRequest.Status.PENDING, deadline_at__lte=now)
     assert overdue.exists() and not overdue.filter(escalated_at__isnull=True).exists()
+
+    # Notifications: people read theirs every few days; the last few days' are still unread.
+    notifications = Notification.objects.all()
+    assert notifications.filter(read_at__isnull=False).count() > 100
+    assert not notifications.filter(read_at__lt=F("created_at")).exists()
+    unread = notifications.filter(read_at__isnull=True, recipient__kind=User.Kind.PERSON)  # not service accounts
+    assert unread.exists() and not unread.filter(created_at__lt=now - timedelta(days=30)).exists()
 
     # The search period facet has something in every period.
     result = search(User.objects.get(username="yangfan"), "")
