@@ -534,6 +534,20 @@ def _roles(departments: dict[str, Department]) -> dict[str, dict[str, list[User]
     return out
 
 
+MEMBERSHIPS = {username: list(memberships) for username, _display, memberships in data.PEOPLE}  # home first
+_PARENTS = {code: parent for code, _name, parent, _description in data.DEPARTMENTS}
+
+
+def _lineage(code: str | None) -> set[str]:
+    out = set()
+    while code:
+        out.add(code)
+        code = _PARENTS[code]
+    return out
+
+
+LINEAGE = {username: set().union(*map(_lineage, codes)) for username, codes in MEMBERSHIPS.items()}
+
 RELATED = [
     ("纳税人登记信息", ["社保缴费基数核定结果", "企业营业执照登记信息", "税务与社保数据交换接口规范"]),
     ("社保缴费基数核定结果", ["企业职工工资薪金所得个税申报汇总", "社保缴费基数核定工作规程"]),
@@ -545,44 +559,14 @@ RELATED = [
 # more information asked and given, then approved; "late": decided after the deadline, once the sweep
 # has escalated it; "overdue": still undecided past its deadline.
 NAMED_OUTCOMES = ("active", "active", "active", "expiring", "expired", "active", "revoked")
+# fmt: off
 OUTCOMES = (
-    "expired",
-    "active",
-    "rejected",
-    "ending",
-    "revoked",
-    "pending",
-    "info_open",
-    "expired",
-    "withdrawn",
-    "overdue",
-    "active",
-    "answered",
-    "late",
-    "expired",
-    "rejected",
-    "active",
-    "expiring",
-    "pending",
-    "revoked",
-    "expired",
-    "active",
-    "answered",
-    "rejected",
-    "expired",
-    "active",
-    "withdrawn",
-    "expiring",
-    "expired",
-    "active",
-    "answered",
-    "expired",
-    "rejected",
-    "active",
-    "pending",
-    "expired",
-    "revoked",
+    "expired", "active", "rejected", "ending", "revoked", "pending", "info_open", "expired", "withdrawn", "overdue",
+    "active", "answered", "late", "expired", "rejected", "active", "expiring", "pending", "revoked", "expired",
+    "active", "answered", "rejected", "expired", "active", "withdrawn", "expiring", "expired", "active", "answered",
+    "expired", "rejected", "active", "pending", "expired", "revoked",
 )
+# fmt: on
 APPROVED = {"active", "expired", "ending", "expiring", "revoked", "answered", "late"}
 # Days from the day of loading to the end of the grant, by outcome: "ending" within the week in which
 # grantees are warned, "expiring" in the weeks after.
@@ -706,22 +690,11 @@ class _Loader:
     def _requesters(self, spec: Spec) -> list[User]:
         """People outside the owner who see the entry: its scope covers one of their departments or
         an ancestor of one."""
-        parents = {code: parent for code, _name, parent, _d in data.DEPARTMENTS}
-
-        def lineage(code: str) -> set[str]:
-            out = set()
-            while code:
-                out.add(code)
-                code = parents[code]
-            return out
-
-        out = []
-        for username, _display, memberships in data.PEOPLE:
-            if spec.dept in memberships:
-                continue
-            if spec.scope is None or set().union(*(lineage(c) for c in memberships)) & set(spec.scope):
-                out.append(self.people[username])
-        return out
+        return [
+            self.people[username]
+            for username, codes in MEMBERSHIPS.items()
+            if spec.dept not in codes and (spec.scope is None or LINEAGE[username] & set(spec.scope))
+        ]
 
     def _schedule_requests(self, specs: list[Spec], by_title: dict[str, Spec]) -> None:
         candidates = [
@@ -755,7 +728,7 @@ class _Loader:
                 requester = self.when.choice(people)
                 department = None
                 if spec.kind == Resource.Kind.DATASET and self.when.random() < 0.5:
-                    home = requester.memberships.order_by("pk").first().department
+                    home = self.departments[next(iter(MEMBERSHIPS[requester.username]))]
                     if (spec.title, home.code) in used:
                         continue
                     department = home
@@ -1041,9 +1014,8 @@ class _Loader:
         resource = self.made[plan.spec.title]
         reader = plan.requester
         if plan.grant.grantee_department_id:
-            colleagues = [
-                p for p in self._requesters(plan.spec) if p.memberships.filter(department=plan.for_department).exists()
-            ]
+            department = plan.for_department.code
+            colleagues = [p for p in self._requesters(plan.spec) if department in MEMBERSHIPS[p.username]]
             reader = plan.picks.choice(colleagues or [plan.requester])
         if can(reader, Action.READ, resource):
             catalog.note_content_read(reader, [resource], via=plan.picks.choice(("page", "page", "page", "api")))
