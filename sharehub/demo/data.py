@@ -959,3 +959,58 @@ REPORT_POINTS = [
     "群众满意度保持在95%以上",
     "与相关部门建立了周例会沟通机制",
 ]
+
+# The history of requests (see generator._plan_requests): why people of other departments ask for
+# conditional resources (purpose, intended use), and what the stewards and requesters say on the way.
+REQUEST_PURPOSES = [
+    ("核定参保单位缴费基数时核验企业登记状态。", "verification"),
+    ("院内统计分析，用于年度工作报告。", "statistics"),
+    ("课题研究需要。", "research"),
+    ("比对参保人员信息，减少群众重复提交材料。", "verification"),
+    ("办理企业开办“一件事”时核验市场主体信息。", "public_service"),
+    ("编制季度经济运行分析报告，供市政府决策参考。", "decision"),
+    ("开展跨部门联合抽查，确定抽查对象名单。", "verification"),
+    ("流行季医疗资源调度研判。", "decision"),
+    ("核对就业补贴申领人员的参保和纳税状态。", "verification"),
+    ("梳理公共数据目录，核对数据项和更新频率。", "other"),
+    ("政务服务“好差评”差评整改跟踪。", "public_service"),
+    ("人才引进政策实施效果评估。", "statistics"),
+]
+APPROVAL_NOTES = [
+    "同意，按约定用途使用。",
+    "同意。请按季度反馈使用情况。",
+    "同意，仅限申请用途，到期自动失效。",
+    "同意。调用情况将全程留痕。",
+]
+NARROWED_NOTES = {  # by what the approval narrowed
+    "fields+period_days": "同意，但只开放核验所需字段，期限缩短。",
+    "fields": "同意，但只开放核验所需字段。",
+    "period_days": "部分同意：先开放较短期限，到期后视使用情况续期。",
+}
+INFO_QUESTIONS = [
+    "请说明具体使用字段和数据保存期限。",
+    "请补充使用部门的数据安全负责人和联系方式。",
+    "请说明是否需要明细数据，汇总数据能否满足需要。",
+]
+INFO_ANSWERS = [
+    "只需要核验字段，数据不落地，核验完成即删除。",
+    "数据安全负责人为本部门资源管理员，联系电话已在平台登记。",
+    "汇总数据不能满足逐户核验的需要，申请明细数据。",
+]
+REJECT_REASONS = [
+    "用途与共享条件不符，请通过统计部门获取汇总数据。",
+    "申请字段超出履职需要，请缩小范围后重新申请。",
+    "该数据正在核查整改，暂不对外共享，整改完成后另行通知。",
+]
+REVOKE_REASONS = [
+    "使用部门业务调整，不再需要该数据。",
+    "发现超出约定用途使用，暂停授权并约谈整改。",
+    "数据项口径调整，原授权收回，请按新目录重新申请。",
+]
+EDIT_NOTES = [
+    "根据使用部门反馈补充说明",
+    "更新联系人和办理渠道",
+    "修订数据口径说明",
+    "补充最新一期数据",
+    "订正文字错误",
+]

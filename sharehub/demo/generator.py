@@ -1,34 +1,48 @@
 """Load the demo organization through the services, so codes, versions and events are real.
 
-`plan(seed, scale)` decides every resource up front from `random.Random(seed)`; `load` then
-creates the organization and the planned resources in one transaction. The same seed gives the
-same departments, people and resources.
+`plan(seed, scale, today)` decides every resource up front from `random.Random(seed)`, and when each
+is created, published, edited and archived; `load` creates the organization, then plays about
+thirteen months of history through the services in the order of time (resources, edits, requests,
+decisions, reads of closed content, revocations, and the background sweep's daily round that notes
+grants expiring and expired and escalates overdue requests), with the clock of `history.Clock` set
+to each step's time, all in one transaction. The history ends on the day of loading (see
+`history.py` for how times are laid out): the same seed gives the same departments, people,
+resources, codes and steps, at the same working-day offsets from that day.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from calendar import monthrange
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from sharehub.access import services as access
 from sharehub.access.models import AccessRequest, Grant
 from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Attachment, Category, DataGrade, Project, Resource, ResourceVersion
 from sharehub.demo import data
+from sharehub.demo.history import DAY_MINUTES, WORKING_DAYS, Clock, Timeline, WorkingTime, frozen_time
+from sharehub.events import consumers
 from sharehub.events.models import Event
+from sharehub.feeds import services as feeds
 from sharehub.org import services as org
 from sharehub.org.models import Department, Membership, User
-from sharehub.policy.engine import can
+from sharehub.policy.engine import Action, ProcessAction, can
+from sharehub.search.services import rebuild_index
 
-YEARS = (2023, 2024, 2025)
 PERIODS = ("第一季度", "第二季度", "第三季度", "第四季度", "全年")
+REPORT_SLOTS = 15  # per topic: the last 12 quarters and the last 3 years before the day of loading
 GENERATED_REPORTS = 184  # curated entries are about 116; together about 300
+BUILD_OUT_DAYS = 40  # working days in which departments registered what they already held
 DEPT_THEME = {
     "BGT": "政务公开",
     "SWJ": "营商环境",
@@ -59,7 +73,7 @@ DEPT_TAG = {
 
 @dataclass
 class Spec:
-    """One planned resource."""
+    """One planned resource, and when things happen to it (positions on the working-time axis)."""
 
     dept: str
     kind: str
@@ -77,8 +91,22 @@ class Spec:
     fields: list[dict] = field(default_factory=list)
     project: str | None = None
     link_url: str = ""
-    status: str = Resource.Status.PUBLISHED
-    edit: bool = False
+    status: str = Resource.Status.PUBLISHED  # where it ends up
+    covers: date | None = None  # a periodic report: the last day of the period it is about
+    created: float = 0.0
+    published: float | None = None  # set when it was written as a draft and published later
+    edits: list[float] = field(default_factory=list)
+    archived: float | None = None
+
+    @property
+    def available(self) -> float:
+        """When others could first see it (published), for a resource that ends up published."""
+        return self.published if self.published is not None else self.created
+
+    @property
+    def max_grant_days(self) -> int:
+        """Datasets shared under conditions are exchanged for a year at a time; other content for half."""
+        return 365 if self.kind == Resource.Kind.DATASET else 180
 
 
 @dataclass
@@ -95,6 +123,10 @@ class Summary:
     grants: int = 0
     projects: int = 0
     events: int = 0
+    history_from: date | None = None
+    history_to: date | None = None
+    requests: dict = field(default_factory=dict)
+    grant_states: dict = field(default_factory=dict)
 
 
 def is_loaded() -> bool:
@@ -154,15 +186,14 @@ def _document_body(rng: random.Random, dept_name: str, title: str, summary: str)
     )
 
 
-def _notice_body(rng: random.Random, dept_name: str, title: str, year: int | None = None) -> str:
-    year = year or rng.choice(YEARS)
-    month, day = rng.randint(1, 12), rng.randint(1, 28)
+def _notice_body(rng: random.Random, dept_name: str, title: str, signed: date) -> str:
+    due = signed + timedelta(days=rng.randint(7, 30))
     return (
         f"各有关单位：\n\n为做好相关工作，现将有关事项通知如下：\n\n"
-        f"一、**工作要求**。各单位要高度重视，明确专人负责，于{month}月{day}日前完成相关工作。\n\n"
+        f"一、**工作要求**。各单位要高度重视，明确专人负责，于{due.month}月{due.day}日前完成相关工作。\n\n"
         f"二、**信息报送**。请通过 Sharehub 平台报送相关材料，{rng.choice(data.SHARING_NOTES)}\n\n"
         f"三、**联系方式**。具体事宜请联系{dept_name}资源管理员。\n\n"
-        f"{dept_name}\n\n{year}年{month}月{day}日\n"
+        f"{dept_name}\n\n{signed.year}年{signed.month}月{signed.day}日\n"
     )
 
 
@@ -199,9 +230,67 @@ def _take(items: list, scale: float) -> list:
     return items if scale >= 1 else items[: max(1, math.ceil(len(items) * scale))]
 
 
-def plan(seed: int = 42, scale: float = 1.0) -> list[Spec]:
-    """Every resource of the demo, decided from the seed. `scale` < 1 makes a smaller demo for tests."""
+def _report_periods(today: date) -> list[tuple[int, str, date]]:
+    """The 12 quarters and 3 calendar years that ended before `today`, oldest first, as (year, label,
+    last day): reports are written about periods relative to the day of loading."""
+    out = []
+    year, quarter = today.year, (today.month - 1) // 3
+    for _ in range(12):
+        quarter -= 1
+        if quarter < 0:
+            year, quarter = year - 1, 3
+        month = 3 * quarter + 3
+        out.append((year, PERIODS[quarter], date(year, month, monthrange(year, month)[1])))
+    out += [(today.year - back, PERIODS[4], date(today.year - back, 12, 31)) for back in (1, 2, 3)]
+    return sorted(out, key=lambda period: (period[2], period[1] == PERIODS[4]))
+
+
+def _catalog_time(when: random.Random, axis: WorkingTime) -> float:
+    """A standing entry: most were registered while the catalog was built, the rest later."""
+    if when.random() < 0.7:
+        return axis.days(when.uniform(0.05, BUILD_OUT_DAYS))
+    return axis.days(when.uniform(BUILD_OUT_DAYS, WORKING_DAYS - 3))
+
+
+def _after_period(when: random.Random, axis: WorkingTime, last_day: date) -> float:
+    """A report is written some working days after its period ends; reports on periods that ended
+    before the catalog went live were registered as departments filled in their back catalogue, half
+    while it was built and half over the months after."""
+    if last_day < axis.first_day:
+        if when.random() < 0.5:
+            return axis.days(when.uniform(0.5, BUILD_OUT_DAYS))
+        return axis.days(when.uniform(BUILD_OUT_DAYS, 4 * BUILD_OUT_DAYS))
+    start = axis.at_date(last_day + timedelta(days=1))
+    if start >= axis.end - DAY_MINUTES:
+        return axis.end - when.uniform(1, DAY_MINUTES / 2)
+    return min(start + axis.days(when.uniform(3, 25)), axis.end - when.uniform(1, DAY_MINUTES))
+
+
+def _lifecycle(when: random.Random, axis: WorkingTime, spec: Spec, created: float, drafted: float = 0.3) -> None:
+    """When a resource is created, published (when it was a draft first), edited and archived; each
+    step after the one before, all before the end of the history."""
+    spec.created = created
+    if spec.status == Resource.Status.DRAFT:
+        return
+    start = created
+    if when.random() < drafted:
+        start = spec.published = created + min(axis.days(when.uniform(0.2, 4)), (axis.end - created) * 0.2)
+    stop = axis.end
+    if spec.status == Resource.Status.ARCHIVED:
+        stop = spec.archived = start + min(
+            axis.days(when.uniform(10, 120)), (axis.end - start) * when.uniform(0.3, 0.9)
+        )
+    count = when.choices((0, 1, 2, 3), weights=(66, 22, 8, 4))[0]
+    spec.edits = sorted(when.uniform(start, stop) for _ in range(count))
+
+
+def plan(seed: int = 42, scale: float = 1.0, today: date | None = None) -> list[Spec]:
+    """Every resource of the demo and its timing, decided from the seed. `scale` < 1 makes a smaller
+    demo for tests. `today` (the day of loading; default: today in the organization's zone) names the
+    periods that reports cover and the dates notices carry; it changes no choice the seed makes."""
+    axis = WorkingTime(today or WorkingTime.day_of_moment(timezone.now()))
     rng = random.Random(seed)
+    when = random.Random(seed * 7919 + 1)  # times draw from their own stream, so titles never move with them
     names = {code: name for code, name, *_rest in data.DEPARTMENTS}
     codes = list(names)
     specs: list[Spec] = []
@@ -212,94 +301,96 @@ def plan(seed: int = 42, scale: float = 1.0) -> list[Spec]:
         for item in _take(data.DATASETS.get(code, []), scale):
             kind_sharing, text = item["sharing"]
             fields = [{"name": n, "type": t, "description": d, "sensitivity": s} for n, t, d, s in item["fields"]]
-            specs.append(
-                Spec(
-                    dept=code,
-                    kind=Resource.Kind.DATASET,
-                    title=item["title"],
-                    summary=item["summary"],
-                    body=_dataset_body(rng, dept_name, item["title"], item["summary"], fields),
-                    tags=item["tags"],
-                    sharing_type=kind_sharing,
-                    conditions=text if kind_sharing == Resource.SharingType.CONDITIONAL else "",
-                    restriction_basis=text if kind_sharing == Resource.SharingType.RESTRICTED else "",
-                    scope=item["scope"],
-                    frequency=item["frequency"],
-                    category=item["category"],
-                    grade=item["grade"],
-                    fields=fields,
-                )
+            spec = Spec(
+                dept=code,
+                kind=Resource.Kind.DATASET,
+                title=item["title"],
+                summary=item["summary"],
+                body=_dataset_body(rng, dept_name, item["title"], item["summary"], fields),
+                tags=item["tags"],
+                sharing_type=kind_sharing,
+                conditions=text if kind_sharing == Resource.SharingType.CONDITIONAL else "",
+                restriction_basis=text if kind_sharing == Resource.SharingType.RESTRICTED else "",
+                scope=item["scope"],
+                frequency=item["frequency"],
+                category=item["category"],
+                grade=item["grade"],
+                fields=fields,
             )
+            _lifecycle(when, axis, spec, _catalog_time(when, axis), drafted=0.1)
+            specs.append(spec)
         for title, summary, tags in _take(data.DOCUMENTS.get(code, []), scale):
-            specs.append(
-                Spec(
-                    dept=code,
-                    kind=Resource.Kind.DOCUMENT,
-                    title=title,
-                    summary=summary,
-                    body=_document_body(rng, dept_name, title, summary),
-                    tags=tags,
-                    category=rng.choice(["政务公开", "内部管理", DEPT_THEME[code]]),
-                    grade="一般",
-                    frequency=Resource.Frequency.NEVER,
-                )
+            spec = Spec(
+                dept=code,
+                kind=Resource.Kind.DOCUMENT,
+                title=title,
+                summary=summary,
+                body=_document_body(rng, dept_name, title, summary),
+                tags=tags,
+                category=rng.choice(["政务公开", "内部管理", DEPT_THEME[code]]),
+                grade="一般",
+                frequency=Resource.Frequency.NEVER,
             )
+            _lifecycle(when, axis, spec, _catalog_time(when, axis), drafted=0.2)
+            specs.append(spec)
         for title, tags in _take(data.NOTICES.get(code, []), scale):
-            specs.append(
-                Spec(
-                    dept=code,
-                    kind=Resource.Kind.NOTICE,
-                    title=title,
-                    summary=f"{dept_name}发布：{title}。",
-                    body=_notice_body(rng, dept_name, title),
-                    tags=tags,
-                    category="政务公开",
-                    grade="一般",
-                    frequency=Resource.Frequency.NEVER,
-                )
+            created = axis.days(when.uniform(5, WORKING_DAYS - 0.5))
+            spec = Spec(
+                dept=code,
+                kind=Resource.Kind.NOTICE,
+                title=title,
+                summary=f"{dept_name}发布：{title}。",
+                body=_notice_body(rng, dept_name, title, axis.day_of(created)),
+                tags=tags,
+                category="政务公开",
+                grade="一般",
+                frequency=Resource.Frequency.NEVER,
             )
+            _lifecycle(when, axis, spec, created, drafted=0.2)
+            specs.append(spec)
         for project, milestones in data.PROJECTS.get(code, {}).items():
-            milestones = _take(milestones, scale)
-            for step, milestone in enumerate(milestones, start=1):
-                specs.append(
-                    Spec(
-                        dept=code,
-                        kind=Resource.Kind.PROGRESS,
-                        title=f"{project}项目进展（{step}）：{milestone}",
-                        summary=milestone + "。",
-                        body=_progress_body(rng, project, milestone, step, len(data.PROJECTS[code][project])),
-                        tags=[project, DEPT_TAG[code]] if len(project) <= 20 else [DEPT_TAG[code]],
-                        category="内部管理",
-                        grade="一般",
-                        project=project,
-                        frequency=Resource.Frequency.WEEKLY,
-                    )
-                )
-        for title, url, summary, tags in _take(data.LINKS.get(code, []), scale):
-            specs.append(
-                Spec(
+            total = len(data.PROJECTS[code][project])
+            begins = when.uniform(10, 80)
+            stride = (WORKING_DAYS - 2 - begins) / total
+            for step, milestone in enumerate(_take(milestones, scale), start=1):
+                spec = Spec(
                     dept=code,
-                    kind=Resource.Kind.LINK,
-                    title=title,
-                    summary=summary,
-                    body=f"系统地址：<{url}>\n\n{summary}\n\n账号开通请联系{dept_name}资源管理员。\n",
-                    tags=tags,
-                    link_url=url,
-                    category="政务公开",
-                    frequency=Resource.Frequency.NEVER,
+                    kind=Resource.Kind.PROGRESS,
+                    title=f"{project}项目进展（{step}）：{milestone}",
+                    summary=milestone + "。",
+                    body=_progress_body(rng, project, milestone, step, total),
+                    tags=[project, DEPT_TAG[code]] if len(project) <= 20 else [DEPT_TAG[code]],
+                    category="内部管理",
+                    grade="一般",
+                    project=project,
+                    frequency=Resource.Frequency.WEEKLY,
                 )
+                _lifecycle(when, axis, spec, axis.days(begins + stride * (step - 1 + when.uniform(0.2, 0.9))))
+                specs.append(spec)
+        for title, url, summary, tags in _take(data.LINKS.get(code, []), scale):
+            spec = Spec(
+                dept=code,
+                kind=Resource.Kind.LINK,
+                title=title,
+                summary=summary,
+                body=f"系统地址：<{url}>\n\n{summary}\n\n账号开通请联系{dept_name}资源管理员。\n",
+                tags=tags,
+                link_url=url,
+                category="政务公开",
+                frequency=Resource.Frequency.NEVER,
             )
+            _lifecycle(when, axis, spec, _catalog_time(when, axis), drafted=0.0)
+            specs.append(spec)
 
-    # Periodic reports, statistics and circulars: which ones exist depends on the seed.
+    # Periodic reports, statistics and circulars: which ones exist depends on the seed; the periods they
+    # cover are the ones that ended before the day of loading.
+    periods = _report_periods(axis.today)
     combos = [
-        (code, topic, year, period)
-        for code in codes
-        for topic in data.REPORT_TOPICS[code]
-        for year in YEARS
-        for period in PERIODS
+        (code, topic, slot) for code in codes for topic in data.REPORT_TOPICS[code] for slot in range(REPORT_SLOTS)
     ]
     count = min(len(combos), round(GENERATED_REPORTS * min(scale, 1.0)))
-    for code, topic, year, period in sorted(rng.sample(combos, count), key=combos.index):
+    for code, topic, slot in sorted(rng.sample(combos, count), key=combos.index):
+        year, period, last_day = periods[slot]
         others = [c for c in codes if c != code]
         dept_name = names[code]
         kind = rng.choices([Resource.Kind.DOCUMENT, Resource.Kind.DATASET, Resource.Kind.NOTICE], weights=[65, 20, 15])[
@@ -307,6 +398,19 @@ def plan(seed: int = 42, scale: float = 1.0) -> list[Spec]:
         ]
         sharing = _sharing(rng, others)
         tags = [DEPT_TAG[code], f"{year}年"]
+        created = _after_period(when, axis, last_day)
+        roll = rng.random()
+        status = (
+            Resource.Status.DRAFT
+            if roll < 0.06
+            else Resource.Status.ARCHIVED
+            if roll < 0.14 or (slot < 4 and roll < 0.4)
+            else Resource.Status.PUBLISHED
+        )
+        if axis.day_of(created) <= last_day:  # the period ended on the history's last day: still being written
+            status = Resource.Status.DRAFT
+        if status == Resource.Status.DRAFT:  # drafts are the ones still being written
+            created = max(created, axis.end - axis.days(when.uniform(0.3, 30)))
         if kind == Resource.Kind.DATASET:
             title = f"{topic}统计数据（{year}年{period}）"
             summary = f"{dept_name}{year}年{period}{topic}相关指标的统计数据。"
@@ -317,73 +421,65 @@ def plan(seed: int = 42, scale: float = 1.0) -> list[Spec]:
                 {"name": "yoy_change", "type": "decimal", "description": "同比变化（%）", "sensitivity": "internal"},
             ]
             body = _dataset_body(rng, dept_name, title, summary, fields)
-            frequency = Resource.Frequency.QUARTERLY if period != "全年" else Resource.Frequency.YEARLY
+            frequency = Resource.Frequency.QUARTERLY if period != PERIODS[4] else Resource.Frequency.YEARLY
         elif kind == Resource.Kind.NOTICE:
             title = f"关于{year}年{period}{topic}情况的通报"
             summary = f"通报{year}年{period}{topic}的总体情况、存在问题和工作要求。"
-            fields, body, frequency = [], _notice_body(rng, dept_name, title, year), Resource.Frequency.NEVER
+            fields, frequency = [], Resource.Frequency.NEVER
+            body = _notice_body(rng, dept_name, title, axis.day_of(created))
         else:
             title = f"{year}年{period}{topic}分析报告"
             summary = f"分析{year}年{period}{topic}的主要指标、变化原因和下一步工作建议。"
             fields, body, frequency = [], _document_body(rng, dept_name, title, summary), Resource.Frequency.NEVER
-        roll = rng.random()
-        status = (
-            Resource.Status.DRAFT
-            if roll < 0.06
-            else Resource.Status.ARCHIVED
-            if roll < 0.14 or (year == 2023 and roll < 0.4)
-            else Resource.Status.PUBLISHED
+        spec = Spec(
+            dept=code,
+            kind=kind,
+            title=title,
+            summary=summary,
+            body=body,
+            tags=tags,
+            sharing_type=sharing["sharing_type"],
+            conditions=sharing.get("conditions", ""),
+            restriction_basis=sharing.get("restriction_basis", ""),
+            scope=sharing.get("scope"),
+            frequency=frequency,
+            category=DEPT_THEME[code],
+            grade=_grade(rng, sharing["sharing_type"]),
+            fields=fields,
+            status=status,
+            covers=last_day,
         )
-        specs.append(
-            Spec(
-                dept=code,
-                kind=kind,
-                title=title,
-                summary=summary,
-                body=body,
-                tags=tags,
-                sharing_type=sharing["sharing_type"],
-                conditions=sharing.get("conditions", ""),
-                restriction_basis=sharing.get("restriction_basis", ""),
-                scope=sharing.get("scope"),
-                frequency=frequency,
-                category=DEPT_THEME[code],
-                grade=_grade(rng, sharing["sharing_type"]),
-                fields=fields,
-                status=status,
-            )
-        )
-
-    for spec in specs:
-        if spec.status != Resource.Status.DRAFT and rng.random() < 0.12:
-            spec.edit = True
+        _lifecycle(when, axis, spec, created)
+        specs.append(spec)
     return specs
 
 
 # --------------------------------------------------------------------------------------------- load
 
 
-def load(seed: int = 42, scale: float = 1.0, progress: Callable[[int], None] | None = None) -> Summary:
-    """Create the whole demo in one transaction. `progress(n)` is called as resources are made."""
-    specs = plan(seed, scale)
+def load(
+    seed: int = 42,
+    scale: float = 1.0,
+    progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+) -> Summary:
+    """Create the whole demo, history included, in one transaction. `progress(n)` is called as
+    resources are made. `now` is the moment of loading (default: the real time); the history ends on
+    the working day before its day, and the background sweep runs at `now` last, so grants and
+    deadlines are in the state they would be in at that moment."""
+    now = now or timezone.now()
+    axis = WorkingTime(WorkingTime.day_of_moment(now))
+    specs = plan(seed, scale, axis.today)
     with transaction.atomic():
-        people = _load_org()
-        admin = people[data.ADMIN[0]]
-        departments = {d.code: d for d in Department.objects.all()}
-        categories = _load_categories()
-        grades = {g.name: g for g in DataGrade.objects.all()}
-        projects: dict[tuple[str, str], Project] = {}
-        roles = _roles(departments)
-        rng = random.Random(seed + 1)
-        made: dict[str, Resource] = {}
-        for spec in specs:
-            made[spec.title] = _create(rng, spec, departments, people, roles, categories, grades, projects, admin)
-            if progress:
-                progress(1)
-        _relate(admin, made)
-        attachments = _attach(roles, made)
-        grants = _grant(roles, departments, people, made)
-    return _summary(len(specs), attachments, grants)
+        clock = Clock(axis.moment(0))
+        with frozen_time(clock):
+            loader = _Loader(seed, scale, axis, progress)
+            loader.schedule(specs)
+            loader.timeline.run(clock)
+            clock.set(now)
+            access.sweep()
+        rebuild_index()  # once for the whole catalog, rather than once per change as the log is read
+    return _summary(axis, now, loader.attachments)
 
 
 def _load_org() -> dict[str, User]:
@@ -438,170 +534,496 @@ def _roles(departments: dict[str, Department]) -> dict[str, dict[str, list[User]
     return out
 
 
-def _create(rng, spec: Spec, departments, people, roles, categories, grades, projects, admin) -> Resource:
-    owner = departments[spec.dept]
-    managers = roles[spec.dept]["managers"]
-    members = roles[spec.dept]["members"] or managers
-    author = rng.choice(members) if spec.status == Resource.Status.DRAFT else rng.choice(managers)
-    fields: dict = {
-        "title": spec.title,
-        "summary": spec.summary,
-        "body": spec.body,
-        "tags": spec.tags,
-        "update_frequency": spec.frequency,
-        "sharing_type": spec.sharing_type,
-        "conditions": spec.conditions,
-        "restriction_basis": spec.restriction_basis,
-        "steward": rng.choice(managers),
-    }
-    if spec.scope:
-        fields["scope_all"] = False
-        fields["scope_departments"] = [departments[c] for c in spec.scope]
-    if spec.category:
-        fields["category"] = categories[spec.category]
-    if spec.grade:
-        fields["data_grade"] = grades.get(spec.grade)
-    if spec.fields:
-        fields["dataset_fields"] = spec.fields
-    if spec.link_url:
-        fields["link_url"] = spec.link_url
-    if spec.project:
-        key = (spec.dept, spec.project)
-        if key not in projects:
-            projects[key] = Project.objects.get_or_create(
-                department=owner, name=spec.project, defaults={"description": f"{owner.name}牵头的{spec.project}项目"}
-            )[0]
-        fields["project"] = projects[key]
-    resource = catalog.create_resource(
-        author,
-        owner_department=owner,
-        kind=spec.kind,
-        publish=spec.status != Resource.Status.DRAFT,
-        **fields,
-    )
-    if spec.edit:
-        editor = rng.choice(members)
-        resource = catalog.update_resource(
-            editor,
-            resource,
-            {
-                "summary": spec.summary + "（已根据使用部门反馈补充说明）",
-                "body": spec.body + f"\n\n> 更新说明：{rng.choice(data.NEXT_STEPS)}。\n",
-            },
-            note="根据使用部门反馈补充说明",
+MEMBERSHIPS = {username: list(memberships) for username, _display, memberships in data.PEOPLE}  # home first
+_PARENTS = {code: parent for code, _name, parent, _description in data.DEPARTMENTS}
+
+
+def _lineage(code: str | None) -> set[str]:
+    out = set()
+    while code:
+        out.add(code)
+        code = _PARENTS[code]
+    return out
+
+
+LINEAGE = {username: set().union(*map(_lineage, codes)) for username, codes in MEMBERSHIPS.items()}
+
+RELATED = [
+    ("纳税人登记信息", ["社保缴费基数核定结果", "企业营业执照登记信息", "税务与社保数据交换接口规范"]),
+    ("社保缴费基数核定结果", ["企业职工工资薪金所得个税申报汇总", "社保缴费基数核定工作规程"]),
+    ("企业营业执照登记信息", ["市场主体变更登记记录", "电子营业执照跨部门应用指南"]),
+    ("大型医疗设备闲置时段共享清单", ["大型设备对外共享使用管理办法", "大型设备共享预约系统"]),
+]
+
+# How requests end, in the order they are planned (a smaller demo keeps the first ones). "answered":
+# more information asked and given, then approved; "late": decided after the deadline, once the sweep
+# has escalated it; "overdue": still undecided past its deadline.
+NAMED_OUTCOMES = ("active", "active", "active", "expiring", "expired", "active", "revoked")
+# fmt: off
+OUTCOMES = (
+    "expired", "active", "rejected", "ending", "revoked", "pending", "info_open", "expired", "withdrawn", "overdue",
+    "active", "answered", "late", "expired", "rejected", "active", "expiring", "pending", "revoked", "expired",
+    "active", "answered", "rejected", "expired", "active", "withdrawn", "expiring", "expired", "active", "answered",
+    "expired", "rejected", "active", "pending", "expired", "revoked",
+)
+# fmt: on
+APPROVED = {"active", "expired", "ending", "expiring", "revoked", "answered", "late"}
+# Days from the day of loading to the end of the grant, by outcome: "ending" within the week in which
+# grantees are warned, "expiring" in the weeks after.
+EXPIRY_DAYS = {
+    "active": (30, 240),
+    "expired": (-260, -5),
+    "ending": (1, 5),
+    "expiring": (8, 27),
+    "revoked": (-120, 200),
+    "answered": (-150, 200),
+    "late": (-150, 200),
+}
+PERIOD_DAYS = (30, 90, 180, 365)
+# The log reader that turns events into notifications (registered as such by the feeds app), run on
+# its own during the history: the other reader, search indexing, would index once per event.
+NOTIFICATIONS = consumers.Consumer("notifications", feeds.notify_from_event)
+
+
+@dataclass
+class _Request:
+    """One planned access request: who asks for what, how it ends, and the randomness its steps draw on."""
+
+    spec: Spec
+    requester: User
+    for_department: Department | None
+    purpose: str
+    use: str
+    asked_days: int
+    granted_days: int
+    fields: list[str]
+    granted_fields: list[str] | None
+    outcome: str
+    picks: random.Random
+    request: AccessRequest | None = None
+    grant: Grant | None = None
+
+
+class _Loader:
+    """Creates the organization at the start of the history, then schedules every later step on a
+    timeline; each step calls the services as the person doing it would."""
+
+    def __init__(self, seed: int, scale: float, axis: WorkingTime, progress: Callable[[int], None] | None):
+        self.axis = axis
+        self.scale = min(scale, 1.0)
+        self.progress = progress
+        self.rng = random.Random(seed + 1)  # who does what, drawn as the steps run (in the order of time)
+        self.when = random.Random(seed * 7919 + 2)  # times of requests, reads and relations
+        self.people = _load_org()
+        self.admin = self.people[data.ADMIN[0]]
+        self.departments = {d.code: d for d in Department.objects.all()}
+        self.categories = _load_categories()
+        self.grades = {g.name: g for g in DataGrade.objects.all()}
+        self.projects: dict[tuple[str, str], Project] = {}
+        self.roles = _roles(self.departments)
+        self.made: dict[str, Resource] = {}
+        self.attachments = 0
+        self.timeline = Timeline(axis)
+
+    # ---- scheduling
+
+    def schedule(self, specs: list[Spec]) -> None:
+        at = self.timeline.at
+        for spec in specs:
+            at(spec.created, partial(self._create, spec))
+            if spec.published is not None:
+                at(spec.published, partial(self._publish, spec))
+            for number, x in enumerate(spec.edits, start=1):
+                at(x, partial(self._edit, spec, number))
+            if spec.archived is not None:
+                at(spec.archived, partial(self._archive, spec))
+        by_title = {spec.title: spec for spec in specs}
+        self._schedule_attachments(by_title)
+        self._schedule_relations(by_title)
+        self._schedule_requests(specs, by_title)
+        self._schedule_owner_reads(specs)
+        day = self.axis.first_day + timedelta(days=1)  # the worker's daily round, from the day after launch
+        while day < self.axis.today:
+            self.timeline.at_moment(self.axis.morning(day), self._daily_round)
+            day += timedelta(days=1)
+        self._schedule_catch_ups()
+
+    def _soon_after(self, x: float, working_days: tuple[float, float]) -> float:
+        return min(x + self.axis.days(self.when.uniform(*working_days)), self.axis.end - self.when.uniform(1, 60))
+
+    def _schedule_attachments(self, by_title: dict[str, Spec]) -> None:
+        for number, (title, filename) in enumerate(data.ATTACHMENTS):
+            spec = by_title.get(title)
+            if spec is not None:
+                self.timeline.at(
+                    self._soon_after(spec.available, (0.01, 0.1)), partial(self._attach, spec, filename, number)
+                )
+
+    def _schedule_relations(self, by_title: dict[str, Spec]) -> None:
+        for title, related in RELATED:
+            present = [by_title[t] for t in [title, *related] if t in by_title]
+            if title in by_title and len(present) > 1:
+                x = self._soon_after(max(s.available for s in present), (1, 15))
+                self.timeline.at(x, partial(self._relate, title, [s.title for s in present[1:]]))
+
+    def _schedule_owner_reads(self, specs: list[Spec]) -> None:
+        """People of the owner department open their own closed content now and then: audited too."""
+        for spec in specs:
+            if spec.sharing_type == Resource.SharingType.OPEN or spec.status != Resource.Status.PUBLISHED:
+                continue
+            if self.when.random() < 0.3:
+                for _ in range(self.when.randint(1, 2)):
+                    x = self.when.uniform(spec.available, self.axis.end - 1)
+                    self.timeline.at(x, partial(self._owner_read, spec, self.when.random()))
+
+    def _schedule_catch_ups(self) -> None:
+        """Everyone opens their notifications every few working days and so reads what had come in;
+        what came in over the last few days is still unread when the history ends."""
+        for person in [p for p in self.people.values() if not p.is_service]:
+            x = self.axis.days(self.when.uniform(1, 6))
+            while x < self.axis.end - self.axis.days(3):
+                self.timeline.at(x, partial(feeds.mark_read, person))
+                x += self.axis.days(self.when.uniform(2, 10))
+
+    # ---- requests
+
+    def _requesters(self, spec: Spec) -> list[User]:
+        """People outside the owner who see the entry: its scope covers one of their departments or
+        an ancestor of one."""
+        return [
+            self.people[username]
+            for username, codes in MEMBERSHIPS.items()
+            if spec.dept not in codes and (spec.scope is None or LINEAGE[username] & set(spec.scope))
+        ]
+
+    def _schedule_requests(self, specs: list[Spec], by_title: dict[str, Spec]) -> None:
+        candidates = [
+            s
+            for s in specs
+            if s.sharing_type == Resource.SharingType.CONDITIONAL and s.status == Resource.Status.PUBLISHED
+        ]
+        if not candidates:
+            return
+        used: set[tuple[str, str]] = set()
+        for (title, _owner, (kind, grantee), purpose, days), outcome in zip(data.GRANTS, NAMED_OUTCOMES, strict=True):
+            spec = by_title.get(title)
+            if spec is None or spec not in candidates:
+                continue
+            if kind == "user":
+                requester, department = self.people[grantee], None
+            else:
+                side = self.roles[grantee]
+                outsiders = [p for p in side["members"] + side["managers"] if p in self._requesters(spec)]
+                if not outsiders:
+                    continue
+                requester, department = outsiders[0], self.departments[grantee]
+            planned = self._plan_request(spec, requester, department, outcome, (purpose, "verification"), days)
+            if planned:
+                used.add((title, department.code if department else requester.username))
+        for outcome in OUTCOMES[: max(12, round(len(OUTCOMES) * self.scale))]:
+            for spec in self.when.sample(candidates, len(candidates)):
+                people = [p for p in self._requesters(spec) if (spec.title, p.username) not in used]
+                if not people:
+                    continue
+                requester = self.when.choice(people)
+                department = None
+                if spec.kind == Resource.Kind.DATASET and self.when.random() < 0.5:
+                    home = self.departments[next(iter(MEMBERSHIPS[requester.username]))]
+                    if (spec.title, home.code) in used:
+                        continue
+                    department = home
+                reason = self.when.choice(data.REQUEST_PURPOSES)
+                if self._plan_request(spec, requester, department, outcome, reason, None):
+                    used.add((spec.title, requester.username))
+                    if department is not None:
+                        used.add((spec.title, department.code))
+                    break
+
+    def _plan_request(
+        self,
+        spec: Spec,
+        requester: User,
+        department: Department | None,
+        outcome: str,
+        reason: tuple[str, str],
+        days: int | None,
+    ) -> bool:
+        """Fit a request with this outcome on the timeline, if the resource was out long enough;
+        schedule its steps and return True, or return False."""
+        axis, when = self.axis, self.when
+        periods = [d for d in PERIOD_DAYS if d <= spec.max_grant_days]
+        if days is not None:
+            periods = [min(days, spec.max_grant_days)]
+        fields = [f["name"] for f in spec.fields if f["sensitivity"] != "secret"]
+        earliest = spec.available + axis.days(2)
+        latest = axis.end - axis.days(0.3)
+        for granted in when.sample(periods, len(periods)) * 3:  # three draws of the times for each period
+            times = self._request_times(outcome, granted, earliest, latest)
+            if times is None:
+                continue
+            narrower = [d for d in PERIOD_DAYS if granted < d <= spec.max_grant_days]
+            narrowed = outcome in APPROVED and days is None and when.random() < 0.25
+            plan = _Request(
+                spec=spec,
+                requester=requester,
+                for_department=department,
+                purpose=reason[0],
+                use=reason[1],
+                asked_days=narrower[0] if narrowed and narrower else granted,
+                granted_days=granted,
+                fields=fields,
+                granted_fields=[f["name"] for f in spec.fields if f["sensitivity"] == "public"] if narrowed else None,
+                outcome=outcome,
+                picks=random.Random(when.getrandbits(32)),
+            )
+            if plan.granted_fields is not None and not (plan.granted_fields and len(plan.granted_fields) < len(fields)):
+                plan.granted_fields = None
+            self._schedule_request(plan, times)
+            return True
+        return False
+
+    def _request_times(self, outcome: str, granted: int, earliest: float, latest: float) -> dict | None:
+        """Positions of the request's steps for this outcome, or None when they do not fit."""
+        axis, when = self.axis, self.when
+        days = axis.days
+        if outcome in APPROVED:
+            if outcome == "answered":
+                lags = [days(when.uniform(0.3, 2)), days(when.uniform(0.3, 3)), days(when.uniform(0.3, 3))]
+            elif outcome == "late":
+                lags = [days(when.uniform(11, 13.5))]
+            else:
+                lags = [days(when.uniform(0.3, 6))]
+            ends_in = round(when.uniform(*EXPIRY_DAYS[outcome]))
+            decided_day = axis.today + timedelta(days=ends_in - granted)
+            if not axis.first_day <= decided_day < axis.today:
+                return None
+            decided = axis.at_date(decided_day) + when.uniform(20, DAY_MINUTES - 20)
+            asked = decided - sum(lags)
+            if asked < earliest or decided > latest:
+                return None
+            steps = [asked]
+            for lag in lags:
+                steps.append(steps[-1] + lag)
+            expires = axis.moment(decided) + timedelta(days=granted)
+            usable = min(axis.end, axis.at_date(expires.astimezone(axis.zone).date()) - DAY_MINUTES)
+            out = {"asked": asked, "steps": steps[1:], "decided": decided, "usable": usable}
+            if outcome == "revoked":
+                if usable - decided < days(3):
+                    return None
+                out["revoked"] = decided + (usable - decided) * when.uniform(0.3, 0.8)
+                out["usable"] = out["revoked"]
+            return out
+        if outcome in ("rejected", "withdrawn"):
+            if latest - days(8) <= earliest:
+                return None
+            asked = when.uniform(earliest, latest - days(8))
+            return {"asked": asked, "steps": [asked + days(when.uniform(0.3, 6))]}
+        back = {"pending": (0.05, 5), "info_open": (6, 14), "overdue": (12.5, 17)}[outcome]
+        asked = axis.end - days(when.uniform(*back))
+        if asked < earliest:
+            return None
+        steps = [asked + days(when.uniform(0.3, 3))] if outcome == "info_open" else []
+        return {"asked": asked, "steps": steps}
+
+    def _schedule_request(self, plan: _Request, times: dict) -> None:
+        at = self.timeline.at
+        at(times["asked"], partial(self._request, plan))
+        steps = times["steps"]
+        outcome = plan.outcome
+        if outcome == "answered":
+            at(steps[0], partial(self._ask, plan))
+            at(steps[1], partial(self._answer, plan))
+            at(steps[2], partial(self._approve, plan))
+        elif outcome in APPROVED:
+            at(steps[0], partial(self._approve, plan))
+        elif outcome == "rejected":
+            at(steps[0], partial(self._reject, plan))
+        elif outcome == "withdrawn":
+            at(steps[0], partial(self._withdraw, plan))
+        elif outcome == "info_open":
+            at(steps[0], partial(self._ask, plan))
+        if "revoked" in times:
+            at(times["revoked"], partial(self._revoke, plan))
+        if outcome in APPROVED and times["usable"] > times["decided"]:
+            reads = sorted(self.when.uniform(times["decided"], times["usable"]) for _ in range(self.when.randint(1, 5)))
+            for x in reads:
+                at(x, partial(self._grantee_read, plan))
+
+    # ---- steps
+
+    @staticmethod
+    def _daily_round() -> None:
+        """What the worker does: the access sweep, and notifications from the log (the search index is
+        rebuilt once at the end instead)."""
+        access.sweep()
+        consumers.run_consumer(NOTIFICATIONS)
+
+    def _create(self, spec: Spec) -> None:
+        rng, owner = self.rng, self.departments[spec.dept]
+        managers = self.roles[spec.dept]["managers"]
+        members = self.roles[spec.dept]["members"] or managers
+        publish = spec.status != Resource.Status.DRAFT and spec.published is None
+        author = rng.choice(managers) if publish else rng.choice(members)
+        fields: dict = {
+            "title": spec.title,
+            "summary": spec.summary,
+            "body": spec.body,
+            "tags": spec.tags,
+            "update_frequency": spec.frequency,
+            "sharing_type": spec.sharing_type,
+            "conditions": spec.conditions,
+            "restriction_basis": spec.restriction_basis,
+            "steward": rng.choice(managers),
+        }
+        if spec.sharing_type == Resource.SharingType.CONDITIONAL:
+            fields["max_grant_days"] = spec.max_grant_days
+        if spec.scope:
+            fields["scope_all"] = False
+            fields["scope_departments"] = [self.departments[c] for c in spec.scope]
+        if spec.category:
+            fields["category"] = self.categories[spec.category]
+        if spec.grade:
+            fields["data_grade"] = self.grades.get(spec.grade)
+        if spec.fields:
+            fields["dataset_fields"] = spec.fields
+        if spec.link_url:
+            fields["link_url"] = spec.link_url
+        if spec.project:
+            key = (spec.dept, spec.project)
+            if key not in self.projects:
+                self.projects[key] = Project.objects.get_or_create(
+                    department=owner,
+                    name=spec.project,
+                    defaults={"description": f"{owner.name}牵头的{spec.project}项目"},
+                )[0]
+            fields["project"] = self.projects[key]
+        self.made[spec.title] = catalog.create_resource(
+            author, owner_department=owner, kind=spec.kind, publish=publish, **fields
         )
-    if spec.status == Resource.Status.ARCHIVED:
-        resource = catalog.transition(rng.choice(managers), resource, "archive")
-    return resource
+        if self.progress:
+            self.progress(1)
 
+    def _publish(self, spec: Spec) -> None:
+        steward = self.rng.choice(self.roles[spec.dept]["managers"])
+        self.made[spec.title] = catalog.transition(steward, self.made[spec.title], "publish")
 
-def _relate(admin: User, made: dict[str, Resource]) -> None:
-    pairs = [
-        ("纳税人登记信息", ["社保缴费基数核定结果", "企业营业执照登记信息", "税务与社保数据交换接口规范"]),
-        ("社保缴费基数核定结果", ["企业职工工资薪金所得个税申报汇总", "社保缴费基数核定工作规程"]),
-        ("企业营业执照登记信息", ["市场主体变更登记记录", "电子营业执照跨部门应用指南"]),
-        ("大型医疗设备闲置时段共享清单", ["大型设备对外共享使用管理办法", "大型设备共享预约系统"]),
-    ]
-    for title, related in pairs:
-        if title not in made:
-            continue
-        others = [made[t] for t in related if t in made]
-        if others:
-            made[title] = catalog.update_resource(admin, made[title], {"related": others}, note="关联相关资源")
+    def _edit(self, spec: Spec, number: int) -> None:
+        roles = self.roles[spec.dept]
+        editor = self.rng.choice(roles["members"] + roles["managers"])
+        note = self.rng.choice(data.EDIT_NOTES)
+        resource = self.made[spec.title]
+        changes = {
+            "body": resource.body + f"\n\n> 更新说明（{number}）：{note}；{self.rng.choice(data.NEXT_STEPS)}。\n"
+        }
+        if number == 1:
+            changes["summary"] = resource.summary + "（已根据使用部门反馈补充说明）"
+        self.made[spec.title] = catalog.update_resource(editor, resource, changes, note=note)
 
+    def _archive(self, spec: Spec) -> None:
+        steward = self.rng.choice(self.roles[spec.dept]["managers"])
+        self.made[spec.title] = catalog.transition(steward, self.made[spec.title], "archive")
 
-def _attach(roles, made: dict[str, Resource]) -> int:
-    count = 0
-    for title, filename in data.ATTACHMENTS:
-        resource = made.get(title)
-        if resource is None:
-            continue
-        author = roles[resource.owner_department.code]["managers"][0]
+    def _attach(self, spec: Spec, filename: str, number: int) -> None:
+        resource = self.made[spec.title]
+        author = self.roles[spec.dept]["managers"][0]
         text = (
-            f"# {title}：{filename.rsplit('.', 1)[0]}\n\n"
-            f"本文件为《{title}》的附件，由{resource.owner_department.name}提供。\n\n"
+            f"# {spec.title}：{filename.rsplit('.', 1)[0]}\n\n"
+            f"本文件为《{spec.title}》的附件，由{resource.owner_department.name}提供。\n\n"
             f"- 资源编码：{resource.code}\n- 联系人：{author.display_name}\n\n"
-            f"{data.SHARING_NOTES[count % len(data.SHARING_NOTES)]}\n"
+            f"{data.SHARING_NOTES[number % len(data.SHARING_NOTES)]}\n"
         )
         catalog.add_attachment(author, resource, filename, [text.encode("utf-8")])
-        count += 1
-    return count
+        self.attachments += 1
 
+    def _relate(self, title: str, related: list[str]) -> None:
+        others = [self.made[t] for t in related]
+        self.made[title] = catalog.update_resource(
+            self.admin, self.made[title], {"related": others}, note="关联相关资源"
+        )
 
-def _grant(roles, departments, people, made: dict[str, Resource]) -> int:
-    """Grants come out of the real process: a request by someone of the grantee side, approved by a
-    steward of the owner. A few more requests stay open (pending, asked for information) or are
-    rejected, so the inboxes and "my requests" have something to show."""
-    count = 0
-    for title, _owner, (grantee_kind, grantee), purpose, days in data.GRANTS:
-        resource = made.get(title)
-        if resource is None:
-            continue
-        if grantee_kind == "user":
-            requester, department = people[grantee], None
-        else:
-            side = roles[grantee]
-            outsiders = [
-                p
-                for p in side["members"] + side["managers"]
-                if not p.memberships.filter(department=resource.owner_department).exists()
-            ]
-            requester, department = outsiders[0], departments[grantee]
-        if not can(requester, "request", resource):
-            continue  # out of the resource's scope: such a grant cannot come from a request
-        request = access.create_request(
-            requester,
+    def _owner_read(self, spec: Spec, pick: float) -> None:
+        roles = self.roles[spec.dept]
+        people = roles["members"] + roles["managers"]
+        reader = people[int(pick * len(people))]
+        catalog.note_content_read(reader, [self.made[spec.title]], via="page")
+
+    def _request(self, plan: _Request) -> None:
+        resource = self.made[plan.spec.title]
+        if not can(plan.requester, ProcessAction.REQUEST, resource):
+            return  # the entry changed in the meantime: this request was never made
+        plan.request = access.create_request(
+            plan.requester,
             resource,
-            purpose=purpose,
-            use_category="verification",
-            period_days=min(days, resource.max_grant_days),
+            purpose=plan.purpose,
+            use_category=plan.use,
+            period_days=plan.asked_days,
             accept_terms=True,
-            for_department=department,
-            fields=[f["name"] for f in resource.dataset_fields if f["sensitivity"] != "secret"],
+            for_department=plan.for_department,
+            fields=plan.fields,
         )
-        steward = roles[resource.owner_department.code]["managers"][0]
-        request = access.approve_request(steward, request, note="同意，按约定用途使用。")
-        if request.status == "pending_head":
-            head = roles[resource.owner_department.code]["managers"][0]
-            access.approve_request(head, request)
-        count += 1
-    _open_requests(roles, people, made)
-    return count
 
+    def _decider(self, plan: _Request) -> User:
+        managers = self.roles[plan.spec.dept]["managers"]
+        return plan.picks.choice([m for m in managers if can(m, ProcessAction.DECIDE, plan.request)])
 
-def _open_requests(roles, people, made: dict[str, Resource]) -> None:
-    requested = {r.resource_id for r in AccessRequest.objects.all()}
-    candidates = [
-        r
-        for r in made.values()
-        if r.sharing_type == Resource.SharingType.CONDITIONAL
-        and r.status == Resource.Status.PUBLISHED
-        and r.pk not in requested
-    ]
-    plans = [
-        ("hexue", "pending", "核定参保单位缴费基数时核验企业登记状态。"),
-        ("xunuo", "info", "院内统计分析，用于年度工作报告。"),
-        ("lvhan", "rejected", "课题研究需要。"),
-        ("hexue", "pending", "比对参保人员信息，减少群众重复提交材料。"),
-    ]
-    for username, outcome, purpose in plans:
-        requester = people[username]
-        resource = next((r for r in candidates if can(requester, "request", r)), None)
-        if resource is None:
+    def _ask(self, plan: _Request) -> None:
+        if plan.request is not None:
+            question = plan.picks.choice(data.INFO_QUESTIONS)
+            plan.request = access.ask_for_information(self._decider(plan), plan.request, question=question)
+
+    def _answer(self, plan: _Request) -> None:
+        if plan.request is not None:
+            answer = plan.picks.choice(data.INFO_ANSWERS)
+            plan.request = access.give_information(plan.requester, plan.request, answer=answer)
+
+    def _approve(self, plan: _Request) -> None:
+        if plan.request is None:
             return
-        candidates.remove(resource)
-        request = access.create_request(
-            requester, resource, purpose=purpose, use_category="verification", period_days=30, accept_terms=True
-        )
-        steward = roles[resource.owner_department.code]["managers"][0]
-        if outcome == "info":
-            access.ask_for_information(steward, request, question="请说明具体使用字段和数据保存期限。")
-        elif outcome == "rejected":
-            access.reject_request(steward, request, reason="用途与共享条件不符，请通过统计部门获取汇总数据。")
+        options: dict = {}
+        if plan.granted_days != plan.asked_days:
+            options["period_days"] = plan.granted_days
+        if plan.granted_fields is not None:
+            options["fields"] = plan.granted_fields
+        narrowed = "+".join(sorted(options))
+        options["note"] = data.NARROWED_NOTES[narrowed] if narrowed else plan.picks.choice(data.APPROVAL_NOTES)
+        request = access.approve_request(self._decider(plan), plan.request, **options)
+        if request.status == AccessRequest.Status.PENDING_HEAD:
+            request = access.approve_request(self._decider(plan), request)
+        plan.request = request
+        plan.grant = Grant.objects.filter(request=request).first()
+
+    def _reject(self, plan: _Request) -> None:
+        if plan.request is not None:
+            reason = plan.picks.choice(data.REJECT_REASONS)
+            plan.request = access.reject_request(self._decider(plan), plan.request, reason=reason)
+
+    def _withdraw(self, plan: _Request) -> None:
+        if plan.request is not None:
+            plan.request = access.withdraw_request(plan.requester, plan.request)
+
+    def _revoke(self, plan: _Request) -> None:
+        if plan.grant is None:
+            return
+        managers = self.roles[plan.spec.dept]["managers"]
+        steward = plan.picks.choice([m for m in managers if can(m, ProcessAction.REVOKE, plan.grant)])
+        plan.grant = access.revoke_grant(steward, plan.grant, reason=plan.picks.choice(data.REVOKE_REASONS))
+
+    def _grantee_read(self, plan: _Request) -> None:
+        if plan.grant is None:
+            return
+        resource = self.made[plan.spec.title]
+        reader = plan.requester
+        if plan.grant.grantee_department_id:
+            department = plan.for_department.code
+            colleagues = [p for p in self._requesters(plan.spec) if department in MEMBERSHIPS[p.username]]
+            reader = plan.picks.choice(colleagues or [plan.requester])
+        if can(reader, Action.READ, resource):
+            catalog.note_content_read(reader, [resource], via=plan.picks.choice(("page", "page", "page", "api")))
 
 
-def _summary(resources: int, attachments: int, grants: int) -> Summary:
+def _summary(axis: WorkingTime, now: datetime, attachments: int) -> Summary:
     qs = Resource.objects.all()
+    grants = Grant.objects.all()
     return Summary(
         departments=Department.objects.count(),
         people=User.objects.filter(kind=User.Kind.PERSON).count(),
@@ -612,7 +1034,15 @@ def _summary(resources: int, attachments: int, grants: int) -> Summary:
         by_status=dict(Counter(qs.values_list("status", flat=True))),
         versions=ResourceVersion.objects.count(),
         attachments=Attachment.objects.count(),
-        grants=Grant.objects.count(),
+        grants=grants.count(),
         projects=Project.objects.count(),
         events=Event.objects.count(),
+        history_from=axis.first_day,
+        history_to=axis.dates[-1],
+        requests=dict(Counter(AccessRequest.objects.values_list("status", flat=True))),
+        grant_states={
+            "active": grants.filter(revoked_at__isnull=True, valid_until__gt=now).count(),
+            "expired": grants.filter(revoked_at__isnull=True, valid_until__lte=now).count(),
+            "revoked": grants.filter(revoked_at__isnull=False).count(),
+        },
     )

@@ -25,7 +25,8 @@ def _scale(raw: str) -> float:
 
 class Command(SharehubCommand):
     help = (
-        "Load a demo city (about 10 departments, 50 people, 300 resources) into an empty database, "
+        "Load a demo city (about 10 departments, 50 people, 300 resources, and the year of requests, "
+        "decisions, edits and reads that led up to the day of loading) into an empty database, "
         "print the demo sign-ins, and serve it. An existing organization is kept as it is."
     )
 
@@ -72,7 +73,9 @@ class Command(SharehubCommand):
             f"  sharing: {counts(summary.by_sharing)}\n"
             f"  status: {counts(summary.by_status)}\n"
             f"  {summary.versions} versions, {summary.attachments} attachments, {summary.projects} projects, "
-            f"{summary.grants} grants, {summary.events} audit events"
+            f"{summary.grants} grants, {summary.events} audit events\n"
+            f"  history from {summary.history_from} to {summary.history_to}: "
+            f"requests {counts(summary.requests)}; grants {counts(summary.grant_states)}"
         )
 
     def _print_logins(self) -> None:
