@@ -208,7 +208,10 @@ def test_demo_serves_after_loading(run, no_server):
     run("demo", "--scale", "0.1", "--port", "8123", "--host", "0.0.0.0")
     assert Resource.objects.exists()
     assert no_server == [
-        (("sharehub.asgi:application",), {"host": "0.0.0.0", "port": 8123, "workers": 1, "log_level": "warning", "proxy_headers": False})
+        (
+            ("sharehub.asgi:application",),
+            {"host": "0.0.0.0", "port": 8123, "workers": 1, "log_level": "warning", "proxy_headers": False},
+        )
     ]
 
 
