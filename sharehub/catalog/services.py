@@ -425,6 +425,15 @@ def _locked(resource: Resource) -> Resource:
         raise NotFound() from None
 
 
+def _related_hidden_from(actor, resource: Resource) -> list[Resource]:
+    """Links to resources the editor may not see: their form and the API list only visible ones, so an edit
+    of the related list keeps these instead of dropping links the editor never saw."""
+    from sharehub.policy.engine import visible
+
+    linked = resource.related.all()
+    return list(linked.exclude(pk__in=visible(actor, linked).values("pk")))
+
+
 @transaction.atomic
 def update_resource(actor, resource: Resource, changes: dict, note: str = "") -> Resource:
     """Edit content fields (and sharing fields, if the actor may manage); a new version when anything changed."""
@@ -438,6 +447,8 @@ def update_resource(actor, resource: Resource, changes: dict, note: str = "") ->
     if sharing_changes:
         _require(can(actor, Action.MANAGE, resource))
     data = _validate(actor, changes, kind=resource.kind, owner=resource.owner_department, current=resource)
+    if "related" in data:
+        data["related"] = [*data["related"], *_related_hidden_from(actor, resource)]
     changed = _apply(resource, data, (*CONTENT_FIELDS, *SHARING_FIELDS))
     if not changed:
         return resource

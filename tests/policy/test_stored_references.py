@@ -215,3 +215,15 @@ def test_notification_statements_do_not_grow_with_the_page(revoked, people, org_
     run_pending()
     assert len(reader.api_get("/notifications").json()["items"]) == 9
     assert [_statements(call) for call in calls] == few
+
+
+def test_editing_the_related_list_keeps_links_the_editor_may_not_see(linked, org_units, people):
+    """A member of A sees only A's side of the links; saving the list they see must not drop B's draft."""
+    public, draft = linked["public"], linked["draft"]
+    other = factories.resource(org_units["tax"], by=people["tax_steward"], title="另一份指南")
+    services.update_resource(people["tax_member"], public, {"related": [other.pk]})
+    assert set(public.related.values_list("pk", flat=True)) == {draft.pk, other.pk}
+    services.update_resource(people["tax_member"], public, {"related": []})
+    assert list(public.related.values_list("pk", flat=True)) == [draft.pk]
+    services.update_resource(linked["both"], public, {"related": []})  # one who sees it may remove it
+    assert not public.related.exists()
