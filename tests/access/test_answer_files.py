@@ -15,7 +15,8 @@ from django.urls import reverse
 
 from sharehub.access import services
 from sharehub.access.models import AccessRequest, RequestAttachment
-from sharehub.catalog import files
+from sharehub.catalog import extract, files
+from sharehub.catalog import tasks as catalog_tasks
 from sharehub.catalog.files import blob_path
 from tests import factories
 from tests.access.conftest import make_request
@@ -42,7 +43,10 @@ def guarded_storage(monkeypatch):
         return store(chunks, limit)
 
     monkeypatch.setattr(files, "store_upload", outside_transactions)
-    with mock.patch.object(files, "extract_text", side_effect=AssertionError("text extracted")):
+    with (
+        mock.patch.object(extract, "extract", side_effect=AssertionError("text extracted")),
+        mock.patch.object(catalog_tasks, "read_in_child", side_effect=AssertionError("text extracted")),
+    ):
         yield calls
 
 
