@@ -185,7 +185,7 @@ class ReviewReturnIn(StrictSchema):
     reason: str = Field(..., min_length=1, max_length=2000, description="Why the draft is sent back")
 
 
-class ResourceRef(Schema):
+class ReviewedResourceRef(Schema):
     id: int
     code: str
     title: str
@@ -194,7 +194,7 @@ class ResourceRef(Schema):
 
 class ReviewOut(Schema):
     id: int
-    resource: ResourceRef
+    resource: ReviewedResourceRef
     outcome: DraftReview.Outcome
     submitted_by: PersonRef | None
     submitted_at: datetime

@@ -53,12 +53,19 @@ def test_check_system_passes_here():
     assert (result.returncode, result.stderr) == (0, "")
 
 
+def _outside_make() -> dict[str, str]:
+    """The environment without what a parent `make` passes down (`make test` runs this suite): a sub-make
+    would otherwise inherit its flags and print "make[1]: Entering directory"."""
+    return {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}}
+
+
 def test_make_demo_passes_host_port_and_workers():
     if shutil.which("make") is None:
         pytest.skip("make is not installed here")
     result = subprocess.run(
-        ["make", "-n", "demo", "HOST=0.0.0.0", "PORT=8001", "WORKERS=2"],
+        ["make", "--no-print-directory", "-n", "demo", "HOST=0.0.0.0", "PORT=8001", "WORKERS=2"],
         cwd=ROOT,
+        env=_outside_make(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -71,6 +78,14 @@ def test_make_demo_passes_host_port_and_workers():
 def test_make_lint_sets_up_what_it_needs():
     if shutil.which("make") is None:
         pytest.skip("make is not installed here")
-    result = subprocess.run(["make", "-n", "lint"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", "lint"],
+        cwd=ROOT,
+        env=_outside_make(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert ".venv/bin/pip install --quiet -e '.[dev]'" in result.stdout
     assert result.stdout.index("pip install") < result.stdout.index("ruff check")
