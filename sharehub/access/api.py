@@ -96,18 +96,21 @@ def _page(queryset: QuerySet, order: _Order, cursor: str | None, limit: int, ser
 # --- serializing
 
 
-def _resource_ref(resource) -> dict:
-    return {"id": resource.pk, "code": resource.code, "title": resource.title}
+def _resource_ref(resource, shown: bool) -> dict:
+    """The resource a request or grant is about, or only `hidden` when the caller may not see it now."""
+    if not shown:
+        return {"id": None, "code": None, "title": None, "hidden": True}
+    return {"id": resource.pk, "code": resource.code, "title": resource.title, "hidden": False}
 
 
-def _grant_brief(grant: Grant | None) -> dict | None:
+def _grant_brief(grant: Grant | None, resource_shown: bool) -> dict | None:
     if grant is None:
         return None
     return {
         "id": grant.pk,
         "valid_from": grant.valid_from,
         "valid_until": grant.valid_until,
-        "fields": grant.fields or [],
+        "fields": (grant.fields or []) if resource_shown else [],
         "grantee": {
             "person": person_ref(grant.grantee_user),
             "department": department_ref(grant.grantee_department) if grant.grantee_department_id else None,
@@ -115,18 +118,20 @@ def _grant_brief(grant: Grant | None) -> dict | None:
     }
 
 
-def _request(req: AccessRequest) -> dict:
+def _request(req: AccessRequest, resource_shown: bool | None = None) -> dict:
+    """`resource_shown` defaults to the `queries.resource_shown` annotation the request was read with."""
+    shown = req.resource_shown if resource_shown is None else resource_shown
     return {
         "id": req.pk,
-        "resource": _resource_ref(req.resource),
+        "resource": _resource_ref(req.resource, shown),
         "requester": person_ref(req.requester),
         "for_department": department_ref(req.for_department) if req.for_department_id else None,
         "purpose": req.purpose,
         "use_category": req.use_category,
         "period_days": req.period_days,
-        "fields": req.fields or [],
+        "fields": (req.fields or []) if shown else [],
         "asked_period_days": req.asked_period_days,
-        "asked_fields": req.asked_fields or [],
+        "asked_fields": (req.asked_fields or []) if shown else [],
         "status": req.status,
         "needs_head": req.needs_head,
         "deadline_at": req.deadline_at,
@@ -135,7 +140,7 @@ def _request(req: AccessRequest) -> dict:
         "decided_at": req.decided_at,
         "decided_by": person_ref(req.decided_by),
         "decision_reason": req.decision_reason,
-        "grant": _grant_brief(getattr(req, "grant", None)),
+        "grant": _grant_brief(getattr(req, "grant", None), shown),
     }
 
 
@@ -172,11 +177,11 @@ def _request_detail(actor, request_id) -> dict:
 def _grant(grant: Grant) -> dict:
     return {
         "id": grant.pk,
-        "resource": _resource_ref(grant.resource),
+        "resource": _resource_ref(grant.resource, grant.resource_shown),
         "grantee_user": person_ref(grant.grantee_user),
         "grantee_department": department_ref(grant.grantee_department) if grant.grantee_department_id else None,
         "purpose": grant.purpose,
-        "fields": grant.fields or [],
+        "fields": (grant.fields or []) if grant.resource_shown else [],
         "valid_from": grant.valid_from,
         "valid_until": grant.valid_until,
         "revoked_at": grant.revoked_at,
@@ -270,7 +275,12 @@ _HANDLED_ORDER = _Order("handled", "created_at", descending=True)
 
 
 def _handled(note) -> dict:
-    return {"decision": note.kind, "decided_at": note.created_at, "note": note.text, "request": _request(note.request)}
+    return {
+        "decision": note.kind,
+        "decided_at": note.created_at,
+        "note": note.text,
+        "request": _request(note.request, note.resource_shown),
+    }
 
 
 @router.get(

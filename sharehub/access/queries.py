@@ -4,19 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from sharehub.access.models import AccessRequest, Grant, RequestAttachment, RequestNote
+from sharehub.catalog.models import Resource
 from sharehub.errors import NotFound
-from sharehub.policy.engine import decidable_filter, grant_filter, request_filter
+from sharehub.policy.engine import Action, decidable_filter, grant_filter, request_filter, resource_filter
 from sharehub.validation import parse_id
 
 _REQUEST_RELATIONS = ("resource", "resource__owner_department", "requester", "for_department", "decided_by")
 
 
-def _requests() -> QuerySet[AccessRequest]:
-    return AccessRequest.objects.select_related(*_REQUEST_RELATIONS)
+def resource_shown(actor, resource_field: str = "resource_id") -> Exists:
+    """Whether the actor may see the request's or grant's resource now (invariant 10): a requester or
+    grantee keeps their request and grant after the resource turns restricted, leaves their scope or is
+    withdrawn, but no longer reads its code, title or fields. Annotate as `resource_shown`."""
+    return Exists(
+        Resource.objects.filter(resource_filter(actor, Action.VIEW, correlated=True), pk=OuterRef(resource_field))
+    )
+
+
+def _requests(actor) -> QuerySet[AccessRequest]:
+    return AccessRequest.objects.select_related(*_REQUEST_RELATIONS).annotate(resource_shown=resource_shown(actor))
 
 
 def access_request(actor, request_id) -> AccessRequest:
@@ -24,7 +34,7 @@ def access_request(actor, request_id) -> AccessRequest:
     pk = parse_id(request_id)
     if pk is None:
         raise NotFound()
-    found = _requests().filter(request_filter(actor)).filter(pk=pk).first()
+    found = _requests(actor).filter(request_filter(actor)).filter(pk=pk).first()
     if found is None:
         raise NotFound()
     return found
@@ -57,17 +67,17 @@ def _filtered(queryset: QuerySet[AccessRequest], filters: RequestFilters | None)
 
 
 def my_requests(actor, filters: RequestFilters | None = None) -> QuerySet[AccessRequest]:
-    return _filtered(_requests().filter(requester_id=getattr(actor, "pk", None)), filters).order_by("-created_at")
+    return _filtered(_requests(actor).filter(requester_id=getattr(actor, "pk", None)), filters).order_by("-created_at")
 
 
 def inbox(actor, filters: RequestFilters | None = None) -> QuerySet[AccessRequest]:
     """Requests waiting for the actor's decision, nearest deadline first."""
-    return _filtered(_requests().filter(decidable_filter(actor)), filters).order_by("deadline_at", "id")
+    return _filtered(_requests(actor).filter(decidable_filter(actor)), filters).order_by("deadline_at", "id")
 
 
 def visible_requests(actor, filters: RequestFilters | None = None) -> QuerySet[AccessRequest]:
     """Every request the actor may see (admins: all, which is how they find overdue ones)."""
-    return _filtered(_requests().filter(request_filter(actor)), filters).order_by("deadline_at", "id")
+    return _filtered(_requests(actor).filter(request_filter(actor)), filters).order_by("deadline_at", "id")
 
 
 DECISIONS = (RequestNote.Kind.FIRST_APPROVAL, RequestNote.Kind.APPROVED, RequestNote.Kind.REJECTED)
@@ -80,6 +90,7 @@ def handled(actor) -> QuerySet[RequestNote]:
     return (
         RequestNote.objects.filter(author_id=getattr(actor, "pk", None), kind__in=DECISIONS, request__in=seen)
         .select_related(*(f"request__{name}" for name in _REQUEST_RELATIONS))
+        .annotate(resource_shown=resource_shown(actor, "request__resource_id"))
         .order_by("-created_at", "-id")
     )
 
@@ -100,24 +111,24 @@ def access_attachment(actor, request_id, attachment_id) -> tuple[AccessRequest, 
     return access_request_, found
 
 
-def _grants() -> QuerySet[Grant]:
+def _grants(actor) -> QuerySet[Grant]:
     return Grant.objects.select_related(
         "resource", "resource__owner_department", "grantee_user", "grantee_department", "created_by", "request"
-    )
+    ).annotate(resource_shown=resource_shown(actor))
 
 
 def access_grant(actor, grant_id) -> Grant:
     pk = parse_id(grant_id)
     if pk is None:
         raise NotFound()
-    found = _grants().filter(grant_filter(actor)).filter(pk=pk).first()
+    found = _grants(actor).filter(grant_filter(actor)).filter(pk=pk).first()
     if found is None:
         raise NotFound()
     return found
 
 
 def visible_grants(actor, *, resource_id: int | None = None, active_only: bool = False) -> QuerySet[Grant]:
-    queryset = _grants().filter(grant_filter(actor))
+    queryset = _grants(actor).filter(grant_filter(actor))
     if resource_id:
         queryset = queryset.filter(resource_id=resource_id)
     if active_only:
@@ -131,7 +142,7 @@ def my_grants(actor, *, active_only: bool = False) -> QuerySet[Grant]:
     from sharehub.policy.engine import context_for
 
     ctx = context_for(actor)
-    queryset = _grants().filter(Q(grantee_user_id=ctx.user_id) | Q(grantee_department_id__in=ctx.department_ids))
+    queryset = _grants(actor).filter(Q(grantee_user_id=ctx.user_id) | Q(grantee_department_id__in=ctx.department_ids))
     if active_only:
         now = timezone.now()
         queryset = queryset.filter(revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now)

@@ -19,9 +19,13 @@ MAX_BULK = 200
 
 
 class ResourceRef(Schema):
-    id: int
-    code: str
-    title: str
+    id: int | None = Field(description="Null when `hidden`")
+    code: str | None = Field(description="Null when `hidden`")
+    title: str | None = Field(description="Null when `hidden`")
+    hidden: bool = Field(
+        description="You may no longer see the resource (it turned restricted, left your departments' scope or was "
+        "withdrawn): its id, code, title and the request's or grant's dataset fields are left out"
+    )
 
 
 class GranteeOut(Schema):

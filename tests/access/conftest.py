@@ -29,6 +29,8 @@ def conditional(org_units, people):
         title="企业纳税明细",
         sharing_type="conditional",
         body=f"正文 {MARKER}",
+        conditions="仅用于社保缴费基数核验",
+        terms_of_use="不得向组织外提供；到期删除副本。",
         max_grant_days=60,
     )
 

@@ -15,45 +15,7 @@ from sharehub.access.models import AccessRequest, Grant
 from sharehub.events.models import Event
 from sharehub.org.models import Membership
 from tests import factories
-
-MARKER = "SECRET-BODY-授权后可见"
-FIELDS = [
-    {"name": "taxpayer_id", "type": "text", "sensitivity": "sensitive", "description": "纳税人识别号"},
-    {"name": "amount", "type": "decimal", "sensitivity": "internal", "description": "金额"},
-    {"name": "district", "type": "text", "sensitivity": "public", "description": "区县"},
-]
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def conditional(org_units, people):
-    return factories.resource(
-        org_units["tax"],
-        by=people["tax_steward"],
-        title="企业纳税明细",
-        sharing_type="conditional",
-        body=f"正文 {MARKER}",
-        conditions="仅用于社保缴费基数核验",
-        terms_of_use="不得向组织外提供；到期删除副本。",
-        max_grant_days=60,
-    )
-
-
-@pytest.fixture
-def dataset(org_units, people):
-    return factories.resource(
-        org_units["tax"],
-        by=people["tax_steward"],
-        title="纳税申报数据集",
-        kind="dataset",
-        sharing_type="conditional",
-        body=f"数据 {MARKER}",
-        dataset_fields=FIELDS,
-    )
+from tests.access.conftest import FIELDS, MARKER
 
 
 def request_url(resource):

@@ -59,7 +59,12 @@ def dataset(org_units, people):
 def test_member_requests_a_conditional_resource(api_as, people, conditional):
     body = made(api_as(people["health_member"]), conditional)
     assert set(body) == REQUEST_KEYS | {"notes"}
-    assert body["resource"] == {"id": conditional.pk, "code": conditional.code, "title": conditional.title}
+    assert body["resource"] == {
+        "id": conditional.pk,
+        "code": conditional.code,
+        "title": conditional.title,
+        "hidden": False,
+    }
     assert body["requester"]["username"] == "health_member"
     assert body["status"] == "pending"
     assert body["for_department"] is None and body["grant"] is None and body["decided_by"] is None

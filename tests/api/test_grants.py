@@ -124,7 +124,12 @@ def two_grants(api_as, people, catalog, conditional):
 def test_grant_shape(api_as, people, conditional, two_grants):
     body = api_as(people["health_member"]).get(f"/grants/{two_grants['tax']}").json()
     assert set(body) == GRANT_KEYS
-    assert body["resource"] == {"id": conditional.pk, "code": conditional.code, "title": conditional.title}
+    assert body["resource"] == {
+        "id": conditional.pk,
+        "code": conditional.code,
+        "title": conditional.title,
+        "hidden": False,
+    }
     assert body["grantee_user"]["username"] == "health_member"
     assert body["purpose"] == ASK["purpose"] and body["state"] == "active" and body["revoked_at"] is None
     assert body["request"] is not None

@@ -5,18 +5,23 @@ On random organizations every resource is related to every other through edits (
 all the others, version 3 none, version 4 all again), and every person holds a notification naming
 each resource. Then, for each account, the old versions and the diffs (API and pages), the version
 history page, the notifications (API and page), the catalog export and the audit routes must show no
-title or code of a resource the person may not see now, and must show those they may see.
+title or code of a resource the person may not see now, and must show those they may see. Every
+person has also asked for every resource and holds an expired grant from the answer: their requests
+and grants (API and pages) name only the resources they may see now.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 
+from sharehub.access.models import AccessRequest, Grant
 from sharehub.catalog import queries
 from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Resource
@@ -79,6 +84,64 @@ def _notify_everyone(world: World) -> None:
             },
         )
         notify_from_event(event)
+
+
+def _request_everything(world: World) -> None:
+    """For every person, an approved request for every resource and the grant it made, now expired
+    (so that what the policy lets them see is unchanged). Written directly: the access process would
+    refuse to request an open or restricted resource."""
+    past = timezone.now() - timedelta(days=30)
+    for person in world.everyone:
+        if not is_signed_in(person) or getattr(person, "is_service", False):
+            continue
+        for resource in world.resources:
+            asked = AccessRequest.objects.create(
+                resource_id=resource.pk,
+                requester_id=person.pk,
+                purpose="性质测试",
+                use_category=AccessRequest.UseCategory.VERIFICATION,
+                period_days=5,
+                asked_period_days=5,
+                terms_accepted_at=past,
+                deadline_at=past + timedelta(days=3),
+                status=AccessRequest.Status.APPROVED,
+                decided_at=past,
+            )
+            Grant.objects.create(
+                resource_id=resource.pk,
+                grantee_user_id=person.pk,
+                purpose="性质测试",
+                valid_from=past,
+                valid_until=past + timedelta(days=5),
+                request=asked,
+            )
+
+
+def _check_requests_and_grants(caller: Caller, world: World, markers: Markers, seen: Seen) -> None:
+    if getattr(caller.actor, "is_service", False):
+        return
+    for path in ("/requests", "/grants"):
+        response = caller.api_get(path, {"scope": "mine", "limit": 200})
+        assert response.status_code == 200, (caller, path)
+        _no_leak(response, markers, seen, f"{caller} GET /api/v1{path}")
+        items = response.json()["items"]  # the drawn grants to the caller's departments come on top
+        assert len(items) >= len(world.resources), (caller, path)
+        named = {item["resource"]["id"] for item in items if not item["resource"]["hidden"]}
+        assert named == seen.view, f"{caller} GET /api/v1{path} names {sorted(named)} != visible {sorted(seen.view)}"
+        for item in items[:3]:
+            detail = caller.api_get(f"{path}/{item['id']}")
+            assert detail.status_code == 200, (caller, path, item["id"])
+            _no_leak(detail, markers, seen, f"{caller} GET /api/v1{path}/{item['id']}")
+    for path in ("/requests/", "/grants/"):
+        response = caller.page(path)
+        assert response.status_code == 200, (caller, path)
+        text = _no_leak(response, markers, seen, f"{caller} {path}")
+        assert {pk for pk in seen.all if markers.title[pk] in text} == seen.view, f"{caller} {path}"
+    for asked in AccessRequest.objects.filter(requester_id=caller.actor.pk).only("pk", "resource_id"):
+        response = caller.page(f"/requests/{asked.pk}/")
+        assert response.status_code == 200, (caller, asked.pk)
+        text = _no_leak(response, markers, seen, f"{caller} /requests/{asked.pk}/")
+        assert (markers.title[asked.resource_id] in text) == (asked.resource_id in seen.view), (caller, asked.pk)
 
 
 def _diff_codes(changes: list[dict]) -> tuple[set[str], set[str]]:
@@ -163,6 +226,7 @@ def check_stored_references(world: World) -> None:
     markers = mark_resources(world.resources)
     _relate_in_versions(world)
     _notify_everyone(world)
+    _request_everything(world)
     for index, actor in enumerate(world.everyone):
         if not is_signed_in(actor):
             continue
@@ -172,6 +236,7 @@ def check_stored_references(world: World) -> None:
         _check_versions_pages(caller, world, markers, seen)
         _check_notifications(caller, world, markers, seen)
         _check_exports(caller, world, markers, seen)
+        _check_requests_and_grants(caller, world, markers, seen)
 
 
 @STORED_SETTINGS

@@ -227,3 +227,76 @@ def test_editing_the_related_list_keeps_links_the_editor_may_not_see(linked, org
     assert list(public.related.values_list("pk", flat=True)) == [draft.pk]
     services.update_resource(linked["both"], public, {"related": []})  # one who sees it may remove it
     assert not public.related.exists()
+
+
+# --- requests and grants keep their history but name the resource only while the reader may see it
+
+
+def _access_routes(reader: Caller, asked_id: int, grant_id: int):
+    return {
+        "my requests page": reader.page(reverse("access:mine")),
+        "request page": reader.page(reverse("access:detail", args=[asked_id])),
+        "my grants page": reader.page(reverse("access:grants")),
+        "requests API": reader.api_get("/requests", {"scope": "mine"}),
+        "request API": reader.api_get(f"/requests/{asked_id}"),
+        "grants API": reader.api_get("/grants", {"scope": "mine"}),
+        "grant API": reader.api_get(f"/grants/{grant_id}"),
+    }
+
+
+def test_requests_and_grants_do_not_name_a_resource_the_requester_may_no_longer_see(revoked, people):
+    from sharehub.access.models import AccessRequest
+
+    asked = AccessRequest.objects.select_related("grant").get(resource=revoked)
+    reader = Caller(people["health_member"])
+    for route, response in _access_routes(reader, asked.pk, asked.grant.pk).items():
+        assert response.status_code == 200, route
+        text = text_of(response)
+        assert revoked.title not in text and revoked.code not in text, route
+    assert "A resource you can no longer see" in text_of(reader.page(reverse("access:detail", args=[asked.pk])))
+    ref = reader.api_get(f"/requests/{asked.pk}").json()["resource"]
+    assert ref == {"id": None, "code": None, "title": None, "hidden": True}
+    assert reader.api_get(f"/grants/{asked.grant.pk}").json()["resource"]["hidden"] is True
+    # The request's own history stays the requester's.
+    assert reader.api_get(f"/requests/{asked.pk}").json()["purpose"] == "核验"
+
+
+def test_requests_and_grants_name_the_resource_for_its_steward_and_again_once_visible(revoked, people):
+    from sharehub.access.models import AccessRequest
+
+    asked = AccessRequest.objects.select_related("grant").get(resource=revoked)
+    steward = Caller(people["tax_steward"])
+    request_api = steward.api_get(f"/requests/{asked.pk}").json()
+    assert request_api["resource"] == {"id": revoked.pk, "code": revoked.code, "title": revoked.title, "hidden": False}
+    assert revoked.title in text_of(steward.page(reverse("access:detail", args=[asked.pk])))
+    services.change_sharing(people["tax_steward"], Resource.objects.get(pk=revoked.pk), scope_all=True)
+    reader = Caller(people["health_member"])
+    assert reader.api_get(f"/grants/{asked.grant.pk}").json()["resource"]["code"] == revoked.code
+    assert revoked.title in text_of(reader.page(reverse("access:grants")))
+
+
+def test_hidden_dataset_fields_are_left_out_with_the_resource(org_units, people):
+    steward = people["tax_steward"]
+    fields = [{"name": "taxpayer_secret_id", "type": "text", "sensitivity": "sensitive", "description": "纳税人识别号"}]
+    dataset = factories.resource(
+        org_units["tax"], by=steward, kind="dataset", sharing_type="conditional", dataset_fields=fields
+    )
+    asked = access.create_request(
+        people["health_member"],
+        dataset,
+        purpose="核验",
+        use_category="verification",
+        period_days=10,
+        accept_terms=True,
+        fields=["taxpayer_secret_id"],
+    )
+    access.approve_request(steward, asked)
+    reader = Caller(people["health_member"])
+    assert "taxpayer_secret_id" in text_of(reader.page(reverse("access:detail", args=[asked.pk])))
+    services.change_sharing(
+        steward, Resource.objects.get(pk=dataset.pk), sharing_type="restricted", restriction_basis="内部工作材料"
+    )
+    asked.refresh_from_db()
+    for route, response in _access_routes(reader, asked.pk, asked.grant.pk).items():
+        text = text_of(response)
+        assert "taxpayer_secret_id" not in text and "纳税人识别号" not in text, route
