@@ -32,6 +32,16 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
 
 
+def no_longer_in(department: Department, origin: str, sources) -> list[ImportKey]:
+    """The items an earlier import of `origin` (the source prefix of one folder or CSV, see the command's
+    items) brought into `department` that are not among `sources` any more, with their resources, oldest
+    first: a file deleted from the folder, a row removed from the CSV. Only reported, never changed: the
+    catalog entry may be in use, and whether it is gone for good is the steward's call."""
+    current = set(sources)
+    earlier = ImportKey.objects.filter(department=department, source__startswith=origin).select_related("resource")
+    return [key for key in earlier.order_by("imported_at", "pk") if key.source not in current]
+
+
 def _chunks(path: Path):
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):

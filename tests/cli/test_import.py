@@ -181,6 +181,47 @@ def test_import_a_folder_twice_creates_nothing_the_second_time(run, tax, tmp_pat
     assert ImportKey.objects.count() == 2
 
 
+def test_import_again_lists_the_files_no_longer_in_the_folder_and_leaves_their_resources(run, tax, tmp_path):
+    folder = _folder(tmp_path)
+    sub = folder / "归档"
+    sub.mkdir()
+    (sub / "旧通知.txt").write_text("旧通知", encoding="utf-8")
+    run("import", str(folder), "--department", "SWJ")
+    run("import", str(sub), "--department", "SWJ")
+    scan = Resource.objects.get(title="scan")
+    (folder / "scan.pdf").unlink()
+    before = _state()
+
+    again = run("import", str(folder), "--department", "SWJ")
+
+    assert "0 created, 0 updated, 1 unchanged, 0 failed" in again.stdout
+    assert f"1 imported earlier from {folder} no longer there (files are gone)" in again.stdout
+    assert f"  gone:     {scan.code}  scan  (scan.pdf)" in again.stdout
+    assert "旧通知" not in again.stdout  # the subfolder was imported on its own, and its file is still there
+    assert _state() == before  # reported only
+    assert "no longer there" not in run("import", str(sub), "--department", "SWJ").stdout
+
+
+def test_import_csv_again_lists_the_removed_rows(run, tax, tmp_path):
+    path = tmp_path / "keyed.csv"
+    path.write_text("key,title\nA-1,纳税指南\nA-2,社保指南\n", encoding="utf-8")
+    run("import", str(path), "--department", "SWJ")
+    path.write_text("key,title\nA-1,纳税指南\n", encoding="utf-8")
+    (tmp_path / "keyed.csv 2.csv").write_text("key,title\nB-1,副本\n", encoding="utf-8")
+    run("import", str(tmp_path / "keyed.csv 2.csv"), "--department", "SWJ")
+    other = tmp_path / "other.csv"
+    other.write_text("key,title\nA-2,别的文件\n", encoding="utf-8")
+    run("import", str(other), "--department", "SWJ")
+
+    again = run("import", str(path), "--department", "SWJ")
+
+    gone = Resource.objects.get(title="社保指南")
+    assert f"1 imported earlier from {path} no longer there (rows are gone)" in again.stdout
+    assert f"  gone:     {gone.code}  社保指南  (key A-2)" in again.stdout
+    assert "副本" not in again.stdout
+    assert Resource.objects.filter(pk=gone.pk, status=gone.status).exists()
+
+
 def test_import_again_updates_the_changed_file_only(run, tax, tmp_path):
     folder = _folder(tmp_path)
     run("import", str(folder), "--department", "SWJ")

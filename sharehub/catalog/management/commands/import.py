@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import csv
 import io
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from sharehub.catalog import tasks as catalog_tasks
-from sharehub.catalog.imports import Outcome, import_item
+from sharehub.catalog.imports import Outcome, import_item, no_longer_in
 from sharehub.catalog.models import Blob, Resource
 from sharehub.console import SharehubCommand, apply_migrations, progress
 from sharehub.errors import ServiceError
@@ -78,7 +79,9 @@ the file, and a changed title makes a new resource), together with the CSV's ful
 whose file and values are as they were at the last import is left alone, so edits made in the pages
 since stay; a changed item is updated with a new version, its file attached again only when the
 content changed; an empty cell clears the value. The summary counts created, updated, unchanged and
-failed items."""
+failed items, and lists what an earlier run of the same PATH brought in that is no longer there (a
+deleted file, a removed row); those resources are left as they are: archive them in the catalog if
+they are gone for good."""
 
 
 @dataclass
@@ -134,8 +137,10 @@ class Command(SharehubCommand):
 
         if path.is_dir():
             items = self._folder_items(path.resolve())
+            origin = f"file {path.resolve()}{os.sep}"
         elif path.is_file():
             items = self._csv_items(path.resolve())
+            origin = f"csv {path.resolve()} "
         else:
             raise CommandError(f"{path} does not exist.")
         needs = {
@@ -187,8 +192,26 @@ class Command(SharehubCommand):
             self.stdout.write(f"  {outcome:<9}  {resource.code}  {resource.title}")
         for label, reason in failures:
             self.stdout.write(f"  failed: {label}: {reason}")
+        self._report_gone(department, origin, path, items)
         if failures:
             raise CommandError(f"{len(failures)} of {len(items)} items were not imported; the reasons are above.")
+
+    def _report_gone(self, department: Department, origin: str, path: Path, items: list[Item]) -> None:
+        gone = no_longer_in(department, origin, (item.source for item in items))
+        if path.is_dir():  # only the folder's own files: a subfolder is imported on its own
+            gone = [key for key in gone if os.sep not in key.source.removeprefix(origin)]
+        else:  # only this file's rows, not those of "<path> 2.csv"
+            gone = [key for key in gone if key.source.removeprefix(origin).startswith(("key ", "title "))]
+        if not gone:
+            return
+        what = "files are" if path.is_dir() else "rows are"
+        self.stdout.write(
+            f"{len(gone)} imported earlier from {path} no longer there ({what} gone); their resources are left "
+            "as they are, archive them in the catalog if they are gone for good:"
+        )
+        for key in gone:
+            where = key.source.removeprefix(origin)
+            self.stdout.write(f"  gone:     {key.resource.code}  {key.resource.title}  ({where})")
 
     def _read_attachments(self) -> None:
         """Read the new files' text for search now, as the server's background work would, so that what was
