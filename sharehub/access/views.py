@@ -26,6 +26,7 @@ from sharehub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from sharehub.org.queries import person_labels
 from sharehub.policy.engine import Action, OrgAction, ProcessAction, can
 from sharehub.validation import parse_id
+from sharehub.web.redirects import back_to
 
 PAGE_SIZE = 25
 Status = AccessRequest.Status
@@ -483,9 +484,7 @@ def resource_grants(request, ident):
 @page
 def grant_revoke(request, gid):
     grant = queries.access_grant(request.user, gid)
-    back = request.POST.get("next") or reverse("access:resource_grants", args=[grant.resource.code])
-    if not back.startswith("/") or back.startswith("//"):
-        back = reverse("access:resource_grants", args=[grant.resource.code])
+    back = back_to(request, reverse("access:resource_grants", args=[grant.resource.code]))
     try:
         services.revoke_grant(request.user, grant, reason=request.POST.get("revoke-reason", ""))
     except Invalid as error:
@@ -494,7 +493,7 @@ def grant_revoke(request, gid):
         _lost(request, error)
     else:
         messages.success(request, _("Grant revoked; access ended now."))
-    return redirect(back)
+    return back
 
 
 @page

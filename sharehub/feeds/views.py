@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from sharehub.feeds import queries, services
+from sharehub.web.redirects import back_to
 
 PAGE_SIZE = 30
 
@@ -26,13 +27,6 @@ def notification_list(request):
     return render(request, "feeds/notifications.html", context)
 
 
-def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
-
-
 @require_POST
 @login_required
 def mark_read(request, nid=None):
@@ -41,4 +35,4 @@ def mark_read(request, nid=None):
         services.mark_read(request.user, [nid])
     else:
         services.mark_read(request.user)
-    return redirect(_safe_next(request, "feeds:list"))
+    return back_to(request, reverse("feeds:list"))

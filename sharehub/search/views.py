@@ -13,7 +13,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
@@ -24,6 +23,7 @@ from sharehub.errors import Conflict, Invalid
 from sharehub.org.models import Department
 from sharehub.search import queries, services
 from sharehub.search.forms import SearchState, null_characters, saved_search_url
+from sharehub.web.redirects import back_to
 
 READ_VIA = "search"
 SUGGEST_MAX_LENGTH = 100
@@ -259,7 +259,4 @@ def saved_delete(request, saved_id: int):
     saved = _own_saved(request, saved_id)
     services.delete_saved_search(request.user, saved.pk)
     messages.success(request, _("Deleted the saved search “%(name)s”.") % {"name": saved.name})
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
-        target = reverse("search:page")
-    return redirect(target)
+    return back_to(request, reverse("search:page"))

@@ -142,3 +142,19 @@ def test_notification_page_resolves_people_in_one_query(client_for, people, org_
         html = client.get(reverse("feeds:list")).content.decode()
     assert "asker5 (卫生健康委员会) requests access" in html
     assert len(seven.captured_queries) == len(one.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["²", "feeds:list", "admin:index", "//evil.example.com/", "/\\evil.example.com", "https://evil.example.com/", ""],
+)
+def test_marking_read_goes_back_only_to_a_path_on_this_site(client_for, people, target):
+    """A bare word was reversed as a view name by redirect() (a 500 for '²', found by the hostile-input
+    property test); other hosts, with or without a scheme, are never followed."""
+    response = client_for(people["tax_steward"]).post(reverse("feeds:read_all"), {"next": target})
+    assert response.status_code == 302 and response["Location"] == reverse("feeds:list")
+
+
+def test_marking_read_goes_back_to_the_page_it_came_from(client_for, people):
+    response = client_for(people["tax_steward"]).post(reverse("feeds:read_all"), {"next": "/resources/?page=2"})
+    assert response.status_code == 302 and response["Location"] == "/resources/?page=2"
