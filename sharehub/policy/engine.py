@@ -340,8 +340,7 @@ def _decide_resource(ctx: ActorContext, action: Action, resource: Resource, now=
             _("Basis for not sharing: %(basis)s") % {"basis": resource.restriction_basis or "—"},
         )
     grant = _active_grant(ctx, resource, now) if resource.sharing_type == Resource.SharingType.CONDITIONAL else None
-    in_scope = _in_scope(ctx, resource)
-    if not in_scope and grant is None:
+    if grant is None and not _in_scope(ctx, resource):
         return Decision(False, "out_of_scope", _("This resource is shared only with chosen departments, not yours."))
     if resource.sharing_type == Resource.SharingType.OPEN:
         return Decision(True, "open", _("Open resource (无条件共享), shared with your department."))
