@@ -230,10 +230,11 @@ def _dept_name(resource: Resource) -> str:
     return resource.owner_department.name
 
 
-def _held_grants(ctx: ActorContext) -> dict[int, tuple[HeldGrant, ...]]:
-    """The grants the actor holds, by resource: one query, the first time a decision needs them."""
+def _held_grants(ctx: ActorContext, now: datetime) -> dict[int, tuple[HeldGrant, ...]]:
+    """The grants the actor holds, by resource: one query, the first time a decision (at `now`) needs
+    them. Those ended before `now` or the present, whichever is earlier, are left out."""
     if ctx.grants is None:
-        loaded_at = timezone.now()
+        loaded_at = min(now, timezone.now())
         held: dict[int, list[HeldGrant]] = {}
         rows = Grant.objects.filter(
             Q(grantee_user_id=ctx.user_id) | Q(grantee_department_id__in=ctx.department_ids),
@@ -251,7 +252,7 @@ def _active_grant(ctx: ActorContext, resource: Resource, now=None) -> HeldGrant 
     """The active grant to the actor that runs longest, if any; the validity window is checked
     against `now` at every decision, since a grant may start or end while a context is in use."""
     now = now or timezone.now()
-    held = _held_grants(ctx)
+    held = _held_grants(ctx, now)
     if now < ctx.grants_loaded_at:
         # Asked about a time before the grants were loaded: ended grants were not loaded, so ask.
         grant = (

@@ -124,6 +124,14 @@ def test_grants_decide_the_read_of_grantees(people, world):
     assert len(queries) == 1
 
 
+def test_the_first_decision_that_needs_grants_loads_them_with_one_query(people, world):
+    health = User.objects.get(pk=people["health_member"].pk)
+    cond_health = access_resource(health, world["resources"][3].pk, Action.VIEW)
+    with CaptureQueriesContext(connection) as queries:
+        assert can(health, Action.READ, cond_health).code == "granted"
+    assert len(queries) == 1, [q["sql"] for q in queries]
+
+
 def test_a_resource_fetched_without_its_scope_is_decided_with_one_query(people, world):
     actor = _fresh(people, world, "tax_member")
     outsider = _fresh(people, world, "health_member")
