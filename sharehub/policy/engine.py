@@ -25,11 +25,13 @@ Rules, for a resource owned by department O:
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -117,15 +119,55 @@ _generations = itertools.count(1)
 _generation = 0
 
 
-def contexts_outdated(**_signal) -> None:
+# Writes made inside a transaction that is still open, per thread: a rollback discards them without a
+# signal, so contexts built after them must load again once it happens (see `_check_rollbacks`).
+_open_writes = threading.local()
+
+
+class _Committed:
+    def __init__(self) -> None:
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+
+
+def contexts_outdated(*, using: str = DEFAULT_DB_ALIAS, **_signal) -> None:
     """Connected to saves and deletes of grants, memberships and departments (see PolicyConfig)."""
     global _generation
     _generation = next(_generations)
+    connection = connections[using]
+    if connection.in_atomic_block:
+        marker = _Committed()
+        transaction.on_commit(marker, using=using)
+        writes = getattr(_open_writes, "entries", None)
+        if writes is None:
+            writes = _open_writes.entries = []
+        writes.append((connection, connection.run_on_commit, marker))
+
+
+def _check_rollbacks() -> None:
+    """Outdate the contexts if a transaction (or savepoint) holding a policy write was rolled back:
+    its on-commit hook was dropped. Django replaces the list of hooks whenever it drops some."""
+    global _generation
+    kept, rolled_back = [], False
+    for connection, hooks, marker in _open_writes.entries:
+        if marker.done:
+            continue
+        if connection.run_on_commit is hooks or any(hook[1] is marker for hook in connection.run_on_commit):
+            kept.append((connection, connection.run_on_commit, marker))
+        else:
+            rolled_back = True
+    _open_writes.entries = kept
+    if rolled_back:
+        _generation = next(_generations)
 
 
 def context_for(actor) -> ActorContext:
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return ActorContext(user_id=None)
+    if getattr(_open_writes, "entries", None):
+        _check_rollbacks()
     cached = getattr(actor, _CONTEXT_ATTR, None)
     if cached is not None and cached.generation == _generation:
         return cached

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -175,3 +175,20 @@ def test_a_new_grant_or_membership_counts_within_the_same_request(people, world,
     assert can(reader, Action.READ, cond_hr).code == "granted"  # the department grant to 社保中心
     org.remove_membership(admin, User.objects.get(pk=reader.pk), org_units["social"])
     assert can(reader, Action.READ, cond_hr).code == "conditional_no_grant"
+
+
+def test_a_grant_rolled_back_with_its_transaction_is_forgotten(people, world, org_units):
+    cond_all = world["resources"][2]
+    reader = _fresh(people, world, "hr_head")
+    resource = access_resource(reader, cond_all.pk, Action.VIEW)
+    with transaction.atomic():
+        Grant.objects.create(
+            resource=cond_all,
+            grantee_department=org_units["hr"],
+            purpose="核验",
+            valid_from=timezone.now() - timedelta(minutes=1),
+            valid_until=timezone.now() + timedelta(days=1),
+        )
+        assert can(reader, Action.READ, resource).code == "granted"
+        transaction.set_rollback(True)
+    assert can(reader, Action.READ, resource).code == "conditional_no_grant"
