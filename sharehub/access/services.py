@@ -482,7 +482,8 @@ def withdraw_request(actor, access_request: AccessRequest) -> AccessRequest:
 
 @transaction.atomic
 def revoke_grant(actor, grant: Grant, *, reason: str) -> Grant:
-    """End a grant now; access ends at once because the policy checks grants at every read."""
+    """End a grant now; access ends at once: the policy loads grants afresh for each request, and
+    contexts built earlier in this one load again after the save."""
     try:
         grant = Grant.objects.select_for_update().select_related("resource").get(pk=grant.pk)
     except Grant.DoesNotExist:

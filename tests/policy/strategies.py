@@ -238,8 +238,9 @@ class Oracle:
     scopes: dict[int, set[int] | None]  # resource id -> scope departments, None for the whole organization
 
     @classmethod
-    def load(cls, world: World) -> Oracle:
-        now = timezone.now()
+    def load(cls, world: World, now=None) -> Oracle:
+        """The rules as they stand at `now` (default: the present): which grants are active then."""
+        now = now or timezone.now()
         parent = dict(Department.objects.values_list("pk", "parent_id"))
         ancestors = {}
         for pk in parent:
