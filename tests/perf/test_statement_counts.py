@@ -1,0 +1,419 @@
+"""Every list route, API and page, runs the same number of SQL statements for 1 item as for 200
+(invariant 9). Each case builds one item visible to its caller, counts the statements of a GET, grows
+to 200 items (pages show their page size of them) and counts again; both counts must equal the pinned
+one. A pinned count that changes is a change in the cost of the route: look at the statements (the
+assertion prints them) before moving the pin."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from sharehub.access import services as access
+from sharehub.access.models import AccessRequest, Grant
+from sharehub.catalog import services as catalog
+from sharehub.catalog.models import Category, DataGrade, Project, Resource
+from sharehub.events.consumers import run_pending
+from sharehub.org import services as org
+from sharehub.org.models import Membership
+from sharehub.search import segment
+from sharehub.search import services as search
+from sharehub.search.queries import MAX_PAGE_SIZE
+from sharehub.search.services import MAX_SAVED_SEARCHES
+from tests import factories
+
+MANY = 200
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_dictionary():
+    segment.reset()
+    yield
+    segment.reset()
+
+
+class World:
+    """The organization of tests/conftest.py, and builders that add items until there are `n`."""
+
+    def __init__(self, org_units, people):
+        self.units = org_units
+        self.people = people
+        self.tax = org_units["tax"]
+        self.steward = people["tax_steward"]
+        self.made: dict[str, list] = {}
+        parent = Category.objects.create(name="主题")
+        self.category = Category.objects.create(name="财税", parent=parent)
+        self.grade = DataGrade.objects.get_or_create(level=9, defaults={"name": "测试级"})[0]
+        self.project = Project.objects.create(department=self.tax, name="金税工程")
+
+    def _grow(self, key: str, n: int, make: Callable[[int], object]) -> list:
+        items = self.made.setdefault(key, [])
+        while len(items) < n:
+            items.append(make(len(items)))
+        return items
+
+    def resources(self, n: int, *, sharing_type: str = "open", key: str = "", **fields) -> list[Resource]:
+        """Published resources of 税务局 with every relation filled: tags, a two-level category, a
+        data grade, a project, a scope of two departments and a related entry."""
+        related = [self._anchor().pk]
+
+        def make(i: int) -> Resource:
+            return factories.resource(
+                self.tax,
+                by=self.steward,
+                sharing_type=sharing_type,
+                title=f"资源 税收 {sharing_type} {i}",
+                tags=[f"标签{i % 3}", "共享"],
+                category=self.category.pk,
+                data_grade=self.grade.pk,
+                project=self.project.pk,
+                scope=[self.units["social"], self.units["health"], self.tax],
+                related=related,
+                **fields,
+            )
+
+        return self._grow(key or sharing_type, n, make)
+
+    def _anchor(self) -> Resource:
+        """A restricted entry every listed resource relates to: seen by 税务局 only, so that the lists of
+        the others hold just the items counted, and the related entries are filtered at 1 item as at 200."""
+        return self._grow(
+            "anchor", 1, lambda i: factories.resource(self.tax, by=self.steward, sharing_type="restricted")
+        )[0]
+
+    def requests(self, n: int) -> list[AccessRequest]:
+        """Open requests of 社保中心's member for conditional resources of 税务局."""
+        resources = self.resources(n, sharing_type="conditional")
+
+        def make(i: int) -> AccessRequest:
+            return access.create_request(
+                self.people["social_member"],
+                resources[i],
+                purpose=f"核验 {i}",
+                use_category="verification",
+                period_days=30,
+                accept_terms=True,
+            )
+
+        return self._grow("requests", n, make)
+
+    def decided(self, n: int) -> list[AccessRequest]:
+        """Requests the steward decided: approved and rejected in turn."""
+        pending = self.requests(n)
+
+        def make(i: int) -> AccessRequest:
+            if i % 2:
+                return access.reject_request(self.steward, pending[i], reason="材料不全")
+            return access.approve_request(self.steward, pending[i])
+
+        return self._grow("decided", n, make)
+
+    def grants(self, n: int, *, resource: Resource | None = None) -> list[Grant]:
+        """Active grants to 社保中心's member: on one resource, or each on its own conditional resource."""
+        now = timezone.now()
+        targets = [resource] * n if resource else self.resources(n, sharing_type="conditional")
+        key = f"grants-{resource.pk}" if resource else "grants"
+        existing = self.made.setdefault(key, [])
+        fresh = Grant.objects.bulk_create(
+            Grant(
+                resource=targets[i],
+                grantee_user=self.people["social_member"] if i % 2 else None,
+                grantee_department=None if i % 2 else self.units["social"],
+                purpose=f"核验 {i}",
+                fields=[],
+                valid_from=now - timedelta(days=1),
+                valid_until=now + timedelta(days=10 + i),
+            )
+            for i in range(len(existing), n)
+        )
+        existing.extend(fresh)
+        return existing
+
+    def drafts_in_review(self, n: int) -> list[Resource]:
+        return self._grow(
+            "reviews",
+            n,
+            lambda i: factories.resource(
+                self.tax, by=self.people["tax_member"], publish=False, submit_for_review=True, title=f"草稿 {i}"
+            ),
+        )
+
+    def versions(self, n: int) -> Resource:
+        resource = self.resources(1)[0]
+
+        def make(i: int) -> int:
+            if i:
+                catalog.update_resource(self.steward, resource, {"summary": f"第 {i} 次修改"}, note=f"修改 {i}")
+            return i
+
+        self._grow("versions", n, make)
+        return resource
+
+    def attachments(self, n: int) -> Resource:
+        resource = self.resources(1)[0]
+        self._grow(
+            "attachments",
+            n,
+            lambda i: catalog.add_attachment(self.steward, resource, f"附件{i}.txt", [f"内容 {i}".encode()]),
+        )
+        return resource
+
+    def departments(self, n: int) -> list:
+        return self._grow("departments", n, lambda i: factories.department(f"部门 {i}", f"BM{i}", parent=self.tax))
+
+    def members(self, n: int) -> list:
+        role = [Membership.Role.MEMBER, Membership.Role.STEWARD]
+        return self._grow("members", n, lambda i: factories.member(self.tax, role[i % 2], username=f"person{i}"))
+
+    def tokens(self, n: int, user) -> list:
+        return self._grow("tokens", n, lambda i: org.issue_token(user, user, f"令牌 {i}")[0])
+
+    def saved_searches(self, n: int, user) -> list:
+        return self._grow(
+            "saved",
+            n,
+            lambda i: search.save_search(user, name=f"查询 {i}", query="税收", filters={"kind": ["document"]}),
+        )
+
+    def terms(self, n: int) -> list:
+        return self._grow("terms", n, lambda i: search.add_term(self.people["admin"], f"术语{i}号"))
+
+    def memberships(self, n: int, user) -> list:
+        departments = self.departments(n)
+        return self._grow("memberships", n, lambda i: org.set_membership(None, user, departments[i], "member"))
+
+
+@dataclass(frozen=True)
+class Case:
+    """A list route: who asks, for what URL at a page size, and how to make `n` items it lists."""
+
+    name: str
+    actor: str
+    url: Callable[[World, int], str]
+    grow: Callable[[World, int], object]
+    pinned: dict[str, int] = field(default_factory=dict)
+    api: bool = False
+    index: bool = False  # bring the log readers (notifications, search index) up to date after growing
+    many: int = MANY  # fewer where the service caps the number of items
+
+
+def _api(path: str) -> str:
+    return f"/api/v1{path}"
+
+
+def _sep(path: str) -> str:
+    return "&" if "?" in path else "?"
+
+
+def api_case(name: str, actor: str, path: str | Callable[[World], str], grow, pinned, *, limit="limit", **kw) -> Case:
+    def url(world: World, n: int) -> str:
+        where = path(world) if callable(path) else path
+        return _api(where) + (f"{_sep(where)}{limit}={n}" if limit else "")
+
+    return Case(name, actor, url, grow, pinned, api=True, **kw)
+
+
+def page_case(name: str, actor: str, path: str | Callable[[World], str], grow, pinned, **kw) -> Case:
+    return Case(name, actor, lambda world, n: path(world) if callable(path) else path, grow, pinned, **kw)
+
+
+def _code(resource: Resource) -> str:
+    return resource.code
+
+
+CASES = [
+    # --- catalog
+    api_case("api resources", "health_member", "/resources", lambda w, n: w.resources(n), {}),
+    api_case(
+        "api resources with bodies",
+        "health_member",
+        "/resources?include_body=true",
+        lambda w, n: w.resources(n, sharing_type="conditional"),
+        {},
+    ),
+    page_case("page catalog", "health_member", "/resources/", lambda w, n: w.resources(n), {}),
+    page_case(
+        "page catalog by requests",
+        "health_member",
+        "/resources/?sort=requested",
+        lambda w, n: w.resources(n),
+        {},
+    ),
+    page_case("page catalog export", "health_member", "/resources/export.csv", lambda w, n: w.resources(n), {}),
+    api_case("api reviews", "tax_steward", "/reviews", lambda w, n: w.drafts_in_review(n), {}),
+    page_case("page reviews", "tax_steward", "/reviews/", lambda w, n: w.drafts_in_review(n), {}),
+    api_case(
+        "api versions",
+        "tax_steward",
+        lambda w: f"/resources/{_code(w.versions(1))}/versions",
+        lambda w, n: w.versions(n),
+        {},
+        limit=None,
+    ),
+    page_case(
+        "page versions",
+        "tax_steward",
+        lambda w: f"/resources/{_code(w.versions(1))}/versions/",
+        lambda w, n: w.versions(n),
+        {},
+    ),
+    api_case(
+        "api attachments",
+        "health_member",
+        lambda w: f"/resources/{_code(w.attachments(1))}/attachments",
+        lambda w, n: w.attachments(n),
+        {},
+        limit=None,
+    ),
+    page_case(
+        "page resource detail attachments",
+        "health_member",
+        lambda w: f"/resources/{_code(w.attachments(1))}/",
+        lambda w, n: w.attachments(n),
+        {},
+    ),
+    # --- access
+    api_case("api requests mine", "social_member", "/requests?scope=mine", lambda w, n: w.requests(n), {}),
+    api_case("api requests inbox", "tax_steward", "/requests?scope=inbox", lambda w, n: w.requests(n), {}),
+    api_case("api requests all", "admin", "/requests?scope=all", lambda w, n: w.requests(n), {}),
+    api_case("api requests handled", "tax_steward", "/requests/handled", lambda w, n: w.decided(n), {}),
+    page_case("page my requests", "social_member", "/requests/", lambda w, n: w.requests(n), {}),
+    page_case("page inbox", "tax_steward", "/requests/inbox/", lambda w, n: w.requests(n), {}),
+    page_case("page handled", "tax_steward", "/requests/handled/", lambda w, n: w.decided(n), {}),
+    page_case("page overdue", "admin", "/requests/overdue/", lambda w, n: _overdue(w, n), {}),
+    api_case("api grants mine", "social_member", "/grants?scope=mine", lambda w, n: w.grants(n), {}),
+    api_case("api grants managed", "tax_steward", "/grants?scope=managed", lambda w, n: w.grants(n), {}),
+    api_case(
+        "api resource grants",
+        "tax_steward",
+        lambda w: f"/resources/{_code(w.resources(1, sharing_type='conditional')[0])}/grants",
+        lambda w, n: w.grants(n, resource=w.resources(1, sharing_type="conditional")[0]),
+        {},
+    ),
+    page_case("page my grants", "social_member", "/grants/", lambda w, n: w.grants(n), {}),
+    page_case(
+        "page resource grants",
+        "tax_steward",
+        lambda w: f"/resources/{_code(w.resources(1, sharing_type='conditional')[0])}/grants/",
+        lambda w, n: w.grants(n, resource=w.resources(1, sharing_type="conditional")[0]),
+        {},
+    ),
+    # --- notifications, audit
+    api_case("api notifications", "tax_steward", "/notifications", lambda w, n: w.requests(n), {}, index=True),
+    page_case("page notifications", "tax_steward", "/notifications/", lambda w, n: w.requests(n), {}, index=True),
+    api_case("api audit events", "auditor", "/audit/events", lambda w, n: w.requests(n), {}),
+    page_case("page audit", "auditor", "/audit/", lambda w, n: w.requests(n), {}),
+    page_case("page audit export", "auditor", "/audit/export.csv", lambda w, n: w.requests(n), {}),
+    # --- organization
+    api_case("api people", "health_member", "/people", lambda w, n: w.members(n), {}),
+    api_case("api departments", "health_member", "/departments", lambda w, n: w.departments(n), {}, limit=None),
+    api_case("api me", "health_member", "/me", lambda w, n: w.memberships(n, w.people["health_member"]), {}, limit=None),
+    page_case("page departments", "health_member", "/departments/", lambda w, n: w.departments(n), {}),
+    page_case(
+        "page department",
+        "health_member",
+        lambda w: f"/departments/{w.tax.pk}/",
+        lambda w, n: (w.resources(n), w.members(n)),
+        {},
+    ),
+    page_case("page tokens", "health_member", "/tokens/", lambda w, n: w.tokens(n, w.people["health_member"]), {}),
+    # --- search
+    api_case(
+        "api search",
+        "health_member",
+        "/search?q=税收",
+        lambda w, n: w.resources(n),
+        {},
+        limit="page_size",
+        index=True,
+    ),
+    page_case("page search", "health_member", "/search/?q=税收", lambda w, n: w.resources(n), {}, index=True),
+    api_case(
+        "api saved searches",
+        "health_member",
+        "/search/saved",
+        lambda w, n: w.saved_searches(n, w.people["health_member"]),
+        {},
+        limit=None,
+        many=MAX_SAVED_SEARCHES,
+    ),
+    page_case(
+        "page search with saved searches",
+        "health_member",
+        "/search/",
+        lambda w, n: w.saved_searches(n, w.people["health_member"]),
+        {},
+        many=MAX_SAVED_SEARCHES,
+    ),
+    api_case("api search terms", "admin", "/search/terms", lambda w, n: w.terms(n), {}, limit=None),
+    # --- home
+    page_case("page home", "tax_member", "/", lambda w, n: w.resources(n), {}),
+]
+
+PAGE_LIMITS = {"api search": MAX_PAGE_SIZE}
+
+
+def _overdue(world: World, n: int) -> list[AccessRequest]:
+    made = world.requests(n)
+    AccessRequest.objects.filter(pk__in=[r.pk for r in made]).update(deadline_at=timezone.now() - timedelta(days=3))
+    return made
+
+
+def _statements(client: Client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, (url, response.status_code, response.content[:500])
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def _summary(statements: list[str]) -> str:
+    """The statements with their literals blanked, most repeated first: an N+1 shows as one line × N."""
+    shapes = Counter(re.sub(r"\b\d+\b|'[^']*'", "?", sql)[:300] for sql in statements)
+    return "\n".join(f"{n} × {sql}" for sql, n in shapes.most_common())
+
+
+def _client(user, *, api: bool) -> Client:
+    client = Client()
+    if api:
+        token = org.issue_token(user, user, "statement counts")[1]
+        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    else:
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_statement_count_does_not_grow_with_the_page(case: Case, org_units, people):
+    world = World(org_units, people)
+    user = people[case.actor]
+    client = _client(user, api=case.api)
+    counts = {}
+    for n in (1, case.many):
+        case.grow(world, n)
+        if case.index:
+            run_pending()
+        url = case.url(world, min(n, PAGE_LIMITS.get(case.name, n)))
+        _statements(client, url)  # warm per-process caches (translations, content types, settings)
+        counts[n] = _statements(client, url)
+    small, large = len(counts[1]), len(counts[case.many])
+    pinned = case.pinned.get(connection.vendor)
+    shown = _summary(counts[case.many])
+    assert small == large, f"{case.name}: {small} statements for 1 item, {large} for {case.many}:\n{shown}"
+    assert pinned is None or large == pinned, f"{case.name}: {large} statements, pinned {pinned}:\n{shown}"
+    print(f"COUNT {connection.vendor} {case.name!r}: {small} {large}")
