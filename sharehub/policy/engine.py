@@ -24,9 +24,11 @@ Rules, for a resource owned by department O:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -72,9 +74,20 @@ class Decision:
         return self.allowed
 
 
+class HeldGrant(NamedTuple):
+    """The part of a grant the policy reads when it decides."""
+
+    valid_from: datetime
+    valid_until: datetime
+    purpose: str
+
+
 @dataclass
 class ActorContext:
-    """What the policy needs to know about an actor, loaded once per actor object."""
+    """What the policy needs to know about an actor, loaded once per actor object (so once per
+    request: each request has its own user object). The grants the actor holds are loaded on the
+    first decision that needs them; `generation` ties the context to the state of grants, memberships
+    and departments it was built from (see `contexts_outdated`)."""
 
     user_id: int | None
     is_admin: bool = False
@@ -83,6 +96,10 @@ class ActorContext:
     manager_department_ids: frozenset[int] = frozenset()
     scope_ids: frozenset[int] = frozenset()  # own departments and all their ancestors
     roles: dict[int, str] = field(default_factory=dict)
+    generation: int = field(default=0, compare=False, repr=False)
+    # resource id -> grants not revoked and not ended at `grants_loaded_at`, to the actor or their departments
+    grants: dict[int, tuple[HeldGrant, ...]] | None = field(default=None, compare=False, repr=False)
+    grants_loaded_at: datetime | None = field(default=None, compare=False, repr=False)
 
     @property
     def authenticated(self) -> bool:
@@ -93,12 +110,26 @@ _CONTEXT_ATTR = "_sharehub_policy_context"
 _MANAGER_ROLES = (Membership.Role.STEWARD, Membership.Role.HEAD)
 
 
+# Across requests nothing is cached (a context lives on the request's user object), so a change made
+# by another request or another worker process is honoured on the next request. Within this process a
+# context is also rebuilt after any grant, membership or department changed since it was built.
+_generations = itertools.count(1)
+_generation = 0
+
+
+def contexts_outdated(**_signal) -> None:
+    """Connected to saves and deletes of grants, memberships and departments (see PolicyConfig)."""
+    global _generation
+    _generation = next(_generations)
+
+
 def context_for(actor) -> ActorContext:
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return ActorContext(user_id=None)
     cached = getattr(actor, _CONTEXT_ATTR, None)
-    if cached is not None:
+    if cached is not None and cached.generation == _generation:
         return cached
+    generation = _generation
     rows = list(Membership.objects.filter(user_id=actor.pk).values_list("department_id", "role", "department__path"))
     scope: set[int] = set()
     for _dept, _role, path in rows:
@@ -111,6 +142,7 @@ def context_for(actor) -> ActorContext:
         manager_department_ids=frozenset(d for d, r, _p in rows if r in _MANAGER_ROLES),
         scope_ids=frozenset(scope),
         roles={d: r for d, r, _p in rows},
+        generation=generation,
     )
     setattr(actor, _CONTEXT_ATTR, ctx)
     return ctx
@@ -198,15 +230,56 @@ def _dept_name(resource: Resource) -> str:
     return resource.owner_department.name
 
 
-def _active_grant(ctx: ActorContext, resource: Resource, now=None) -> Grant | None:
-    return _active_grants(ctx, now).filter(resource_id=resource.pk).order_by("-valid_until").first()
+def _held_grants(ctx: ActorContext) -> dict[int, tuple[HeldGrant, ...]]:
+    """The grants the actor holds, by resource: one query, the first time a decision needs them."""
+    if ctx.grants is None:
+        loaded_at = timezone.now()
+        held: dict[int, list[HeldGrant]] = {}
+        rows = Grant.objects.filter(
+            Q(grantee_user_id=ctx.user_id) | Q(grantee_department_id__in=ctx.department_ids),
+            revoked_at__isnull=True,
+            valid_until__gt=loaded_at,
+        ).values_list("resource_id", "valid_from", "valid_until", "purpose")
+        for resource_id, *grant in rows:
+            held.setdefault(resource_id, []).append(HeldGrant(*grant))
+        ctx.grants = {resource_id: tuple(grants) for resource_id, grants in held.items()}
+        ctx.grants_loaded_at = loaded_at
+    return ctx.grants
+
+
+def _active_grant(ctx: ActorContext, resource: Resource, now=None) -> HeldGrant | None:
+    """The active grant to the actor that runs longest, if any; the validity window is checked
+    against `now` at every decision, since a grant may start or end while a context is in use."""
+    now = now or timezone.now()
+    held = _held_grants(ctx)
+    if now < ctx.grants_loaded_at:
+        # Asked about a time before the grants were loaded: ended grants were not loaded, so ask.
+        grant = (
+            _active_grants(ctx, now)
+            .filter(resource_id=resource.pk)
+            .order_by("-valid_until")
+            .values_list("valid_from", "valid_until", "purpose")
+            .first()
+        )
+        return HeldGrant(*grant) if grant else None
+    active = [g for g in held.get(resource.pk, ()) if g.valid_from <= now < g.valid_until]
+    return max(active, key=lambda g: g.valid_until) if active else None
+
+
+def _scope_department_ids(resource: Resource) -> set[int]:
+    """The resource's scope departments: from what the normal queries prefetched, else one query."""
+    prefetched = getattr(resource, "_prefetched_objects_cache", {}).get("scope_departments")
+    if prefetched is not None:
+        return {d.pk for d in prefetched}
+    return set(resource.scope_departments.values_list("pk", flat=True))
 
 
 def _in_scope(ctx: ActorContext, resource: Resource) -> bool:
     if resource.scope_all:
         return True
-    scope = {d.pk for d in resource.scope_departments.all()}
-    return bool(scope & ctx.scope_ids)
+    if not ctx.scope_ids:
+        return False
+    return not ctx.scope_ids.isdisjoint(_scope_department_ids(resource))
 
 
 def _decide_resource(ctx: ActorContext, action: Action, resource: Resource, now=None) -> Decision:
