@@ -490,7 +490,7 @@ PINNED = {
     "api requests all": 3,
     "api requests handled": 3,
     "page my requests": 7,
-    "page inbox": 10,
+    "page inbox": 11,
     "page handled": 9,
     "page overdue": 9,
     "api grants mine": 4,
