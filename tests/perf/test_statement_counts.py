@@ -281,6 +281,7 @@ class Case:
     api: bool = False
     index: bool = False  # bring the log readers (notifications, search index) up to date after growing
     many: int = MANY  # fewer where the service caps the number of items
+    listed: int | None = None  # the API lists at least this many at the large size (default: the page size)
 
 
 def _api(path: str) -> str:
@@ -412,6 +413,7 @@ CASES = [
         lambda w: f"/departments/{w.units['hr'].pk}",
         lambda w, n: w.members(n),
         limit=None,
+        listed=MANY // 2,  # the stewards among the members
     ),
     api_case(
         "api explain",
@@ -419,6 +421,7 @@ CASES = [
         lambda w: f"/resources/{_code(w.hr_resources(1)[0])}/explain",
         lambda w, n: w.members(n),
         limit=None,
+        listed=MANY // 2,  # the stewards among the members
     ),
     page_case(
         "page explain",
@@ -469,7 +472,9 @@ CASES = [
         "/resources/",
         lambda w, n: (w.resources(n), w.drafts_in_review(n)),
     ),
-    api_case("api suggest", "health_member", "/search/suggest?q=资源", lambda w, n: w.resources(n), limit=None),
+    api_case(
+        "api suggest", "health_member", "/search/suggest?q=资源", lambda w, n: w.resources(n), limit=None, listed=1
+    ),
 ]
 
 # Statements per route, on SQLite and PostgreSQL alike unless PINNED_BY_VENDOR says otherwise.
@@ -529,13 +534,19 @@ PINNED_BY_VENDOR: dict[str, dict[str, int]] = {}
 PAGE_LIMITS = {"api search": MAX_PAGE_SIZE}
 
 
-def _statements(client: Client, url: str) -> list[str]:
+def _statements(client: Client, url: str) -> tuple[list[str], int]:
+    """The statements of a GET, and how much it listed: for a JSON answer the length of its longest
+    list (the items), for a page its size in bytes."""
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
-        if response.streaming:
-            b"".join(response.streaming_content)
+        content = b"".join(response.streaming_content) if response.streaming else response.content
     assert response.status_code == 200, (url, response.status_code, response.content[:500])
-    return [q["sql"] for q in captured.captured_queries]
+    listed = len(content)
+    if response.get("Content-Type", "").startswith("application/json"):
+        body = response.json()
+        lists = [body] if isinstance(body, list) else [v for v in body.values() if isinstance(v, list)]
+        listed = max((len(items) for items in lists), default=0)
+    return [q["sql"] for q in captured.captured_queries], listed
 
 
 def _summary(statements: list[str]) -> str:
@@ -585,7 +596,7 @@ def _measure_all() -> dict[str, dict[int, list[str]] | Failed]:
             try:
                 url = case.url(world, size)
                 _statements(clients[key], url)  # warm per-process caches (translations, settings)
-                counts[case.name][phase] = _statements(clients[key], url)
+                counts[case.name][phase], counts[case.name][f"listed {phase}"] = _statements(clients[key], url)
             except Exception as error:
                 counts[case.name] = Failed(error)
     return counts
@@ -621,5 +632,10 @@ def test_statement_count_does_not_grow_with_the_page(db, measured, case: Case):
     small, large = len(counts[1]), len(counts[MANY])
     pinned = {**PINNED, **PINNED_BY_VENDOR.get(connection.vendor, {})}.get(case.name)
     shown = _summary(counts[MANY])
+    if case.api:
+        wanted = case.listed or min(case.many, PAGE_LIMITS.get(case.name, case.many))
+        assert counts[f"listed {MANY}"] >= wanted, f"{case.name}: the large page lists {counts[f'listed {MANY}']}"
+    else:
+        assert counts[f"listed {MANY}"] > counts["listed 1"], f"{case.name}: the page does not grow with its items"
     assert small == large, f"{case.name}: {small} statements for 1 item, {large} for {many}:\n{shown}"
     assert large == pinned, f"{case.name}: {large} statements, pinned {pinned} on {connection.vendor}:\n{shown}"
