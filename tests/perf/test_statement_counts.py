@@ -494,7 +494,7 @@ PINNED = {
     "api requests inbox": 3,
     "api requests all": 3,
     "api requests handled": 3,
-    "page my requests": 7,
+    "page my requests": 8,
     "page inbox": 11,
     "page handled": 9,
     "page overdue": 9,
