@@ -75,6 +75,14 @@ def inbox(actor, filters: RequestFilters | None = None) -> QuerySet[AccessReques
     return _filtered(_requests(actor).filter(decidable_filter(actor)), filters).order_by("deadline_at", "id")
 
 
+def inbox_resources(actor) -> list[tuple[int, str, str]]:
+    """The resources of the actor's inbox as (id, code, title), by code: one query, whatever the inbox holds."""
+    rows = AccessRequest.objects.filter(decidable_filter(actor)).values_list(
+        "resource_id", "resource__code", "resource__title"
+    )
+    return list(rows.order_by("resource__code").distinct())
+
+
 def visible_requests(actor, filters: RequestFilters | None = None) -> QuerySet[AccessRequest]:
     """Every request the actor may see (admins: all, which is how they find overdue ones)."""
     return _filtered(_requests(actor).filter(request_filter(actor)), filters).order_by("deadline_at", "id")
@@ -142,7 +150,11 @@ def my_grants(actor, *, active_only: bool = False) -> QuerySet[Grant]:
     from sharehub.policy.engine import context_for
 
     ctx = context_for(actor)
-    queryset = _grants(actor).filter(Q(grantee_user_id=ctx.user_id) | Q(grantee_department_id__in=ctx.department_ids))
+    queryset = (
+        _grants(actor)
+        .filter(Q(grantee_user_id=ctx.user_id) | Q(grantee_department_id__in=ctx.department_ids))
+        .prefetch_related("resource__scope_departments")
+    )
     if active_only:
         now = timezone.now()
         queryset = queryset.filter(revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now)

@@ -371,8 +371,7 @@ def inbox(request):
     user = request.user
     choices = status_choices(with_all=False, only=(Status.PENDING, Status.PENDING_HEAD))
     status = _status_filter(request, choices)
-    everything = queries.inbox(user)
-    resources = sorted({(r.resource_id, r.resource.code, r.resource.title) for r in everything}, key=lambda t: t[1])
+    resources = queries.inbox_resources(user)
     wanted = parse_id(request.GET.get("resource", ""))
     resource_id = wanted if wanted in {r[0] for r in resources} else None
     queryset = queries.inbox(user, RequestFilters(status=status or None, resource=resource_id))

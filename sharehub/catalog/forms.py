@@ -75,7 +75,9 @@ class FilterForm(BootstrapMixin, forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False)
     sharing_type = forms.ChoiceField(label=gettext_lazy("Sharing type"), required=False)
     status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
-    category = forms.ModelChoiceField(label=gettext_lazy("Category"), queryset=Category.objects.all(), required=False)
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("Category"), queryset=Category.objects.select_related("parent"), required=False
+    )
     tag = forms.CharField(label=gettext_lazy("Tag"), required=False, max_length=50)
     updated_since = forms.DateField(
         label=gettext_lazy("Updated since"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -282,7 +284,7 @@ class ResourceForm(SharingFieldsMixin, BootstrapMixin, forms.Form):
             label=_("Update frequency"), choices=Resource.Frequency.choices, initial=Resource.Frequency.IRREGULAR
         )
         self.fields["category"] = forms.ModelChoiceField(
-            label=_("Category"), queryset=Category.objects.all(), required=False, empty_label="—"
+            label=_("Category"), queryset=Category.objects.select_related("parent"), required=False, empty_label="—"
         )
         self.fields["data_grade"] = forms.ModelChoiceField(
             label=_("Data grade"), queryset=DataGrade.objects.all(), required=False, empty_label="—"

@@ -18,7 +18,7 @@ from sharehub.validation import parse_id
 
 def _base() -> QuerySet[Resource]:
     return Resource.objects.select_related(
-        "owner_department", "steward", "category", "data_grade", "project"
+        "owner_department", "steward", "category__parent", "data_grade", "project"
     ).prefetch_related("tags", "scope_departments")
 
 
