@@ -60,7 +60,7 @@ def memory() -> None:
     for name, step in stages:
         step()
         print(f"{name:<20} {rss_mb():7.1f} MB")
-    big = sorted((m for m in ("jieba", "pypinyin", "pandas", "numpy", "openpyxl", "pypdf") if m in sys.modules))
+    big = sorted(m for m in ("jieba", "pypinyin", "pandas", "numpy", "openpyxl", "pypdf") if m in sys.modules)
     print("loaded:", ", ".join(big) or "none of jieba, pypinyin, pandas, numpy, openpyxl, pypdf")
 
 
