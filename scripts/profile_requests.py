@@ -71,7 +71,6 @@ def requests(username: str, paths: list[str], repeat: int, profile: str | None) 
     django.setup()
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from sharehub.org.models import User
     from sharehub.org.services import issue_token
@@ -84,17 +83,26 @@ def requests(username: str, paths: list[str], repeat: int, profile: str | None) 
     for path in paths:
         client = api if path.startswith("/api/") else browser
         client.get(path)  # warm: first use of templates, translations, caches
-        with CaptureQueriesContext(connection) as captured:
+        captured = []
+
+        def note(execute, sql, params, many, context):
+            start = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                captured.append((sql, time.perf_counter() - start))
+
+        with connection.execute_wrapper(note):
             response = client.get(path)
         times = []
         for _ in range(repeat):
             start = time.perf_counter()
             client.get(path)
             times.append((time.perf_counter() - start) * 1000)
-        sql_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000
+        sql_ms = sum(t for _, t in captured) * 1000
         print(
             f"{path:<40} {response.status_code}  median {statistics.median(times):6.2f} ms"
-            f"  statements {len(captured.captured_queries):3d}  (SQL {sql_ms:.2f} ms)"
+            f"  statements {len(captured):3d}  (SQL {sql_ms:.2f} ms)"
         )
         if profile and path == profile:
             profiler = cProfile.Profile()
@@ -105,8 +113,8 @@ def requests(username: str, paths: list[str], repeat: int, profile: str | None) 
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
             print(out.getvalue())
-            for q in captured.captured_queries:
-                print("   ", q["sql"][:160])
+            for sql, _ in captured:
+                print("   ", sql[:200])
 
 
 def serve(workers: int, port: int, token: str | None, path: str) -> None:
