@@ -85,7 +85,7 @@ def requests(username: str, paths: list[str], repeat: int, profile: str | None) 
         client.get(path)  # warm: first use of templates, translations, caches
         captured = []
 
-        def note(execute, sql, params, many, context):
+        def note(execute, sql, params, many, context, captured=captured):
             start = time.perf_counter()
             try:
                 return execute(sql, params, many, context)
