@@ -240,4 +240,3 @@ def reset() -> None:
     with _lock:
         _current = None
         _checked_at = 0.0
-

@@ -61,20 +61,23 @@ def run_server(command, *, host: str, port: int, workers: int) -> None:
     if settings.SERVER_RUNS_WORKER:
         worker.start_in_thread(settings.WORKER_INTERVAL_SECONDS)
 
-    spread = workers > 1 and hasattr(socket, "SO_REUSEPORT")
-    if spread:
-        _refuse_taken_port(command, host, port)
     shown_host = f"[{host}]" if ":" in host else host
     command.stdout.write(f"Sharehub is running on http://{shown_host}:{port}/  (press Ctrl+C to stop)")
     command.stdout.flush()
     # uvicorn would believe X-Forwarded-For and X-Forwarded-Proto from 127.0.0.1 and rewrite the peer
     # address with them; sharehub.net decides, from SHAREHUB_TRUSTED_PROXIES only.
     options = {"proxy_headers": False, "log_level": "info" if command.verbosity > 1 else "warning"}
-    if not spread:
+    if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+        serve_spread(command, uvicorn.Config(APP, host=host, port=port, workers=workers, **options))
+    else:
         uvicorn.run(APP, host=host, port=port, workers=workers, **options)
-        return
+
+
+def serve_spread(command, config) -> None:
+    """Several workers, each on its own socket (see ReusePortSupervisor)."""
+    _refuse_taken_port(command, config.host, config.port)
     with contextlib.suppress(KeyboardInterrupt):
-        ReusePortSupervisor(uvicorn.Config(APP, host=host, port=port, workers=workers, **options)).run()
+        ReusePortSupervisor(config).run()
 
 
 def _refuse_taken_port(command, host: str, port: int) -> None:
