@@ -85,6 +85,7 @@ def _refuse_taken_port(command, host: str, port: int) -> None:
     a port that anything holds, as a plain bind would."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a server just stopped leaves TIME_WAIT
         try:
             probe.bind((host, port))
         except OSError as error:
