@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -44,8 +46,23 @@ _ALLOWED_TAGS = {
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "td": {"style"}, "th": {"style"}}
 
 
+_CACHED_UP_TO = 8_000  # characters; longer texts are rendered each time rather than kept
+
+
 def render_markdown(text: str) -> str:
-    html = _renderer.render(text or "")
+    """The same text renders the same HTML, so a process keeps the last few hundred it rendered: a
+    resource read again and again (an API poll, a page reload) is not parsed and cleaned each time."""
+    text = text or ""
+    return _render_cached(text) if len(text) <= _CACHED_UP_TO else _render(text)
+
+
+@lru_cache(maxsize=256)
+def _render_cached(text: str) -> str:
+    return _render(text)
+
+
+def _render(text: str) -> str:
+    html = _renderer.render(text)
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,

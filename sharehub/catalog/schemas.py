@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from sharehub.catalog.models import DraftReview, Resource
 from sharehub.org.schemas import BodyId, DbId, DepartmentRef, PersonRef, StrictSchema, UtcDateTime
 
 
-class NamedRef(Schema):
+class NamedRef(BaseModel):
     id: int
     name: str
 
@@ -21,12 +21,12 @@ class GradeRef(NamedRef):
     level: int
 
 
-class ScopeOut(Schema):
+class ScopeOut(BaseModel):
     all: bool = Field(description="Shared with the whole organization")
     departments: list[DepartmentRef] = Field(description="Chosen departments (with their sub-departments)")
 
 
-class ResourceOut(Schema):
+class ResourceOut(BaseModel):
     id: int
     code: str
     title: str
@@ -56,7 +56,7 @@ class ResourceOut(Schema):
     body_html: str | None = Field(description="The body rendered to safe HTML; null like `body`")
 
 
-class ResourcePage(Schema):
+class ResourcePage(BaseModel):
     items: list[ResourceOut]
     next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null on the last page.")
 

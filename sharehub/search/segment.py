@@ -17,14 +17,14 @@ import time
 import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import jieba
 from django.core.cache import cache
-from pypinyin import Style, lazy_pinyin
+
+if TYPE_CHECKING:
+    import jieba
 
 logger = logging.getLogger(__name__)
-
-jieba.setLogLevel(logging.WARNING)
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -52,6 +52,11 @@ def _normalize(token: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _base_tokenizer() -> jieba.Tokenizer:
+    """jieba and its dictionary (tens of MB) are loaded on the first segmentation in a process, so a
+    worker that only serves pages and the API never holds them."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     return tokenizer
@@ -61,6 +66,8 @@ class Segmenter:
     """A jieba tokenizer with the organization's words; rebuilt when the dictionary changes."""
 
     def __init__(self, words: Iterable[str] = ()) -> None:
+        import jieba
+
         base = _base_tokenizer()
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.FREQ = dict(base.FREQ)
@@ -127,6 +134,8 @@ def pinyin_of(word: str) -> tuple[str, str] | None:
     """(full pinyin, initials) of a Chinese word of two or more characters, None for anything else."""
     if len(word) < 2 or not has_han(word):
         return None
+    from pypinyin import Style, lazy_pinyin  # its dictionaries are large: loaded on first use
+
     syllables = [s for s in lazy_pinyin(word, errors="ignore") if s.isascii() and s.isalpha()]
     if len(syllables) < 2:
         return None
@@ -231,8 +240,3 @@ def reset() -> None:
     with _lock:
         _current = None
         _checked_at = 0.0
-
-
-def warm_up_in_background() -> None:
-    """Load jieba's dictionary (about a second) in a thread at start-up, not in the first search."""
-    threading.Thread(target=_base_tokenizer, name="sharehub-jieba-warm-up", daemon=True).start()

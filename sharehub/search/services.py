@@ -100,6 +100,8 @@ def prepare_index(ids: Iterable[int]) -> list[PreparedBatch]:
     seconds, and on SQLite an open write transaction would make every other writer wait that long. A change
     made after this read has its own, later event, so the index catches up with it on the next batch."""
     wanted = sorted({int(i) for i in ids})
+    if not wanted:  # most events touch no resource: do not load the dictionary for them
+        return []
     segmenter = segment.segmenter()
     batches = []
     for start in range(0, len(wanted), BATCH):

@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+
 from sharehub.access import queries as access_queries
 from sharehub.catalog import queries as catalog_queries
 from sharehub.feeds import queries as feeds_queries
 from sharehub.policy.engine import OrgAction, can, context_for, reviews_anywhere
+
+
+def _when_shown(count: Callable[[], int]) -> Callable[[], int]:
+    """A count that runs its query only if a template shows it, and once however often it is shown:
+    htmx fragments and pages without the navigation pay nothing for it."""
+    return cache(count)
 
 
 def navigation(request) -> dict:
@@ -17,9 +26,8 @@ def navigation(request) -> dict:
         "nav_can_audit": bool(can(user, OrgAction.READ_AUDIT)),
         "nav_can_admin": bool(can(user, OrgAction.ADMIN_SITE)),
         "nav_is_decider": is_decider,
-        "nav_inbox_count": access_queries.inbox(user).count() if is_decider else 0,
+        "nav_inbox_count": _when_shown(lambda: access_queries.inbox(user).count()) if is_decider else 0,
         "nav_is_reviewer": is_reviewer,
-        # counted only when a page shows the navigation (a template calls it), never for htmx fragments
-        "nav_review_count": (lambda: catalog_queries.review_queue(user).count()) if is_reviewer else 0,
-        "nav_unread": feeds_queries.unread_count(user),
+        "nav_review_count": _when_shown(lambda: catalog_queries.review_queue(user).count()) if is_reviewer else 0,
+        "nav_unread": _when_shown(lambda: feeds_queries.unread_count(user)),
     }

@@ -16,6 +16,11 @@ class UserTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer "):
+            # The token, not the session, says who calls (sharehub.api.BearerToken, after this runs), and
+            # the API answers in UTC: the session user is not looked up (a session-table read) for it.
+            timezone.deactivate()
+            return self.get_response(request)
         zone = getattr(getattr(request, "user", None), "time_zone", "") or ""
         if zone:
             try:

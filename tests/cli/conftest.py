@@ -44,9 +44,18 @@ def run():
 
 @pytest.fixture
 def no_server(monkeypatch):
-    """Replace uvicorn.run so that nothing listens; records how it was called."""
+    """Replace uvicorn.run and the several-worker server so that nothing listens; records how they were called."""
     import uvicorn
+
+    from sharehub.web.management.commands import serve
 
     calls: list[tuple[tuple, dict]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+
+    def spread(command, config) -> None:  # several workers: one SO_REUSEPORT socket each (serve.py)
+        options = {"host": config.host, "port": config.port, "workers": config.workers}
+        options.update(proxy_headers=config.proxy_headers, log_level=config.log_level)
+        calls.append(((config.app,), options))
+
+    monkeypatch.setattr(serve, "serve_spread", spread)
     return calls

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import socket
+import sys
+
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from sharehub.console import SharehubCommand, apply_migrations
 
@@ -61,14 +66,81 @@ def run_server(command, *, host: str, port: int, workers: int) -> None:
     command.stdout.flush()
     # uvicorn would believe X-Forwarded-For and X-Forwarded-Proto from 127.0.0.1 and rewrite the peer
     # address with them; sharehub.net decides, from SHAREHUB_TRUSTED_PROXIES only.
-    uvicorn.run(
-        APP,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=False,
-        log_level="info" if command.verbosity > 1 else "warning",
-    )
+    options = {"proxy_headers": False, "log_level": "info" if command.verbosity > 1 else "warning"}
+    if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+        serve_spread(command, uvicorn.Config(APP, host=host, port=port, workers=workers, **options))
+    else:
+        uvicorn.run(APP, host=host, port=port, workers=workers, **options)
+
+
+def serve_spread(command, config) -> None:
+    """Several workers, each on its own socket (see ReusePortSupervisor)."""
+    _refuse_taken_port(command, config.host, config.port)
+    with contextlib.suppress(KeyboardInterrupt):
+        ReusePortSupervisor(config).run()
+
+
+def _refuse_taken_port(command, host: str, port: int) -> None:
+    """With SO_REUSEPORT a second server on the same port would silently share its connections: refuse
+    a port that anything holds, as a plain bind would."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a server just stopped leaves TIME_WAIT
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            command.stderr.write(f"Cannot listen on {host}:{port}: {error.strerror}.")
+            sys.exit(3)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+class ReusePortSupervisor(Multiprocess):
+    """uvicorn's supervisor (restarts, signals), but each worker listens on a socket of its own bound
+    with SO_REUSEPORT, so the kernel spreads new connections across the workers. With the one socket
+    that uvicorn shares, whichever worker wakes first accepts every pending connection, and keep-alive
+    clients then stay with it: under wrk with 8 connections one of two workers took all 8.
+
+    uvicorn hands `self.sockets` to each worker it starts, so reading it makes a new socket; the
+    parent's copy is closed once the worker has been started with it (the child inherited it)."""
+
+    def __init__(self, config) -> None:
+        self._handed_over: list[socket.socket] = []
+        super().__init__(config, sockets=[])
+
+    @property
+    def sockets(self) -> list[socket.socket]:
+        sock = _listening_socket(self.config.host, self.config.port)
+        self._handed_over.append(sock)
+        return [sock]
+
+    @sockets.setter
+    def sockets(self, value) -> None:
+        pass
+
+    def _close_handed_over(self) -> None:
+        while self._handed_over:
+            self._handed_over.pop().close()
+
+    def init_processes(self) -> None:
+        super().init_processes()
+        self._close_handed_over()
+
+    def keep_subprocess_alive(self) -> None:
+        super().keep_subprocess_alive()
+        self._close_handed_over()
+
+    def handle_signals(self) -> None:
+        super().handle_signals()
+        self._close_handed_over()
 
 
 class Command(SharehubCommand):
