@@ -131,7 +131,8 @@ def prepare(org: str) -> Fixtures:
     fx.session_cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
     seen: set[int] = set()
-    memberships = Membership.objects.filter(user__in=_person_qs()).select_related("user").order_by("department_id", "pk")
+    memberships = Membership.objects.filter(user__in=_person_qs()).select_related("user")
+    memberships = memberships.order_by("department_id", "pk")
     picks = []
     for m in memberships:  # one writer per department first, then more people from the same ones
         if m.department_id not in seen:

@@ -6,3 +6,6 @@ class Row(models.Model):
 
     text = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.text
