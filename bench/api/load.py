@@ -104,8 +104,9 @@ class _Client:
             raise
 
 
-def _sharehub_ops(client: _Client, writer: dict, index: int, words: list[str]):
-    """The cycle of one writer: create a draft, edit it, save a search, search."""
+def sharehub_ops(writer: dict, index: int, words: list[str]):
+    """The cycle of one writer: create a draft, edit it, save a search, search. Yields (op, request,
+    accepted statuses) and receives (status, body)."""
     created: list[int] = []
     n = 0
     while True:
@@ -135,7 +136,7 @@ def _quote(text: str) -> str:
     return quote(text)
 
 
-def _bare_ops(client: _Client, writer: dict, index: int, words: list[str]):
+def bare_ops(writer: dict, index: int, words: list[str]):
     n = 0
     while True:
         n += 1
@@ -151,7 +152,7 @@ def run_writes(port: int, writers: list[dict], words: list[str], seconds: float,
     def work(index: int, writer: dict) -> None:
         headers = {} if bare else {"Authorization": f"Bearer {writer['token']}"}
         client = _Client(port, headers)
-        ops = (_bare_ops if bare else _sharehub_ops)(client, writer, index, words)
+        ops = (bare_ops if bare else sharehub_ops)(writer, index, words)
         op, (method, path, body), ok = next(ops)
         while time.perf_counter() < deadline:
             started = time.perf_counter()

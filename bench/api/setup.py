@@ -32,10 +32,10 @@ class Fixtures:
     search_words: list[str] = field(default_factory=list)
 
 
-def load_demo() -> None:
+def load_demo(scale: float = 1.0) -> None:
     from django.core.management import call_command
 
-    call_command("demo", no_serve=True, verbosity=0, stdout=io.StringIO())
+    call_command("demo", no_serve=True, scale=scale, verbosity=0, stdout=io.StringIO())
 
 
 def load_generated(docs: int, progress) -> None:
@@ -105,9 +105,10 @@ def prepare(org: str) -> Fixtures:
         people=User.objects.filter(kind=User.Kind.PERSON).count(),
         departments=Department.objects.count(),
     )
-    # The member: a plain member who has asked for access (demo), else the first person.
+    # The member: a person who has asked for access (demo), else the first plain member.
     requested = AccessRequest.objects.filter(requester__in=_person_qs()).order_by("-pk").values("requester")[:1]
-    member = _person_qs().filter(pk__in=requested).first() or _person_qs().order_by("pk").first()
+    plain = _person_qs().filter(memberships__role=Membership.Role.MEMBER).order_by("pk")
+    member = _person_qs().filter(pk__in=requested).first() or plain.first() or _person_qs().order_by("pk").first()
     request = _request_for(member)
     service = _service_account(member.memberships.first().department)
     open_resources = Resource.objects.filter(
