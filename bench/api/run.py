@@ -159,6 +159,7 @@ def run_database(db: str, args: argparse.Namespace) -> dict:
     hello = servers.hello(hello_env, folder / "hello.log")
     result: dict = {"db": db, "org": args.org, "fixtures": {k: fx[k] for k in ("resources", "people", "departments")}}
     result["policy"] = fx["policy"]
+    result["load_average"] = [os.getloadavg()[0]]
     try:
         hello.wait("/")
         sh.wait("/")
@@ -186,6 +187,7 @@ def run_database(db: str, args: argparse.Namespace) -> dict:
         result["writers"] = len(fx["writers"])
         result["writer_departments"] = len({w["department"] for w in fx["writers"]})
         result["rss"]["end"] = {"sharehub": _rss(sh), "hello": _rss(hello)}
+        result["load_average"].append(os.getloadavg()[0])
     finally:
         sh.stop()
         hello.stop()
@@ -217,6 +219,15 @@ def render(result: dict) -> str:
         f"({result['fixtures']['resources']:,} resources, {result['fixtures']['people']:,} people, "
         f"{result['fixtures']['departments']} departments)",
         "",
+        *(
+            [
+                f"Machine load average (1 min) when the servers started / at the end: "
+                f"{result['load_average'][0]:.1f} / {result['load_average'][-1]:.1f}.",
+                "",
+            ]
+            if len(result.get("load_average", [])) == 2
+            else []
+        ),
         "| what | Sharehub req/s | p50 / p99 ms | errors | share of hello | target |",
         "|---|---|---|---|---|---|",
         f"| bare Django hello | {_spread(hello_rps)} | {_spread([r['p50_ms'] for r in rounds['hello']], '{:.1f}')} / "
