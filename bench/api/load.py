@@ -104,6 +104,14 @@ class _Client:
             raise
 
 
+def _error_text(content: bytes) -> str:
+    try:
+        error = json.loads(content)["error"]
+        return f"{error['code']}: {error['message']}"[:160]
+    except (ValueError, KeyError, TypeError):
+        return content[:160].decode("utf-8", "replace")
+
+
 def sharehub_ops(writer: dict, index: int, words: list[str]):
     """The cycle of one writer: create a draft, edit it, save a search, search. Yields (op, request,
     accepted statuses) and receives (status, body)."""
@@ -167,7 +175,7 @@ def run_writes(port: int, writers: list[dict], words: list[str], seconds: float,
                 if status not in ok:
                     result.errors += 1
                     if len(result.error_samples) < 5:
-                        result.error_samples.append(f"{op} {status}: {content[:160]!r}")
+                        result.error_samples.append(f"{op} {status}: {_error_text(content)}")
             op, (method, path, body), ok = ops.send((status, content))
 
     threads = [threading.Thread(target=work, args=(i, w), daemon=True) for i, w in enumerate(writers)]

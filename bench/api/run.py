@@ -163,7 +163,8 @@ def run_database(db: str, args: argparse.Namespace) -> dict:
     try:
         hello.wait("/")
         sh.wait("/")
-        time.sleep(1)
+        hello.settle()
+        sh.settle()
         result["rss"] = {"start": {"sharehub": _rss(sh), "hello": _rss(hello)}}
         urls = {key: sh.url + path.format(**fx) for key, _label, path, _auth, _t in ROUTES}
         headers = {key: _headers(auth, fx) for key, _label, _path, auth, _t in ROUTES}

@@ -47,6 +47,16 @@ class Server:
                 time.sleep(0.3)
         raise RuntimeError(f"{self.name} did not answer within {timeout} s; see {self.log.name}")
 
+    def settle(self, timeout: float = 20) -> None:
+        """Wait until every worker is up and its memory stops growing (two readings 0.5 s apart, to the MB)."""
+        deadline, last = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            now = self.rss_mb()
+            if len(now) == WORKERS and last == [round(mb) for mb in now]:
+                return
+            last = [round(mb) for mb in now]
+            time.sleep(0.5)
+
     def worker_pids(self) -> list[int]:
         """uvicorn's worker processes: the children of the server process, without multiprocessing's helpers."""
         pids = []
