@@ -240,9 +240,15 @@ def render(result: dict) -> str:
         shares = [r["rps"] / h for r, h in zip(runs, hello_rps, strict=True)]
         share = statistics.median(shares)
         verdict = f"≥ {target:.0%}: {_verdict(share >= target)}" if target else "—"
+        answered = [r for r in runs if r["requests"]]  # a round where no request finished has no latencies
+        latency = (
+            f"{_spread([r['p50_ms'] for r in answered], '{:.1f}')} / "
+            f"{_spread([r['p99_ms'] for r in answered], '{:.1f}')}"
+            if answered
+            else "none finished within a round"
+        )
         lines.append(
-            f"| {label} | {_spread([r['rps'] for r in runs])} | {_spread([r['p50_ms'] for r in runs], '{:.1f}')} / "
-            f"{_spread([r['p99_ms'] for r in runs], '{:.1f}')} | {sum(r['errors'] for r in runs)} | "
+            f"| {label} | {_spread([r['rps'] for r in runs])} | {latency} | {sum(r['errors'] for r in runs)} | "
             f"{_spread([s * 100 for s in shares], '{:.1f}')}% | {verdict} |"
         )
     p = result["policy"]
