@@ -48,3 +48,11 @@ clean:
 bench-search: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.search $(BENCH_ARGS)
+
+# API and pages benchmark (bench/api): Sharehub against bare Django under uvicorn, wrk at 8 connections,
+# on SQLite and PostgreSQL (+ Redis); BENCH_ARGS="--quick" runs in about 5 minutes, "--org generated" at 200k.
+.PHONY: bench-api
+bench-api: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	@command -v wrk >/dev/null || scripts/install-wrk.sh
+	$(BIN)/python -m bench.api $(BENCH_ARGS)
