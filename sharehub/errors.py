@@ -65,15 +65,22 @@ class Conflict(ServiceError):
 RETRY_AFTER_SECONDS = 5
 
 
+_RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock_detected, serialization_failure
+
+
 def is_database_busy(error: BaseException) -> bool:
-    """Whether a database error means "busy, try again": SQLite's write lock held past its timeout, or no
-    pooled PostgreSQL connection free in time. Such a request answers 503 with Retry-After, not 500."""
+    """Whether a database error means "busy, try again": SQLite's write lock held past its timeout, no
+    pooled PostgreSQL connection free in time, or PostgreSQL ending one of two transactions that waited on
+    each other (a deadlock or a serialization failure: the transaction was rolled back whole, so trying
+    again is safe). Such a request answers 503 with Retry-After, not 500."""
     from django.db import OperationalError
     from psycopg_pool import PoolTimeout
 
     if not isinstance(error, OperationalError):
         return False
     if isinstance(error.__cause__, PoolTimeout):
+        return True
+    if getattr(error.__cause__, "sqlstate", None) in _RETRYABLE_SQLSTATES:
         return True
     text = str(error).lower()
     return "database is locked" in text or "database table is locked" in text or "couldn't get a connection" in text

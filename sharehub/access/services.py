@@ -146,7 +146,7 @@ def create_request(
         errors["accept_terms"] = _("Accept the terms of use to send the request.")
     if errors:
         raise Invalid(fields=errors)
-    Resource.objects.select_for_update().filter(pk=resource.pk).first()
+    Resource.objects.select_for_update(no_key=True).filter(pk=resource.pk).first()
     duplicate = AccessRequest.objects.filter(
         resource=resource, requester_id=actor.pk, status__in=AccessRequest.OPEN_STATUSES
     ).first()

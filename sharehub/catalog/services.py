@@ -374,7 +374,10 @@ def create_resource(
     if publish:
         probe = Resource(owner_department=owner)
         _require(can(actor, Action.MANAGE, probe))
-    Department.objects.select_for_update().filter(pk=owner.pk).first()
+    # Serializes code numbering per department. FOR NO KEY UPDATE, not FOR UPDATE: a plain FOR UPDATE also
+    # blocks every insert that references the department (FOR KEY SHARE), which deadlocked on PostgreSQL
+    # with a transaction holding the event chain's head and then inserting such a row (bench/api writes).
+    Department.objects.select_for_update(no_key=True).filter(pk=owner.pk).first()
     now = timezone.now()
     resource = Resource(
         code=_next_code(owner),
@@ -420,7 +423,7 @@ def _default_steward(owner: Department, actor) -> User | None:
 
 def _locked(resource: Resource) -> Resource:
     try:
-        return Resource.objects.select_for_update().select_related("owner_department").get(pk=resource.pk)
+        return Resource.objects.select_for_update(no_key=True).select_related("owner_department").get(pk=resource.pk)
     except Resource.DoesNotExist:
         raise NotFound() from None
 

@@ -3,6 +3,7 @@ PostgreSQL connection free) answers 503 with Retry-After, on pages and in the AP
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from django.db import OperationalError
 from django.test import Client
@@ -25,7 +26,22 @@ def _pool_timeout() -> OperationalError:
             return error
 
 
-BUSY = [pytest.param(_locked, id="sqlite-locked"), pytest.param(_pool_timeout, id="pool-timeout")]
+def _deadlock() -> OperationalError:
+    """As Django raises PostgreSQL's answer to two transactions waiting on each other."""
+    try:
+        raise psycopg.errors.DeadlockDetected("deadlock detected")
+    except psycopg.errors.DeadlockDetected as cause:
+        try:
+            raise OperationalError(str(cause)) from cause
+        except OperationalError as error:
+            return error
+
+
+BUSY = [
+    pytest.param(_locked, id="sqlite-locked"),
+    pytest.param(_pool_timeout, id="pool-timeout"),
+    pytest.param(_deadlock, id="postgresql-deadlock"),
+]
 
 
 @pytest.mark.parametrize("make_error", BUSY)
