@@ -501,7 +501,7 @@ PINNED = {
     "api grants mine": 4,
     "api grants managed": 3,
     "api resource grants": 6,
-    "page my grants": 8,
+    "page my grants": 7,
     "page resource grants": 10,
     "api request detail": 6,
     "page request detail": 12,
