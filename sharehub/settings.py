@@ -105,6 +105,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Kept open between requests: requests run on reused threads (sharehub.asgi), and a new
+            # connection reads the whole schema again on its first statement.
+            "CONN_MAX_AGE": 600,
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False

@@ -33,8 +33,10 @@ def access_resource(actor, ident: int | str, action: Action = Action.VIEW) -> Re
         raise NotFound()
     pk = parse_id(text)
     lookup = Q(pk=pk) if pk is not None else Q(code=text)
-    resource = visible(actor, _base().filter(lookup), Action.VIEW).first()
-    if resource is None:
+    # One row by key: fetched as is and decided in memory by the same policy, which costs less than
+    # compiling the policy's filter into the query (issue 11: 1.9 ms of a 11 ms GET under load).
+    resource = _base().filter(lookup).first()
+    if resource is None or not can(actor, Action.VIEW, resource):
         raise NotFound()
     if action != Action.VIEW:
         decision = can(actor, action, resource)
@@ -151,12 +153,10 @@ def latest_review(resource: Resource) -> DraftReview | None:
     return resource.reviews.select_related("submitted_by", "decided_by").order_by("-submitted_at", "-id").first()
 
 
-def readable_ids(actor, resources) -> set[int]:
-    """Which of these (already visible) resources the actor may read the content of: one query."""
-    ids = [r.pk for r in resources]
-    if not ids:
-        return set()
-    return set(visible(actor, Resource.objects.filter(pk__in=ids), Action.READ).values_list("pk", flat=True))
+def readable_ids(actor, resources: list[Resource]) -> set[int]:
+    """Which of these resources, fetched by `_base()` (scope prefetched), the actor may read the content
+    of: decided in memory, no query."""
+    return {r.pk for r in resources if can(actor, Action.READ, r)}
 
 
 def versions_of(resource: Resource) -> QuerySet[ResourceVersion]:
