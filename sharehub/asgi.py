@@ -2,7 +2,7 @@ import os
 import warnings
 
 import django
-from asgiref.sync import ThreadSensitiveContext
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sharehub.settings")
@@ -11,23 +11,33 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sharehub.settings")
 warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 
 
-class ReusedThreadsASGIHandler(ASGIHandler):
-    """Django's ASGI handler, with each request's synchronous part run on a thread reused from a pool.
+class SyncRequestASGIHandler(ASGIHandler):
+    """Django's ASGI handler for an application whose middleware and views are all synchronous: each
+    request enters its synchronous part once, on a thread reused from a pool.
 
-    Django's own handler starts a new thread for every request, and Django keeps database connections
-    per thread, so every request opened a connection and closed it again (on SQLite the first statement
-    of a connection also parses the whole schema): about 1.5 ms of a 11 ms resource GET here, measured
-    with py-spy under wrk (issue 11). On a reused thread the connection lives for CONN_MAX_AGE.
+    Measured with py-spy under wrk (issue 11), Django's own handler cost a resource GET of about 11 ms:
+    - about 1.5 ms because it starts a new thread for every request, and Django keeps database
+      connections per thread, so every request opened a connection and closed it again (on SQLite the
+      first statement of a connection also parses the whole schema). On a reused thread the connection
+      lives for CONN_MAX_AGE.
+    - the wait of two more hops: with any synchronous middleware Django builds an asynchronous chain
+      that goes thread -> event loop -> thread around the view. Here the chain is built synchronous and
+      entered with one hop.
 
     A request still has one thread to itself from start to end, as Django requires; the pool only
     grows when every kept thread is busy, and keeps at most `KEEP_IDLE` threads (with their connections)
-    when the load falls."""
+    when the load falls. An asynchronous view would still work (Django runs it with async_to_sync), but
+    a streaming one would hold its thread: give it a handler of its own before adding one."""
 
     KEEP_IDLE = 8
 
     def __init__(self) -> None:
         super().__init__()
         self._idle = []
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        super().load_middleware(is_async=False)
+        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -55,9 +65,9 @@ def _request_thread():
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="sharehub-request")
 
 
-def _application() -> ReusedThreadsASGIHandler:
+def _application() -> SyncRequestASGIHandler:
     django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
-    return ReusedThreadsASGIHandler()
+    return SyncRequestASGIHandler()
 
 
 # jieba's dictionary is not loaded here: a worker loads it on its first search (sharehub.search.segment),
