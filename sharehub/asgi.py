@@ -31,9 +31,10 @@ class SyncRequestASGIHandler(ASGIHandler):
 
     KEEP_IDLE = 8
 
-    def __init__(self) -> None:
+    def __init__(self, *, readers_in_background: bool = False) -> None:
         super().__init__()
         self._idle = []
+        self._readers_in_background = readers_in_background
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
@@ -42,6 +43,10 @@ class SyncRequestASGIHandler(ASGIHandler):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
+        if self._readers_in_background:
+            from sharehub.events import consumers
+
+            consumers.deliver_in_background()
         executor = self._idle.pop() if self._idle else _request_thread()
         try:
             async with ThreadSensitiveContext(executor=executor):
@@ -67,7 +72,7 @@ def _request_thread():
 
 def _application() -> SyncRequestASGIHandler:
     django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
-    return SyncRequestASGIHandler()
+    return SyncRequestASGIHandler(readers_in_background=True)
 
 
 # jieba's dictionary is not loaded here: a worker loads it on its first search (sharehub.search.segment),

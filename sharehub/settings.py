@@ -96,7 +96,7 @@ if _database_url:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "sharehub.db.sqlite3",  # Django's, with a process's writers queued (see there)
             "NAME": DATA_DIR / "sharehub.sqlite3",
             "OPTIONS": {
                 # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so two

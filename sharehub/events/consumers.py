@@ -5,6 +5,7 @@ processed is picked up on the next run, by the next commit or by `sharehub worke
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -103,8 +104,54 @@ def run_pending() -> int:
     return total
 
 
+_more = threading.Event()
+_background: threading.Thread | None = None
+_stop = threading.Event()
+
+
+def deliver_in_background() -> None:
+    """In a server process: after a commit the readers catch up in a thread of their own instead of in
+    the request that committed, which then answers at once. Under 16 concurrent writers every request
+    used to run every reader itself, each waiting for the others on the readers' cursors and preparing
+    the same batch again (issue 11). A reader still sees each event once, in order, after its commit."""
+    global _background
+    if _background is None:
+        _stop.clear()
+        _background = threading.Thread(target=_catch_up_forever, name="sharehub-readers", daemon=True)
+        _background.start()
+
+
+def deliver_inline() -> None:
+    """Back to running the readers in the committing thread (the default), once the background thread
+    has finished its round."""
+    global _background
+    thread, _background = _background, None
+    if thread is not None:
+        _stop.set()
+        _more.set()
+        thread.join()
+
+
+def _catch_up_forever() -> None:
+    from django.db import close_old_connections, connection
+
+    try:
+        while not _stop.is_set():
+            _more.wait()
+            _more.clear()
+            try:
+                run_pending()
+            finally:
+                close_old_connections()
+    finally:
+        connection.close()
+
+
 def _after_commit(event: Event) -> None:
-    run_pending()
+    if _background is not None:
+        _more.set()
+    else:
+        run_pending()
 
 
 bus.subscribe("", _after_commit)

@@ -1,0 +1,1 @@
+"""Django's SQLite backend with the write transactions of one process queued (see base.DatabaseWrapper)."""
