@@ -83,8 +83,8 @@ _database_url = config.env_str("DATABASE_URL", "")
 if _database_url:
     # Each process keeps a bounded pool of connections (psycopg 3's pool, Django 5.1+). Persistent per-thread
     # connections are off: a process runs as many request threads as it has requests at once (sharehub.asgi),
-    # and each thread would keep its own connection and exhaust PostgreSQL's max_connections. A request that waits longer than the timeout for a
-    # connection gets 503 with Retry-After (sharehub.web.middleware.DatabaseBusyMiddleware).
+    # and each thread would keep its own connection and exhaust PostgreSQL's max_connections. A request that
+    # waits longer than the timeout for a connection gets 503 with Retry-After (DatabaseBusyMiddleware).
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
