@@ -35,7 +35,8 @@ def access_resource(actor, ident: int | str, action: Action = Action.VIEW) -> Re
     lookup = Q(pk=pk) if pk is not None else Q(code=text)
     # One row by key: fetched as is and decided in memory by the same policy, which costs less than
     # compiling the policy's filter into the query (issue 11: 1.9 ms of a 11 ms GET under load).
-    resource = _base().filter(lookup).first()
+    found = list(_base().filter(lookup).order_by()[:1])  # by key: no ORDER BY to compile or run
+    resource = found[0] if found else None
     if resource is None or not can(actor, Action.VIEW, resource):
         raise NotFound()
     if action != Action.VIEW:

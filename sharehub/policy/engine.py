@@ -172,7 +172,11 @@ def context_for(actor) -> ActorContext:
     if cached is not None and cached.generation == _generation:
         return cached
     generation = _generation
-    rows = list(Membership.objects.filter(user_id=actor.pk).values_list("department_id", "role", "department__path"))
+    rows = list(
+        Membership.objects.filter(user_id=actor.pk)
+        .order_by()  # Membership's default ordering joins the user table for nothing here
+        .values_list("department_id", "role", "department__path")
+    )
     scope: set[int] = set()
     for _dept, _role, path in rows:
         scope.update(int(part) for part in path.strip("/").split("/") if part)
