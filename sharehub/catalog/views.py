@@ -88,9 +88,10 @@ def resource_list(request):
     form = FilterForm(request.user, request.GET)
     queryset = queries.list_resources(request.user, form.filters())
     sort = form.sort_order()
-    paginator = Paginator(queries.with_review_state(queries.sort_resources(queryset, sort)), PAGE_SIZE)
-    page_obj = paginator.get_page(request.GET.get("page"))
     counts = queries.count_by(queryset, "sharing_type")
+    paginator = Paginator(queries.catalog_rows(queryset, sort), PAGE_SIZE)
+    paginator.count = sum(counts.values())  # every row has a sharing type: no COUNT query of its own
+    page_obj = paginator.get_page(request.GET.get("page"))
     sharing_counts = [
         {"value": value, "label": label, "count": counts.get(value, 0), "css": SHARING_CSS[value]}
         for value, label in Resource.SharingType.choices
