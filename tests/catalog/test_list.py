@@ -372,3 +372,11 @@ def test_the_list_statement_count_is_pinned(
         monkeypatch.setattr(views, "PAGE_SIZE", size)
         with django_assert_max_num_queries(14):
             client.get(LIST, {"sort": "requested"})
+
+
+def test_links_are_the_reversed_addresses(client_for, people, catalog):
+    """The list reverses the catalog's address once and builds each row's links from it."""
+    html = client_for(people["tax_steward"]).get(LIST).content.decode()
+    for key in ("open", "conditional", "draft"):
+        assert f'href="{reverse("catalog:detail", args=[catalog[key].code])}"' in html
+    assert f'href="{LIST}?tag=%E7%A8%8E%E5%8A%A1"' in html  # 税务
