@@ -101,7 +101,7 @@ def resource_list(request):
         "sort": sort,
         "page_obj": page_obj,
         "page_range": paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1),
-        "resources": page_obj.object_list,
+        "resources": queries.with_tag_names(page_obj.object_list),
         "total": paginator.count,
         "sharing_counts": sharing_counts,
     }
