@@ -86,7 +86,7 @@ def _partial(request) -> bool:
 @page
 def resource_list(request):
     form = FilterForm(request.user, request.GET)
-    queryset = queries.list_resources(request.user, form.filters())
+    queryset = queries.list_resources(request.user, form.filters(), run_as_is=True)
     sort = form.sort_order()
     counts = queries.count_by(queryset, "sharing_type")
     paginator = Paginator(queries.catalog_rows(queryset, sort), PAGE_SIZE)
