@@ -14,6 +14,7 @@ from sharehub.catalog import queries
 from sharehub.catalog.models import Category, DataGrade, Resource
 from sharehub.catalog.queries import ResourceFilters, Sort
 from sharehub.policy.engine import creatable_departments, visible_departments
+from sharehub.web import widgets
 
 SCOPE_ALL = "all"
 SCOPE_CHOSEN = "chosen"
@@ -69,20 +70,31 @@ class BootstrapMixin:
 
 
 class FilterForm(BootstrapMixin, forms.Form):
-    q = forms.CharField(label=gettext_lazy("Text"), required=False, max_length=200)
-    department = DepartmentChoiceField(label=gettext_lazy("Department"), queryset=None, required=False)
-    include_sub = forms.BooleanField(label=gettext_lazy("Include sub-departments"), required=False, initial=True)
-    kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False)
-    sharing_type = forms.ChoiceField(label=gettext_lazy("Sharing type"), required=False)
-    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    # Widgets written in Python (sharehub/web/widgets.py): the same markup without a template render
+    # per <option>, on the page everyone opens most.
+    q = forms.CharField(label=gettext_lazy("Text"), required=False, max_length=200, widget=widgets.TextInput)
+    department = DepartmentChoiceField(
+        label=gettext_lazy("Department"), queryset=None, required=False, widget=widgets.Select
+    )
+    include_sub = forms.BooleanField(
+        label=gettext_lazy("Include sub-departments"), required=False, initial=True, widget=widgets.CheckboxInput
+    )
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False, widget=widgets.Select)
+    sharing_type = forms.ChoiceField(label=gettext_lazy("Sharing type"), required=False, widget=widgets.Select)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False, widget=widgets.Select)
     category = forms.ModelChoiceField(
-        label=gettext_lazy("Category"), queryset=Category.objects.select_related("parent"), required=False
+        label=gettext_lazy("Category"),
+        queryset=Category.objects.select_related("parent"),
+        required=False,
+        widget=widgets.Select,
     )
-    tag = forms.CharField(label=gettext_lazy("Tag"), required=False, max_length=50)
+    tag = forms.CharField(label=gettext_lazy("Tag"), required=False, max_length=50, widget=widgets.TextInput)
     updated_since = forms.DateField(
-        label=gettext_lazy("Updated since"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Updated since"), required=False, widget=widgets.DateInput(attrs={"type": "date"})
     )
-    archived = forms.BooleanField(label=gettext_lazy("Show archived entries"), required=False)
+    archived = forms.BooleanField(
+        label=gettext_lazy("Show archived entries"), required=False, widget=widgets.CheckboxInput
+    )
     sort = forms.ChoiceField(
         label=gettext_lazy("Sort by"),
         required=False,

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from sharehub.org.models import Department
+
+_LABELS: dict[tuple, dict[str, str]] = {}
+
+
+def choice_label(choices: type[models.TextChoices], value: str) -> str:
+    """What `get_FOO_display()` gives, from a table made once per language: Django's own builds a dict
+    of every choice, translating each label, on each call (a list page showed 25 rows × 3 of them)."""
+    key = (choices, get_language())
+    labels = _LABELS.get(key)
+    if labels is None:
+        labels = _LABELS[key] = {v: str(label) for v, label in choices.choices}
+    return labels.get(value, value)
 
 
 class Category(models.Model):
@@ -180,6 +192,18 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    def get_kind_display(self) -> str:
+        return choice_label(Resource.Kind, self.kind)
+
+    def get_status_display(self) -> str:
+        return choice_label(Resource.Status, self.status)
+
+    def get_sharing_type_display(self) -> str:
+        return choice_label(Resource.SharingType, self.sharing_type)
+
+    def get_update_frequency_display(self) -> str:
+        return choice_label(Resource.Frequency, self.update_frequency)
 
 
 class ResourceVersion(models.Model):

@@ -86,11 +86,12 @@ def _partial(request) -> bool:
 @page
 def resource_list(request):
     form = FilterForm(request.user, request.GET)
-    queryset = queries.list_resources(request.user, form.filters())
+    queryset = queries.list_resources(request.user, form.filters(), run_as_is=True)
     sort = form.sort_order()
-    paginator = Paginator(queries.with_review_state(queries.sort_resources(queryset, sort)), PAGE_SIZE)
-    page_obj = paginator.get_page(request.GET.get("page"))
     counts = queries.count_by(queryset, "sharing_type")
+    paginator = Paginator(queries.catalog_rows(queryset, sort), PAGE_SIZE)
+    paginator.count = sum(counts.values())  # every row has a sharing type: no COUNT query of its own
+    page_obj = paginator.get_page(request.GET.get("page"))
     sharing_counts = [
         {"value": value, "label": label, "count": counts.get(value, 0), "css": SHARING_CSS[value]}
         for value, label in Resource.SharingType.choices
@@ -100,7 +101,7 @@ def resource_list(request):
         "sort": sort,
         "page_obj": page_obj,
         "page_range": paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1),
-        "resources": page_obj.object_list,
+        "resources": queries.with_tag_names(page_obj.object_list),
         "total": paginator.count,
         "sharing_counts": sharing_counts,
     }

@@ -372,3 +372,30 @@ def test_the_list_statement_count_is_pinned(
         monkeypatch.setattr(views, "PAGE_SIZE", size)
         with django_assert_max_num_queries(14):
             client.get(LIST, {"sort": "requested"})
+
+
+def test_links_are_the_reversed_addresses(client_for, people, catalog):
+    """The list reverses the catalog's address once and builds each row's links from it."""
+    html = client_for(people["tax_steward"]).get(LIST).content.decode()
+    for key in ("open", "conditional", "draft"):
+        assert f'href="{reverse("catalog:detail", args=[catalog[key].code])}"' in html
+    assert f'href="{LIST}?tag=%E7%A8%8E%E5%8A%A1"' in html  # 税务
+
+
+def test_the_pages_precompiled_policy_filter_selects_what_the_orm_filter_does(people, org_units, catalog):
+    """The catalog and home pages filter with the policy's precompiled SQL (run_as_is); the API and
+    the export with the ORM's; both give the same rows, grants included."""
+    from sharehub.catalog import queries
+    from sharehub.catalog.queries import ResourceFilters
+    from tests.catalog.helpers import grant
+
+    grant(catalog["conditional"], user=people["health_member"])
+    grant(catalog["scoped_hr"], department=org_units["health"])
+    filters = [ResourceFilters(), ResourceFilters(archived=False), ResourceFilters(department=org_units["hr"].pk)]
+    for person in people.values():
+        for f in filters:
+            compiled = [r.pk for r in queries.list_resources(person, f, run_as_is=True)]
+            assert compiled == [r.pk for r in queries.list_resources(person, f)], (person, f)
+            assert queries.count_by(queries.list_resources(person, f, run_as_is=True), "sharing_type") == (
+                queries.count_by(queries.list_resources(person, f), "sharing_type")
+            )

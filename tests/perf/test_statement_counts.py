@@ -490,8 +490,8 @@ PINNED = {
     "api resources": 7,
     "api resources conditional": 8,
     "api resources with bodies": 17,
-    "page catalog": 12,
-    "page catalog by requests": 12,
+    "page catalog": 10,
+    "page catalog by requests": 10,
     "page catalog export": 7,
     "api reviews": 3,
     "page reviews": 8,
@@ -533,9 +533,9 @@ PINNED = {
     "api saved searches": 2,
     "page search with saved searches": 5,
     "api search terms": 2,
-    "page home": 11,
-    "page home with memberships": 9,
-    "page catalog as steward": 14,
+    "page home": 7,
+    "page home with memberships": 7,
+    "page catalog as steward": 12,
     "api suggest": 7,
 }
 

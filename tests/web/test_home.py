@@ -52,3 +52,11 @@ def test_home_query_count_does_not_grow_with_rows(org_units, people, client_for,
     client.get("/")
     with django_assert_max_num_queries(15):
         assert client.get("/").status_code == 200
+
+
+def test_links_are_the_reversed_addresses(resources, people, client_for):
+    from django.urls import reverse
+
+    html = client_for(people["tax_member"]).get("/").content.decode()
+    assert f'href="{reverse("catalog:detail", args=[resources["tax_open"].code])}"' in html
+    assert f'href="{reverse("org:department", args=[resources["tax_open"].owner_department_id])}"' in html
