@@ -72,13 +72,24 @@ class ResourceFilters:
     archived: bool = True  # include archived entries (the catalog page leaves them out unless asked)
 
 
+class _PolicySQL(RawSQL):
+    """The policy's precompiled filter. It names the resource table as the outermost query does, so it
+    refuses to be renamed: put inside another query (a subquery, Exists, pk__in) its table would get
+    another alias and this SQL would test the outer query's rows instead, a silent leak."""
+
+    def relabeled_clone(self, change_map):
+        if change_map:
+            raise TypeError("a queryset filtered by the precompiled policy SQL cannot be used inside another query")
+        return self
+
+
 def _visible_as_compiled_sql(actor, queryset: QuerySet[Resource]) -> QuerySet[Resource]:
     """`visible(actor, queryset)` with the policy's filter as the SQL it compiles to once per actor
     context (`policy.engine.resource_sql`), instead of building and compiling it again with the ORM
     for each query (a tenth of the catalog page). Only for a queryset run as it is: used as a subquery,
     its table would be renamed and this SQL would not follow."""
     sql, params = resource_sql(actor, Action.VIEW)
-    return queryset.filter(RawSQL(sql, params, output_field=BooleanField()))
+    return queryset.filter(_PolicySQL(sql, params, output_field=BooleanField()))
 
 
 def list_resources(actor, filters: ResourceFilters | None = None, *, run_as_is: bool = False) -> QuerySet[Resource]:

@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -399,3 +400,14 @@ def test_the_pages_precompiled_policy_filter_selects_what_the_orm_filter_does(pe
             assert queries.count_by(queries.list_resources(person, f, run_as_is=True), "sharing_type") == (
                 queries.count_by(queries.list_resources(person, f), "sharing_type")
             )
+
+
+def test_the_precompiled_policy_filter_refuses_to_be_put_inside_another_query(people, catalog):
+    """Inside another query its table would be renamed and the SQL would test the outer rows instead."""
+    from sharehub.catalog import queries
+
+    as_is = queries.list_resources(people["health_member"], run_as_is=True)
+    with pytest.raises(TypeError, match="inside another query"):
+        list(Resource.objects.filter(pk__in=as_is.values("pk")))
+    with pytest.raises(TypeError, match="inside another query"):
+        list(Resource.objects.filter(Exists(as_is.filter(pk=OuterRef("pk")))))
