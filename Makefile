@@ -18,13 +18,31 @@ $(BIN)/python: | check-system
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-python-deps: check-system $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+# Each setup step leaves a file (a stamp, or what it builds) and runs again only when its inputs are newer, so
+# a second `make setup` (or `make test`) does nothing and two `make test` can run side by side after one setup.
+DEPS_STAMP := $(VENV)/.installed-dev
+NODE_STAMP := node_modules/.installed
+ASSETS_STAMP := sharehub/web/static/vendor/.copied
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard sharehub/locale/*/LC_MESSAGES/django.po))
 
-setup: python-deps
+$(DEPS_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+python-deps: check-system $(DEPS_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json | check-system
 	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(ASSETS_STAMP): $(NODE_STAMP) scripts/assets.py | $(BIN)/python
 	$(BIN)/python scripts/assets.py
-	cd sharehub && ../$(BIN)/sharehub compilemessages --verbosity 0
+	@touch $@
+
+sharehub/locale/%/LC_MESSAGES/django.mo: sharehub/locale/%/LC_MESSAGES/django.po | $(DEPS_STAMP)
+	cd sharehub && ../$(BIN)/sharehub compilemessages --verbosity 0 --locale $*
+
+setup: python-deps $(NODE_STAMP) $(ASSETS_STAMP) $(MO_FILES)
 
 demo: setup
 	$(BIN)/sharehub demo --host $(HOST) --port $(PORT) --workers $(WORKERS)

@@ -21,7 +21,8 @@ from tests.browser.steps import track_visits, unchecked_visits
 
 CHROMIUM = Path(os.environ.get("SHAREHUB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# SHAREHUB_TEST_ARTIFACTS gives another folder, so that two runs side by side (CI) do not clear each other's.
+ARTIFACTS = Path(os.environ.get("SHAREHUB_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
 VIEWPORT = {"width": 1366, "height": 900}
 
 
@@ -110,7 +111,8 @@ def new_page(request, page_errors):
 
 @pytest.fixture
 def shot(request):
-    """shot(page, "name") saves a full-page screenshot to test-artifacts/<test>/NN-name.png."""
+    """shot(page, "name") saves a full-page screenshot to test-artifacts/<test>/NN-name.png (or under
+    $SHAREHUB_TEST_ARTIFACTS)."""
     folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.png"):
