@@ -112,10 +112,15 @@ def _error_text(content: bytes) -> str:
         return content[:160].decode("utf-8", "replace")
 
 
+KEEP_SAVED = 20
+
+
 def sharehub_ops(writer: dict, index: int, words: list[str]):
-    """The cycle of one writer: create a draft, edit it, save a search, search. Yields (op, request,
-    accepted statuses) and receives (status, body)."""
+    """The cycle of one writer: create a draft, edit it, save a search (and delete its oldest one beyond
+    KEEP_SAVED, as people tidy up), search. Yields (op, request, accepted statuses) and receives
+    (status, body)."""
     created: list[int] = []
+    kept: list[int] = []
     n = 0
     while True:
         n += 1
@@ -134,7 +139,11 @@ def sharehub_ops(writer: dict, index: int, words: list[str]):
             patch = {"summary": f"{word}相关材料，已修改 {n}", "note": "bench"}
             yield "edit", ("PATCH", f"/api/v1/resources/{created[-1]}", patch), (200,)
         saved = {"name": f"bench {writer['username']} {index} {n}", "query": word}
-        yield "save_search", ("POST", "/api/v1/search/saved", saved), (200, 201)
+        status, content = yield "save_search", ("POST", "/api/v1/search/saved", saved), (200, 201)
+        if status in (200, 201):
+            kept.append(json.loads(content)["id"])
+        if len(kept) > KEEP_SAVED:  # a person keeps at most 100 saved searches (search.services)
+            yield "delete_search", ("DELETE", f"/api/v1/search/saved/{kept.pop(0)}", None), (200, 204)
         yield "search", ("GET", f"/api/v1/search?q={_quote(word)}", None), (200,)
 
 

@@ -281,7 +281,8 @@ def render(result: dict) -> str:
         f"| concurrent writes, {result['writers']} clients ({result['writer_departments']} departments), "
         f"{w['ops'] / max(w['ops_per_s'], 1e-9):.0f} s | ops/s | p50 ms | p95 ms | max ms | errors |",
         "|---|---|---|---|---|---|",
-        f"| Sharehub: create, edit, save a search, search ({', '.join(f'{k} {v}' for k, v in w['by_op'].items())}) "
+        f"| Sharehub: create, edit, save a search (deleting the oldest beyond {load.KEEP_SAVED}), search "
+        f"({', '.join(f'{k} {v}' for k, v in w['by_op'].items())}) "
         f"| {w['ops_per_s']:,.1f} | {w['p50_ms']:.0f} | {w['p95_ms']:.0f} | {w['max_ms']:.0f} | {w['errors']} |",
         f"| bare Django, one row inserted per request | {b['ops_per_s']:,.1f} | {b['p50_ms']:.0f} | "
         f"{b['p95_ms']:.0f} | {b['max_ms']:.0f} | {b['errors']} |",

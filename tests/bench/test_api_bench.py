@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 
 from bench.api import load, policy, run, setup
+from sharehub.search.models import SavedSearch
 
 
 @pytest.fixture
@@ -71,3 +72,21 @@ def test_quick_mode_runs_end_to_end_on_sqlite(tmp_path, capsys):
     table = (tmp_path / "results.md").read_text()
     assert all(label in table for _key, label, *_rest in run.ROUTES)
     assert "pycasbin" in table and "concurrent writes" in table
+
+
+def test_a_writer_deletes_its_oldest_saved_search_beyond_those_it_keeps(demo, monkeypatch):
+    """Saved searches are capped per person (search.services): a long run must not reach the cap."""
+    monkeypatch.setattr(load, "KEEP_SAVED", 2)
+    writer = demo["writers"][0]
+    client = _client({"Authorization": f"Bearer {writer['token']}"})
+    ops = load.sharehub_ops(writer, 0, demo["search_words"])
+    op, (method, path, body), ok = next(ops)
+    done = []
+    for _ in range(20):
+        data = json.dumps(body) if body is not None else None
+        response = client.generic(method, path, data or "", content_type="application/json")
+        assert response.status_code in ok, (op, response.content[:300])
+        done.append(op)
+        op, (method, path, body), ok = ops.send((response.status_code, response.content))
+    assert done.count("delete_search") >= 2
+    assert SavedSearch.objects.filter(owner__username=writer["username"]).count() <= 3
