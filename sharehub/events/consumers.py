@@ -141,8 +141,9 @@ def _catch_up_forever() -> None:
             _more.clear()
             try:
                 run_pending()
-            finally:
                 close_old_connections()
+            except Exception:  # the database went away: the next commit (or the worker's round) retries
+                logger.exception("log readers could not catch up; they retry on the next commit")
     finally:
         connection.close()
 

@@ -70,3 +70,26 @@ def test_stopping_the_thread_goes_back_to_reading_inline(org_units, probe):
     assert not any(t.name == "sharehub-readers" for t in threading.enumerate())
     factories.resource(org_units["tax"], by=factories.member(org_units["tax"], "steward"))
     assert _caught_up("probe")
+
+
+def test_a_failed_round_does_not_end_the_thread(org_units, probe, monkeypatch, in_background):
+    real = consumers.run_pending
+    failures = []
+
+    def failing_once():
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("database went away")
+        return real()
+
+    monkeypatch.setattr(consumers, "run_pending", failing_once)
+    steward = factories.member(org_units["tax"], "steward")
+    factories.resource(org_units["tax"], by=steward, title="第一次")  # its round fails
+    deadline = time.monotonic() + 10
+    while not failures and time.monotonic() < deadline:
+        time.sleep(0.02)
+    factories.resource(org_units["tax"], by=steward, title="第二次")  # the next commit catches both up
+    while not _caught_up("probe") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert failures and _caught_up("probe")
+    assert any(t.name == "sharehub-readers" for t in threading.enumerate())

@@ -53,7 +53,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             return super()._commit()
         finally:
-            if not self.in_transaction_on_connection():
+            if not self._in_transaction_on_connection():
                 self._release_write_lock()
 
     def _rollback(self):
@@ -68,5 +68,5 @@ class DatabaseWrapper(base.DatabaseWrapper):
         finally:
             self._release_write_lock()
 
-    def in_transaction_on_connection(self) -> bool:
+    def _in_transaction_on_connection(self) -> bool:
         return self.connection is not None and self.connection.in_transaction
