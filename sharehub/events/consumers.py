@@ -141,9 +141,10 @@ def _catch_up_forever() -> None:
             _more.clear()
             try:
                 run_pending()
-                close_old_connections()
             except Exception:  # the database went away: the next commit (or the worker's round) retries
                 logger.exception("log readers could not catch up; they retry on the next commit")
+            finally:
+                close_old_connections()
     finally:
         connection.close()
 
