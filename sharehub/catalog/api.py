@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Q
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -45,7 +45,7 @@ from sharehub.errors import Invalid, NotFound
 from sharehub.org.api import department_ref, person_ref
 from sharehub.org.models import Membership
 from sharehub.org.schemas import MAX_DB_INT, DbId
-from sharehub.policy.engine import Action, can, decidable
+from sharehub.policy.engine import Action, can
 from sharehub.validation import parse_id
 
 logger = logging.getLogger(__name__)
@@ -56,13 +56,6 @@ READ_VIA = "api"
 
 
 # --- serializing resources
-
-
-def _visible_related_ids(actor, resources: list[Resource]) -> set[int]:
-    """Related entries the caller may know of: fetched for all the given resources together (two queries,
-    none when already prefetched) and decided in memory."""
-    prefetch_related_objects(resources, Prefetch("related", queryset=decidable(Resource.objects.all())))
-    return {r.pk for resource in resources for r in resource.related.all() if can(actor, Action.VIEW, r)}
 
 
 def _category(resource: Resource) -> dict | None:
@@ -117,7 +110,7 @@ def _resource(resource: Resource, *, readable: bool, with_body: bool, related_id
 def _serialize_many(actor, resources: list[Resource], *, with_body: bool) -> list[dict]:
     """Serialize a page; when bodies are returned, record one read event for the closed ones."""
     readable = queries.readable_ids(actor, resources)
-    related_ids = _visible_related_ids(actor, resources)
+    related_ids = queries.related_visible_ids(actor, resources)
     if with_body:
         services.note_content_read(actor, [r for r in resources if r.pk in readable], via=READ_VIA)
     return [_resource(r, readable=r.pk in readable, with_body=with_body, related_ids=related_ids) for r in resources]

@@ -43,19 +43,24 @@ def test_the_casbin_policy_gives_the_answers_of_can(demo, monkeypatch, who):
     assert result["can_per_s"] > 0 and result["casbin_per_s"] > 0
 
 
+def _drive(demo, writer: dict, index: int, steps: int) -> list[str]:
+    """Run `steps` requests of a writer's cycle through the API; each must be accepted. The ops done."""
+    client = _client({"Authorization": f"Bearer {writer['token']}"})
+    ops = load.sharehub_ops(writer, index, demo["search_words"])
+    op, (method, path, body), ok = next(ops)
+    done = []
+    for _ in range(steps):
+        data = json.dumps(body) if body is not None else None
+        response = client.generic(method, path, data or "", content_type="application/json")
+        assert response.status_code in ok, (op, response.content[:300])
+        done.append(op)
+        op, (method, path, body), ok = ops.send((response.status_code, response.content))
+    return done
+
+
 def test_the_writers_cycle_is_accepted_by_the_api(demo):
     for index, writer in enumerate(demo["writers"][:3]):
-        client = _client({"Authorization": f"Bearer {writer['token']}"})
-        ops = load.sharehub_ops(writer, index, demo["search_words"])
-        op, (method, path, body), ok = next(ops)
-        done = []
-        for _ in range(8):
-            data = json.dumps(body) if body is not None else None
-            response = client.generic(method, path, data or "", content_type="application/json")
-            assert response.status_code in ok, (op, response.content[:300])
-            done.append(op)
-            op, (method, path, body), ok = ops.send((response.status_code, response.content))
-        assert done == ["create", "edit", "save_search", "search"] * 2
+        assert _drive(demo, writer, index, 8) == ["create", "edit", "save_search", "search"] * 2
 
 
 @pytest.mark.live
@@ -78,15 +83,6 @@ def test_a_writer_deletes_its_oldest_saved_search_beyond_those_it_keeps(demo, mo
     """Saved searches are capped per person (search.services): a long run must not reach the cap."""
     monkeypatch.setattr(load, "KEEP_SAVED", 2)
     writer = demo["writers"][0]
-    client = _client({"Authorization": f"Bearer {writer['token']}"})
-    ops = load.sharehub_ops(writer, 0, demo["search_words"])
-    op, (method, path, body), ok = next(ops)
-    done = []
-    for _ in range(20):
-        data = json.dumps(body) if body is not None else None
-        response = client.generic(method, path, data or "", content_type="application/json")
-        assert response.status_code in ok, (op, response.content[:300])
-        done.append(op)
-        op, (method, path, body), ok = ops.send((response.status_code, response.content))
+    done = _drive(demo, writer, 0, 20)
     assert done.count("delete_search") >= 2
     assert SavedSearch.objects.filter(owner__username=writer["username"]).count() <= 3

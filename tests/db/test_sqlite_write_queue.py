@@ -39,25 +39,31 @@ def _write(code: str) -> str:
     return code
 
 
-def test_a_second_writer_waits_for_the_first_to_commit_then_goes_on():
+def _hold(code: str) -> tuple[threading.Thread, list, threading.Event]:
+    """A thread that writes `code` and keeps its transaction open until the returned event is set."""
     entered, release = threading.Event(), threading.Event()
 
-    def first():
+    def holder():
         with transaction.atomic():
-            Department.objects.create(name="先写", code="A1")
+            Department.objects.create(name=f"占用 {code}", code=code)
             entered.set()
             release.wait(10)
-        return "first"
+        return code
 
-    holder, first_outcome = _in_thread(first)
+    thread, outcome = _in_thread(holder)
     assert entered.wait(10)
+    return thread, outcome, release
+
+
+def test_a_second_writer_waits_for_the_first_to_commit_then_goes_on():
+    holder, first_outcome, release = _hold("A1")
     waiter, second_outcome = _in_thread(lambda: _write("B1"))
     waiter.join(0.5)
     assert waiter.is_alive() and not second_outcome  # queued, not failed
     release.set()
     holder.join(10)
     waiter.join(10)
-    assert first_outcome == ["first"] and second_outcome == ["B1"]
+    assert first_outcome == ["A1"] and second_outcome == ["B1"]
     assert set(Department.objects.values_list("code", flat=True)) >= {"A1", "B1"}
 
 
@@ -77,20 +83,11 @@ def test_the_lock_is_given_back_when_a_transaction_fails():
 
 
 def test_waiting_longer_than_the_busy_timeout_is_the_usual_busy_error(settings):
-    entered, release = threading.Event(), threading.Event()
-
-    def holder():
-        with transaction.atomic():
-            Department.objects.create(name="久占", code="H1")
-            entered.set()
-            release.wait(10)
-
     def impatient():
         connection.settings_dict["OPTIONS"] = {**connection.settings_dict["OPTIONS"], "timeout": 0.2}
         return _write("I1")
 
-    first, _ = _in_thread(holder)
-    assert entered.wait(10)
+    first, _, release = _hold("H1")
     try:
         second, outcome = _in_thread(impatient)
         second.join(10)
