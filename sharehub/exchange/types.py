@@ -104,7 +104,9 @@ def _short_text(raw) -> str:
         return str(raw)
     if isinstance(raw, float | Decimal):
         number = Decimal(format(raw, ".15g")) if isinstance(raw, float) else raw
-        if not number.is_finite() or number != number.to_integral_value() or number.copy_abs() >= FLOAT_EXACT:
+        if not number.is_finite() or number != number.to_integral_value():
+            raise FieldValueError(_("Not a valid value for this field."))
+        if number.copy_abs() >= FLOAT_EXACT:
             raise FieldValueError(_excel_float_reason())
         return str(int(number))
     if not isinstance(raw, str):
