@@ -41,5 +41,5 @@ class ResourceAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status", "sharing_type", "owner_department"]
     search_fields = ["code", "title"]
     list_select_related = ["owner_department"]
-    exclude = ["body", "dataset_fields"]
+    exclude = ["body"]
     actions = None

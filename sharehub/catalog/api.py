@@ -109,6 +109,7 @@ def _resource(resource: Resource, *, readable: bool, with_body: bool, related_id
 
 def _serialize_many(actor, resources: list[Resource], *, with_body: bool) -> list[dict]:
     """Serialize a page; when bodies are returned, record one read event for the closed ones."""
+    queries.with_dataset_fields(resources)
     readable = queries.readable_ids(actor, resources)
     related_ids = queries.related_visible_ids(actor, resources)
     if with_body:

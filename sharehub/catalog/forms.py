@@ -149,8 +149,11 @@ class FilterForm(BootstrapMixin, forms.Form):
 # --- creating and editing a resource -------------------------------------------------------------
 
 
-def parse_dataset_fields(text: str) -> list:
-    """One field a line: "name, type, sensitivity, description" (only the name is required)."""
+def parse_dataset_fields(text: str, current: list | None = None) -> list:
+    """One field a line: "name, type, sensitivity, description" (only the name is required). What the
+    line does not say of a field that exists (labels, masking, choices, source) is kept; the schema
+    page of the data tab edits all of it."""
+    known = {f["name"]: f for f in current or []}
     fields = []
     for line in (text or "").splitlines():
         if not line.strip():
@@ -158,7 +161,12 @@ def parse_dataset_fields(text: str) -> list:
         parts = _FIELD_SPLIT.split(line.strip(), maxsplit=3)
         parts += [""] * (4 - len(parts))
         name, kind, sensitivity, description = (p.strip() for p in parts)
-        fields.append({"name": name, "type": kind, "sensitivity": sensitivity, "description": description})
+        field = dict(known.get(name, {}))
+        if sensitivity and field.get("sensitivity") not in (None, sensitivity):
+            field.pop("masking", None)  # the new level's default masking
+        field.update({"name": name, "type": kind or field.get("type", ""), "description": description})
+        field["sensitivity"] = sensitivity or field.get("sensitivity", "")
+        fields.append(field)
     return fields
 
 
@@ -382,7 +390,8 @@ class ResourceForm(SharingFieldsMixin, BootstrapMixin, forms.Form):
         if kind == Resource.Kind.LINK:
             values["link_url"] = data["link_url"]
         if kind == Resource.Kind.DATASET:
-            values["dataset_fields"] = parse_dataset_fields(data["dataset_fields"])
+            current = self.resource.dataset_fields if self.resource is not None else None
+            values["dataset_fields"] = parse_dataset_fields(data["dataset_fields"], current)
         if self.with_sharing:
             values.update(self.sharing_values())
         if self.resource is not None and values.get("steward") == self.resource.steward:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -177,7 +178,6 @@ class Resource(models.Model):
         Project, null=True, blank=True, on_delete=models.PROTECT, related_name="updates", verbose_name=_("project")
     )
     link_url = models.URLField(_("link"), max_length=500, blank=True)
-    dataset_fields = models.JSONField(_("fields"), default=list, blank=True)
 
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -192,6 +192,23 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    @property
+    def dataset_fields(self) -> list[dict]:
+        """A dataset's field list, kept by the exchange app; lists attach it to their rows with
+        `catalog.queries.with_dataset_fields` (one query per page)."""
+        attached = self.__dict__.get("_dataset_fields")
+        if attached is not None:
+            return attached
+        if self.kind != Resource.Kind.DATASET:
+            return []
+        try:
+            dataset = self.dataset
+        except ObjectDoesNotExist:
+            return []
+        from sharehub.exchange.schema import as_dict
+
+        return [as_dict(field) for field in dataset.fields.all()]
 
     def get_kind_display(self) -> str:
         return choice_label(Resource.Kind, self.kind)

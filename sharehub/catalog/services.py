@@ -37,8 +37,6 @@ MAX_TAG_LENGTH = 50
 MAX_BODY_CHARS = 500_000
 MAX_REVIEW_NOTE = 500
 MAX_RETURN_REASON = 2000
-FIELD_NAME = re.compile(r"^[\w\-. ]{1,64}$")
-SENSITIVITY_LEVELS = ("public", "internal", "sensitive", "secret")
 
 CONTENT_FIELDS = (
     "title",
@@ -147,43 +145,12 @@ def _clean_fk(errors: dict, data: dict, name: str, model, *, label_field: str = 
 def _clean_dataset_fields(errors: dict, data: dict) -> None:
     if "dataset_fields" not in data:
         return
-    raw = data["dataset_fields"] or []
-    if not isinstance(raw, list):
-        errors["dataset_fields"] = _("Fields must be a list.")
-        return
-    cleaned, seen = [], set()
-    for index, item in enumerate(raw, start=1):
-        if isinstance(item, str):
-            item = {"name": item}
-        if not isinstance(item, dict):
-            errors["dataset_fields"] = _("Field %(n)s must be an object with a name.") % {"n": index}
-            return
-        name = str(item.get("name", "")).strip()
-        if not FIELD_NAME.fullmatch(name):
-            errors["dataset_fields"] = _("Field %(n)s needs a name of at most 64 letters, digits, - _ or .") % {
-                "n": index
-            }
-            return
-        if name in seen:
-            errors["dataset_fields"] = _("Field %(name)s is listed twice.") % {"name": name}
-            return
-        seen.add(name)
-        sensitivity = str(item.get("sensitivity") or "internal")
-        if sensitivity not in SENSITIVITY_LEVELS:
-            errors["dataset_fields"] = _("Field %(name)s: sensitivity must be one of %(levels)s.") % {
-                "name": name,
-                "levels": ", ".join(SENSITIVITY_LEVELS),
-            }
-            return
-        cleaned.append(
-            {
-                "name": name,
-                "type": str(item.get("type") or "text")[:30],
-                "description": str(item.get("description") or "")[:300],
-                "sensitivity": sensitivity,
-            }
-        )
-    data["dataset_fields"] = cleaned
+    from sharehub.exchange.schema import clean_fields
+
+    try:
+        clean_fields(data["dataset_fields"])
+    except ValueError as error:
+        errors["dataset_fields"] = str(error)
 
 
 def _clean_related(errors: dict, data: dict, actor) -> None:
@@ -293,6 +260,8 @@ def _validate(actor, data: dict, *, kind: str, owner: Department, current: Resou
                     URLValidator(schemes=["http", "https"])(url)
                 except DjangoValidationError:
                     errors["link_url"] = _("Enter a valid http or https address.")
+        if kind != Resource.Kind.DATASET and data.get("dataset_fields"):
+            errors["dataset_fields"] = _("Only a dataset has fields.")
         if kind == Resource.Kind.PROGRESS and final("project") is None:
             errors["project"] = _("A progress update belongs to a project.")
         project = final("project")
@@ -311,7 +280,7 @@ def _next_code(department: Department) -> str:
     return f"{prefix}{number:04d}"
 
 
-def _apply(resource: Resource, data: dict, names: Iterable[str]) -> list[str]:
+def _apply(resource: Resource, data: dict, names: Iterable[str], actor=None) -> list[str]:
     """Set plain and many-to-many fields; return the names that changed."""
     changed = []
     for name in names:
@@ -333,6 +302,13 @@ def _apply(resource: Resource, data: dict, names: Iterable[str]) -> list[str]:
             if before != after:
                 manager.set(list(after))
                 changed.append(name)
+        elif name == "dataset_fields" and resource.kind == Resource.Kind.DATASET:
+            from sharehub.exchange.schema import replace_fields
+
+            if replace_fields(actor, resource, value, announce=False):
+                changed.append(name)
+        elif name == "dataset_fields":
+            continue
         elif getattr(resource, name) != value:
             setattr(resource, name, value)
             changed.append(name)
@@ -390,10 +366,14 @@ def create_resource(
     )
     if "steward" not in data:
         resource.steward = _default_steward(owner, actor)
-    plain = [n for n in (*CONTENT_FIELDS, *SHARING_FIELDS) if n not in ("tags", "related", "scope_departments")]
-    _apply(resource, data, plain)
+    after_save = ("tags", "related", "scope_departments", "dataset_fields")
+    _apply(resource, data, [n for n in (*CONTENT_FIELDS, *SHARING_FIELDS) if n not in after_save])
     resource.save()
-    _apply(resource, data, ("tags", "related", "scope_departments"))
+    if kind == Resource.Kind.DATASET:
+        from sharehub.exchange.schema import ensure_dataset
+
+        ensure_dataset(resource)
+    _apply(resource, data, after_save, actor)
     _save_version(resource, actor, _("created"))
     record(
         actor,
@@ -452,7 +432,7 @@ def update_resource(actor, resource: Resource, changes: dict, note: str = "") ->
     data = _validate(actor, changes, kind=resource.kind, owner=resource.owner_department, current=resource)
     if "related" in data:
         data["related"] = [*data["related"], *_related_hidden_from(actor, resource)]
-    changed = _apply(resource, data, (*CONTENT_FIELDS, *SHARING_FIELDS))
+    changed = _apply(resource, data, (*CONTENT_FIELDS, *SHARING_FIELDS), actor)
     if not changed:
         return resource
     resource.version += 1

@@ -68,7 +68,7 @@ def _field_lines(fields) -> list[str]:
     lines = []
     for item in fields or []:
         if isinstance(item, dict):
-            lines.append(" ".join(str(item.get(key) or "") for key in ("name", "label", "description")))
+            lines.append(" ".join(str(item.get(key) or "") for key in ("name", "label_zh", "label_en", "description")))
         else:
             lines.append(str(item))
     return lines

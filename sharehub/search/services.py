@@ -3,7 +3,6 @@ and saved searches."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -225,8 +224,10 @@ def resources_mentioning(text: str) -> list[int]:
             | Q(code__icontains=text)
             | Q(conditions__icontains=text)
             | Q(terms_of_use__icontains=text)
-            | Q(dataset_fields__icontains=text)
-            | Q(dataset_fields__icontains=json.dumps(text)[1:-1])  # SQLite keeps JSON text \u-escaped
+            | Q(dataset__fields__name__icontains=text)
+            | Q(dataset__fields__label_zh__icontains=text)
+            | Q(dataset__fields__label_en__icontains=text)
+            | Q(dataset__fields__description__icontains=text)
             | Q(tags__name__icontains=text)
             | Q(category__name__icontains=text)
             | Q(project__name__icontains=text)

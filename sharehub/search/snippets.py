@@ -150,7 +150,9 @@ def _catalog_texts(resource: Resource, tag_names: list[str]) -> list[tuple[str, 
     fields = []
     for item in resource.dataset_fields or []:
         if isinstance(item, dict):
-            fields.append(" ".join(str(item.get(k) or "") for k in ("name", "label", "description")).strip())
+            fields.append(
+                " ".join(str(item.get(k) or "") for k in ("name", "label_zh", "label_en", "description")).strip()
+            )
     tags = " ".join(tag_names)
     return [("summary", resource.summary), ("catalog", " · ".join(p for p in [tags, *fields] if p))]
 

@@ -348,7 +348,7 @@ def test_reads_do_not_reindex(notice, people, monkeypatch):
     "fields",
     [
         {"tags": ["一网通办"]},
-        {"dataset_fields": [{"name": "channel", "description": "一网通办"}]},
+        {"kind": "dataset", "dataset_fields": [{"name": "channel", "description": "一网通办"}]},
         {"conditions": "仅限一网通办", "sharing_type": Resource.SharingType.CONDITIONAL},
     ],
     ids=["tag", "dataset field", "conditions"],

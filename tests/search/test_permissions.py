@@ -234,6 +234,8 @@ def plant(world, texts: tuple[TextSpec, ...]) -> dict[int, Planted]:
     for resource, text in zip(world.resources, texts, strict=True):
         steward = User.objects.get(pk=resource.created_by_id)
         fields = [{"name": name, "description": description} for name, description in text.fields]
+        if resource.kind != Resource.Kind.DATASET:
+            fields = []  # only datasets have fields
         changes = {
             "title": " ".join(text.title),
             "summary": " ".join(text.summary),
@@ -244,7 +246,7 @@ def plant(world, texts: tuple[TextSpec, ...]) -> dict[int, Planted]:
         updated = catalog.update_resource(steward, resource, changes)
         tags = [t.name for t in updated.tags.all()]
         dept = resource.owner_department.name
-        catalog_words = [*text.summary, *tags, dept, *(w for field in text.fields for w in field)]
+        catalog_words = [*text.summary, *tags, dept, *(w for field in fields for w in field.values())]
         planted[resource.pk] = Planted(updated, list(text.title), catalog_words, list(text.body), tags)
     return planted
 
