@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "sharehub.access",
     "sharehub.feeds",
     "sharehub.search",
+    "sharehub.exchange",
 ]
 
 MIDDLEWARE = [
