@@ -322,12 +322,21 @@ def _keyring_from(path: Path, data: dict, stamp: tuple[int, int]) -> Keyring:
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """An exclusive lock beside the key file, so that two writers change it one after the other."""
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise _unwritable(path, error) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _unwritable(path: Path, error: OSError) -> KeyringError:
+    return KeyringError(
+        _("The key file %(path)s cannot be written: %(reason)s.", path=path, reason=error.strerror or error)
+    )
 
 
 def _write(path: Path, data: dict, *, exclusive: bool) -> None:
@@ -336,6 +345,15 @@ def _write(path: Path, data: dict, *, exclusive: bool) -> None:
     exclusive=True links the file into place, which fails if it exists, so a first-run race never
     replaces keys another process may already have used.
     """
+    try:
+        _write_file(path, data, exclusive=exclusive)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        raise _unwritable(path, error) from None
+
+
+def _write_file(path: Path, data: dict, *, exclusive: bool) -> None:
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # O_EXCL, mode 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -223,6 +223,16 @@ def test_malformed_key_file_gives_a_sentence(data_dir, content):
     assert SHORT_KEY not in message and b64key(1) not in message and b64key(3) not in message
 
 
+def test_unwritable_data_dir_gives_a_sentence(data_dir, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(crypto.tempfile, "mkstemp", refuse)  # as in a read-only folder (root would write anyway)
+    with pytest.raises(KeyringError, match=r"field-keys.json cannot be written: Permission denied"):
+        crypto.keyring()
+    assert not (data_dir / "field-keys.json").exists()
+
+
 def _load_in_child(data_dir: str, start, results) -> None:
     os.environ["SHAREHUB_DATA_DIR"] = data_dir
     start.wait(10)
