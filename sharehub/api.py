@@ -361,6 +361,7 @@ def _mount() -> None:
     from sharehub.access.api import router as access_router
     from sharehub.catalog.api import router as catalog_router
     from sharehub.events.api import router as events_router
+    from sharehub.exchange.api import router as exchange_router
     from sharehub.feeds.api import router as feeds_router
     from sharehub.org.api import router as org_router
     from sharehub.search.api import router as search_router
@@ -371,6 +372,7 @@ def _mount() -> None:
     api.add_router("", access_router)
     api.add_router("", feeds_router)
     api.add_router("", search_router)
+    api.add_router("", exchange_router)
 
 
 _mount()

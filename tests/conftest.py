@@ -63,3 +63,25 @@ def _english_unless_asked(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _field_keys():
+    """Field-encryption keys for the whole run from the environment, so no test writes a key file into
+    the working directory (tests of the key file itself clear these)."""
+    import base64
+    import os
+
+    from sharehub.exchange import crypto
+
+    saved = {name: os.environ.get(name) for name in (crypto.FIELD_KEYS_ENV, crypto.BLIND_KEY_ENV)}
+    os.environ[crypto.FIELD_KEYS_ENV] = "t1:" + base64.b64encode(b"k" * 32).decode()
+    os.environ[crypto.BLIND_KEY_ENV] = base64.b64encode(b"b" * 32).decode()
+    crypto.reset_keyring()
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    crypto.reset_keyring()

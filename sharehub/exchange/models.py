@@ -114,9 +114,9 @@ class SchemaVersion(models.Model):
 
 class Record(models.Model):
     """One row of a dataset. `key` is the HMAC digest of the record key's values (bound to the dataset),
-    so a key made of encrypted fields is looked up without its plaintext. `values` maps field names to
-    plain values, or to AES-GCM tokens for sensitive and secret fields. `subject` is the digest of the
-data subject's identifier in a consent dataset."""
+        so a key made of encrypted fields is looked up without its plaintext. `values` maps field names to
+        plain values, or to AES-GCM tokens for sensitive and secret fields. `subject` is the digest of the
+    data subject's identifier in a consent dataset."""
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="records")
     key = models.CharField(max_length=64)
@@ -188,7 +188,9 @@ class Change(models.Model):
 
 
 class ImportJob(models.Model):
-    """An upload on its way into a dataset: the file, the column mapping, and what checking it found."""
+    """An upload on its way into a dataset: the file (kept encrypted under the data directory until the
+    import is applied or dropped, since it holds the plaintext of sensitive fields), the column mapping,
+    and what checking it found. Error reports leave out the values of encrypted fields."""
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("uploaded")
@@ -201,7 +203,7 @@ class ImportJob(models.Model):
         KEEP_VALID = "valid", _("keep the valid rows")
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="imports")
-    blob = models.ForeignKey("catalog.Blob", on_delete=models.PROTECT, related_name="+")
+    upload = models.CharField(max_length=100, blank=True)  # file name under <data dir>/imports, "" once dropped
     filename = models.CharField(_("file name"), max_length=255)
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
     mode = models.CharField(_("mode"), max_length=5, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)

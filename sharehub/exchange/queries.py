@@ -1,18 +1,390 @@
 """Reads of datasets and their records, always through the policy: what a caller sees of each field
-(in full, masked or not at all) is decided in `policy.fields`, and applied here, before any value
-leaves this module."""
+(in full, masked or not at all) and whose records they see are decided in `policy.fields`, and
+applied here, before any value leaves this module. Filters, sorting and text search work only on
+fields the caller sees in full, so that a masked value cannot be found out by asking."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
 
-from sharehub.exchange.models import DatasetField
+from django.db import transaction
+from django.db.models import F, FloatField, Q, QuerySet, TextField
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sharehub.catalog.models import Resource
+from sharehub.catalog.queries import access_resource
+from sharehub.errors import Invalid, NotFound
+from sharehub.events.services import record
+from sharehub.exchange.masking import mask
+from sharehub.exchange.models import BlindIndex, Change, Consent, Dataset, DatasetField, Record
 from sharehub.exchange.schema import as_dict
+from sharehub.exchange.storage import Codec
+from sharehub.exchange.types import FieldType, FieldValueError, parse
+from sharehub.policy.engine import Action
+from sharehub.policy.fields import FieldView, RecordAccess, record_access
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_IN = 500
+OPERATORS = ("eq", "in", "gt", "gte", "lt", "lte", "prefix", "null")
+RANGE_OPERATORS = {"gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
+NUMERIC = (FieldType.INTEGER, FieldType.DECIMAL)
 
 
 def field_lists(dataset_ids: list[int]) -> dict[int, list[dict]]:
     """The field lists of several datasets in one query, by dataset (= resource) id."""
     lists: dict[int, list[dict]] = defaultdict(list)
-    for field in DatasetField.objects.filter(dataset_id__in=dataset_ids).order_by("dataset_id", "position"):
-        lists[field.dataset_id].append(as_dict(field))
+    for item in DatasetField.objects.filter(dataset_id__in=dataset_ids).order_by("dataset_id", "position"):
+        lists[item.dataset_id].append(as_dict(item))
     return dict(lists)
+
+
+@dataclass
+class DatasetView:
+    """A dataset as one caller may read it."""
+
+    resource: Resource
+    dataset: Dataset
+    fields: list[DatasetField]
+    codec: Codec
+    access: RecordAccess
+
+    def field(self, name: str) -> DatasetField | None:
+        return self.codec.by_name.get(name)
+
+
+def access_dataset(actor, ident: int | str, *, now=None) -> DatasetView:
+    """A dataset the actor may see the entry of; NotFound otherwise (or when it is no dataset).
+    Whether they may read its records is `view.access`; the readers below refuse without it."""
+    resource = access_resource(actor, ident, Action.VIEW)
+    if resource.kind != Resource.Kind.DATASET:
+        raise NotFound()
+    dataset, _created = Dataset.objects.get_or_create(resource=resource)
+    fields = list(dataset.fields.all())
+    return DatasetView(
+        resource, dataset, fields, Codec(dataset, fields), record_access(actor, resource, fields, now=now)
+    )
+
+
+@dataclass
+class RecordQuery:
+    filters: list[tuple[str, str, str]] = field(default_factory=list)  # (field, operator, raw value)
+    text: str = ""
+    fields: list[str] | None = None
+    sort: str = ""  # a field name, "-" first for descending; the record order otherwise
+    cursor: str = ""
+    limit: int = DEFAULT_LIMIT
+    purpose: str = ""
+
+
+@dataclass
+class RecordPage:
+    rows: list[dict[str, Any]]
+    fields: list[str]
+    next_cursor: str | None
+    masked: list[str]
+    consents: list[int] = field(default_factory=list)
+
+
+def _require_read(view: DatasetView) -> None:
+    if not view.access.allowed:
+        from sharehub.errors import Forbidden
+
+        raise Forbidden(view.access.decision.message)
+
+
+def _full_plain(view: DatasetView, name: str, what: str) -> DatasetField:
+    item = view.field(name)
+    if item is None or view.access.views.get(name) == FieldView.HIDDEN:
+        raise Invalid(fields={what: _("No field named %(name)s.") % {"name": name}})
+    if view.access.views.get(name) != FieldView.FULL:
+        raise Invalid(fields={what: _("%(name)s is masked for you; you can only use fields you see in full.")
+                              % {"name": name}})  # fmt: skip
+    return item
+
+
+def _value(item: DatasetField, raw: str, what: str):
+    try:
+        value = parse(item.type, raw, choices=item.choices)
+    except FieldValueError as error:
+        raise Invalid(fields={what: f"{item.name}: {error.reason}"}) from None
+    if value is None:
+        raise Invalid(fields={what: _("%(name)s: give a value.") % {"name": item.name}})
+    return value
+
+
+def _sortable(item: DatasetField):
+    if item.type == FieldType.DECIMAL:
+        return Cast(KeyTextTransform(item.name, "values"), FloatField())
+    if item.type in (FieldType.INTEGER, FieldType.BOOLEAN):
+        return KeyTransform(item.name, "values")
+    # Cast: lookups on a bare KeyTextTransform read their right-hand side as JSON on SQLite
+    return Cast(KeyTextTransform(item.name, "values"), TextField())
+
+
+def _comparable(item: DatasetField, value):
+    return float(value) if item.type == FieldType.DECIMAL else value
+
+
+def _filter(view: DatasetView, queryset: QuerySet[Record], name: str, op: str, raw: str) -> QuerySet[Record]:
+    what = f"{name}.{op}" if op != "eq" else name
+    if op not in OPERATORS:
+        raise Invalid(fields={what: _("Unknown operator; use one of %(ops)s.") % {"ops": ", ".join(OPERATORS)}})
+    item = _full_plain(view, name, what)
+    if op == "null":
+        wanted = str(raw).lower() in ("1", "true", "yes")
+        has = Q(values__has_key=name)
+        return queryset.exclude(has) if wanted else queryset.filter(has)
+    encrypted = name in view.codec.encrypted
+    if op in ("eq", "in"):
+        raws = [raw] if op == "eq" else [r for r in str(raw).split(",") if r.strip()]
+        if not raws or len(raws) > MAX_IN:
+            raise Invalid(fields={what: _("Give 1 to %(n)s values.") % {"n": MAX_IN}})
+        values = [_value(item, r, what) for r in raws]
+        if encrypted or item in view.codec.digested:
+            digests = [view.codec.digest(item, v) for v in values]
+            matching = BlindIndex.objects.filter(dataset=view.dataset, field=name, digest__in=digests)
+            return queryset.filter(pk__in=matching.values("record_id"))
+        expression = _sortable(item)
+        alias = f"_f_{len(queryset.query.annotations)}"
+        return queryset.alias(**{alias: expression}).filter(**{f"{alias}__in": [_comparable(item, v) for v in values]})
+    if encrypted:
+        raise Invalid(fields={what: _("%(name)s is encrypted; only equality filters work on it.") % {"name": name}})
+    alias = f"_f_{len(queryset.query.annotations)}"
+    if op == "prefix":
+        text = str(raw)
+        if not text:
+            raise Invalid(fields={what: _("Give the beginning of the value.")})
+        return queryset.alias(**{alias: KeyTextTransform(name, "values")}).filter(**{f"{alias}__startswith": text})
+    if item.type in (FieldType.TEXT, FieldType.BOOLEAN, FieldType.ENUM, FieldType.EMAIL):
+        raise Invalid(fields={what: _("%(name)s is not a number or a date; use eq, in or prefix.") % {"name": name}})
+    value = _comparable(item, _value(item, raw, what))
+    return queryset.alias(**{alias: _sortable(item)}).filter(**{f"{alias}__{RANGE_OPERATORS[op]}": value})
+
+
+def _consented(view: DatasetView, purpose: str, now) -> QuerySet[Consent] | None:
+    """The consents that admit records to this reader, or None when no consent is needed."""
+    if not view.dataset.consent_required or view.access.sees_all:
+        return None
+    if purpose not in Consent.Purpose.values:
+        raise Invalid(
+            fields={"purpose": _("This dataset needs the data subject's consent; say your purpose of use: %(codes)s.")
+                    % {"codes": ", ".join(Consent.Purpose.values)}}
+        )  # fmt: skip
+    return Consent.objects.filter(
+        dataset=view.dataset,
+        grantee_department_id__in=view.access.consent_departments,
+        purpose=purpose,
+        withdrawn_at__isnull=True,
+        valid_from__lte=now,
+        valid_until__gt=now,
+    )
+
+
+def _encode_cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(text: str, length: int) -> list:
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != length or not isinstance(values[-1], int):
+        raise Invalid(fields={"cursor": _("Not a cursor from a previous page; start without one.")})
+    return values
+
+
+def _limit(limit: int) -> int:
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+        raise Invalid(fields={"limit": _("From 1 to %(n)s.") % {"n": MAX_LIMIT}})
+    return limit
+
+
+def _selected(view: DatasetView, wanted: list[str] | None) -> list[str]:
+    shown = view.access.shown()
+    if not wanted:
+        return shown
+    unknown = [n for n in wanted if n not in shown]
+    if unknown:
+        raise Invalid(fields={"fields": _("No field named %(names)s.") % {"names": ", ".join(unknown)}})
+    return list(dict.fromkeys(wanted))
+
+
+def shown_row(view: DatasetView, key: str, stored: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """One record as this reader may see it: masked by the policy's views, hidden fields left out."""
+    plain = view.codec.reveal(key, stored, names)
+    row: dict[str, Any] = {"_id": key}
+    for name in names:
+        value = plain.get(name)
+        if view.access.views[name] == FieldView.MASKED and value is not None:
+            item = view.codec.by_name[name]
+            value = mask(item.masking, item.type, value, hasher=view.codec.hasher)
+        row[name] = value
+    return row
+
+
+def read_records(actor, view: DatasetView, query: RecordQuery, *, via: str = "api", log: bool = True) -> RecordPage:
+    """A page of records; `log=False` when the caller records one read event for several pages."""
+    _require_read(view)
+    limit = _limit(query.limit)
+    names = _selected(view, query.fields)
+    now = timezone.now()
+    queryset = Record.objects.filter(dataset=view.dataset)
+    consents = _consented(view, query.purpose, now)
+    if consents is not None:
+        queryset = queryset.filter(subject__in=consents.values("subject"))
+    for name, op, raw in query.filters:
+        queryset = _filter(view, queryset, name, op, raw)
+    if query.text:
+        searchable = [
+            n for n in view.access.full() if n not in view.codec.encrypted and view.codec.by_name[n].type == "text"
+        ]
+        if not searchable:
+            raise Invalid(fields={"q": _("No text field you see in full to search in.")})
+        text_q = Q()
+        for n, name in enumerate(searchable):
+            queryset = queryset.alias(**{f"_q{n}": KeyTextTransform(name, "values")})
+            text_q |= Q(**{f"_q{n}__icontains": query.text})
+        queryset = queryset.filter(text_q)
+    descending = query.sort.startswith("-")
+    sort_name = query.sort.lstrip("-")
+    if sort_name:
+        item = _full_plain(view, sort_name, "sort")
+        if sort_name in view.codec.encrypted:
+            raise Invalid(fields={"sort": _("%(name)s is encrypted and cannot be sorted on.") % {"name": sort_name}})
+        queryset = queryset.alias(_sort=_sortable(item))
+        if query.cursor:
+            last, last_pk = _decode_cursor(query.cursor, 2)
+            if last is None:
+                queryset = queryset.filter(_sort__isnull=True, pk__gt=last_pk)
+            else:
+                step = "lt" if descending else "gt"
+                queryset = queryset.filter(
+                    Q(**{f"_sort__{step}": last}) | Q(_sort=last, pk__gt=last_pk) | Q(_sort__isnull=True)
+                )
+        order = F("_sort").desc(nulls_last=True) if descending else F("_sort").asc(nulls_last=True)
+        queryset = queryset.order_by(order, "pk")
+    else:
+        if query.cursor:
+            (last_pk,) = _decode_cursor(query.cursor, 1)
+            queryset = queryset.filter(pk__gt=last_pk)
+        queryset = queryset.order_by("pk")
+    rows = list(queryset.values_list("pk", "key", "values", "subject")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    shown = [shown_row(view, key, stored, names) for _pk, key, stored, _subject in rows]
+    next_cursor = None
+    if more:
+        last_pk, _key, last_values, _subject = rows[-1]
+        if sort_name:
+            item = view.codec.by_name[sort_name]
+            sort_value = last_values.get(sort_name)
+            next_cursor = _encode_cursor([_comparable(item, sort_value) if sort_value is not None else None, last_pk])
+        else:
+            next_cursor = _encode_cursor([last_pk])
+    used = _consents_used(consents, [subject for *_rest, subject in rows])
+    if log:
+        note_records_read(actor, view, len(shown), names, used, via=via)
+    masked = [n for n in names if view.access.views[n] == FieldView.MASKED]
+    return RecordPage(shown, names, next_cursor, masked, used)
+
+
+def _consents_used(consents: QuerySet[Consent] | None, subjects: list[str]) -> list[int]:
+    if consents is None or not subjects:
+        return []
+    return sorted(consents.filter(subject__in=set(subjects)).values_list("pk", flat=True))
+
+
+def record_by_key(actor, view: DatasetView, key_values: dict[str, str], *, purpose: str = "", via: str = "api"):
+    """One record by its key fields' values (the key fields must be ones the reader sees in full)."""
+    _require_read(view)
+    if not view.codec.key_fields:
+        raise NotFound()
+    parsed = {}
+    for item in view.codec.key_fields:
+        _full_plain(view, item.name, item.name)
+        if item.name not in key_values:
+            raise Invalid(fields={item.name: _("Part of the record key; give it.")})
+        parsed[item.name] = _value(item, key_values[item.name], item.name)
+    key = view.codec.key_of(parsed)
+    queryset = Record.objects.filter(dataset=view.dataset, key=key)
+    consents = _consented(view, purpose, timezone.now())
+    if consents is not None:
+        queryset = queryset.filter(subject__in=consents.values("subject"))
+    found = queryset.values_list("key", "values", "subject").first()
+    if found is None:
+        raise NotFound(_("No record with this key."))
+    names = view.access.shown()
+    used = _consents_used(consents, [found[2]])
+    note_records_read(actor, view, 1, names, used, via=via)
+    return shown_row(view, found[0], found[1], names)
+
+
+def read_changes(actor, view: DatasetView, *, since: int, limit: int, purpose: str = "", via: str = "api"):
+    """Changes after `since`, as this reader may see them; with consent, only changes of records whose
+    subject consents now (a withdrawal hides the subject's past changes too)."""
+    _require_read(view)
+    limit = _limit(limit)
+    if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+        raise Invalid(fields={"since": _("A change number, 0 or more.")})
+    queryset = Change.objects.filter(dataset=view.dataset, seq__gt=since)
+    consents = _consented(view, purpose, timezone.now())
+    if consents is not None:
+        queryset = queryset.filter(subject__in=consents.values("subject"))
+    rows = list(
+        queryset.order_by("seq").values_list("seq", "op", "key", "values", "version", "created_at", "subject")[:limit]
+    )
+    names = view.access.shown()
+    changes = []
+    for seq, op, key, stored, version, created_at, _subject in rows:
+        change = {"seq": seq, "op": op, "_id": key, "version": version, "at": created_at}
+        change["values"] = None if op == Change.Op.DELETE else {
+            k: v for k, v in shown_row(view, key, stored, names).items() if k != "_id"
+        }  # fmt: skip
+        changes.append(change)
+    last = rows[-1][0] if rows else since
+    used = _consents_used(consents, [row[-1] for row in rows])
+    note_records_read(actor, view, len(changes), names, used, via=via)
+    return changes, last, view.dataset.last_change
+
+
+def note_records_read(actor, view: DatasetView, count: int, names: list[str], consents: list[int], *, via: str):
+    """One event for a read of non-open records (or of consented ones) by someone outside the owner
+    department: how many rows, which fields, and the consents relied on."""
+    if count == 0 or (view.access.sees_all and not _is_admin_outsider(actor, view)):
+        return
+    if view.resource.sharing_type == Resource.SharingType.OPEN and not view.dataset.consent_required:
+        return
+    with transaction.atomic():
+        record(
+            actor,
+            "dataset.records_read",
+            view.resource,
+            departments=[view.resource.owner_department_id],
+            details={
+                "code": view.resource.code,
+                "via": via,
+                "rows": count,
+                "fields": names,
+                "masked": [n for n in names if view.access.views[n] == FieldView.MASKED],
+                "grants": list(view.access.grant_ids),
+                "consents": consents[:1000],
+            },
+        )
+
+
+def _is_admin_outsider(actor, view: DatasetView) -> bool:
+    from sharehub.policy.engine import context_for
+
+    ctx = context_for(actor)
+    return ctx.is_admin and view.resource.owner_department_id not in ctx.department_ids

@@ -19,8 +19,9 @@ from sharehub.exchange.masking import MaskRule
 from sharehub.exchange.models import Dataset, DatasetField, SchemaVersion, Sensitivity
 from sharehub.exchange.types import FieldType
 
-FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-LEGACY_FIELD_NAME = re.compile(r"^[\w\-. ]{1,64}$")  # names the catalog accepted before records existed
+FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+# The looser names the catalog accepted before records existed; "_" first is kept for the record's `_id`.
+LEGACY_FIELD_NAME = re.compile(r"^(?!_)[\w\-. ]{1,64}$")
 MAX_FIELDS = 200
 MAX_KEY_FIELDS = 5
 MAX_CHOICES = 500
@@ -81,7 +82,7 @@ def _clean_one(item: Any, *, legacy_names: bool) -> dict[str, Any]:
     pattern = LEGACY_FIELD_NAME if legacy_names else FIELD_NAME
     if not pattern.fullmatch(name):
         raise ValueError(
-            _("needs a name of at most 64 letters, digits or _, starting with a letter or _ (got %(name)r).")
+            _("needs a name of at most 64 letters, digits or _, starting with a letter (got %(name)r).")
             % {"name": name}
         )
     kind = _text(item, "type", 30).lower() or FieldType.TEXT
@@ -344,3 +345,48 @@ def _check_sources(actor, after: dict, resource) -> None:
             fields={"dataset_fields": _("An authoritative source must be another dataset (id %(ids)s).")
                     % {"ids": ", ".join(str(i) for i in sorted(missing or {resource.pk}))}}
         )  # fmt: skip
+
+
+@transaction.atomic
+def change_dataset(
+    actor,
+    resource,
+    raw_fields: Any,
+    *,
+    key_fields: Any = None,
+    consent_required: bool | None = None,
+    subject_field: str | None = None,
+) -> None:
+    """The schema page and API: fields, record key and consent settings, by a member of the owner."""
+    from sharehub.catalog.models import Resource
+    from sharehub.errors import Forbidden
+    from sharehub.policy.engine import Action, can
+
+    decision = can(actor, Action.EDIT, resource)
+    if not decision:
+        raise Forbidden(decision.message)
+    if resource.kind != Resource.Kind.DATASET:
+        raise Invalid(fields={"fields": _("Only a dataset has fields.")})
+    changed = replace_fields(actor, resource, raw_fields, key_fields=key_fields, legacy_names=False)
+    dataset = _locked(resource)
+    consent = dataset.consent_required if consent_required is None else consent_required
+    subject = dataset.subject_field if subject_field is None else subject_field.strip()
+    if consent and subject not in {f.name for f in dataset.fields.all()}:
+        raise Invalid(fields={"subject_field": _("A consent dataset needs the field that names the data subject.")})
+    if (consent, subject) == (dataset.consent_required, dataset.subject_field):
+        return
+    if dataset.record_count or dataset.records.exists():
+        raise Conflict(
+            _("The dataset holds records; consent settings can change only while it is empty."),
+            fields={"consent_required": _("would change which records consents admit")},
+        )
+    dataset.consent_required, dataset.subject_field = consent, subject if consent else ""
+    dataset.save(update_fields=["consent_required", "subject_field"])
+    if not changed:
+        record(
+            actor,
+            "dataset.schema_changed",
+            resource,
+            departments=[resource.owner_department_id],
+            details={"code": resource.code, "consent_required": consent, "subject_field": dataset.subject_field},
+        )

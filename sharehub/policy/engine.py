@@ -82,6 +82,8 @@ class HeldGrant(NamedTuple):
     valid_from: datetime
     valid_until: datetime
     purpose: str
+    fields: tuple[str, ...] = ()  # a dataset's fields granted; none named means the whole dataset
+    grant_id: int | None = None
 
 
 @dataclass
@@ -292,30 +294,35 @@ def _held_grants(ctx: ActorContext, now: datetime) -> dict[int, tuple[HeldGrant,
             Q(grantee_user_id=ctx.user_id) | Q(grantee_department_id__in=ctx.department_ids),
             revoked_at__isnull=True,
             valid_until__gt=loaded_at,
-        ).values_list("resource_id", "valid_from", "valid_until", "purpose")
-        for resource_id, *grant in rows:
-            held.setdefault(resource_id, []).append(HeldGrant(*grant))
+        ).values_list("resource_id", "valid_from", "valid_until", "purpose", "fields", "pk")
+        for resource_id, valid_from, valid_until, purpose, fields, pk in rows:
+            held.setdefault(resource_id, []).append(
+                HeldGrant(valid_from, valid_until, purpose, tuple(fields or ()), pk)
+            )
         ctx.grants = {resource_id: tuple(grants) for resource_id, grants in held.items()}
         ctx.grants_loaded_at = loaded_at
     return ctx.grants
 
 
-def _active_grant(ctx: ActorContext, resource: Resource, now=None) -> HeldGrant | None:
-    """The active grant to the actor that runs longest, if any; the validity window is checked
-    against `now` at every decision, since a grant may start or end while a context is in use."""
+def active_grants_on(ctx: ActorContext, resource: Resource, now=None) -> list[HeldGrant]:
+    """The grants to the actor (or their departments) active on `resource` at `now`; the validity
+    window is checked at every decision, since a grant may start or end while a context is in use."""
     now = now or timezone.now()
     held = _held_grants(ctx, now)
     if now < ctx.grants_loaded_at:
         # Asked about a time before the grants were loaded: ended grants were not loaded, so ask.
-        grant = (
+        rows = (
             _active_grants(ctx, now)
             .filter(resource_id=resource.pk)
-            .order_by("-valid_until")
-            .values_list("valid_from", "valid_until", "purpose")
-            .first()
+            .values_list("valid_from", "valid_until", "purpose", "fields", "pk")
         )
-        return HeldGrant(*grant) if grant else None
-    active = [g for g in held.get(resource.pk, ()) if g.valid_from <= now < g.valid_until]
+        return [HeldGrant(f, u, p, tuple(fields or ()), pk) for f, u, p, fields, pk in rows]
+    return [g for g in held.get(resource.pk, ()) if g.valid_from <= now < g.valid_until]
+
+
+def _active_grant(ctx: ActorContext, resource: Resource, now=None) -> HeldGrant | None:
+    """The active grant to the actor that runs longest, if any."""
+    active = active_grants_on(ctx, resource, now)
     return max(active, key=lambda g: g.valid_until) if active else None
 
 

@@ -134,7 +134,8 @@ def test_dataset_fields_are_parsed_one_per_line(client_for, people, org_units):
     assert [{k: f[k] for k in shown} for f in resource.dataset_fields] == [
         {"name": "taxpayer_id", "type": "text", "description": "纳税人识别号", "sensitivity": "sensitive",
          "masking": "partial"},
-        {"name": "amount", "type": "decimal", "description": "金额, 含税", "sensitivity": "internal", "masking": "none"},
+        {"name": "amount", "type": "decimal", "description": "金额, 含税", "sensitivity": "internal",
+         "masking": "none"},
     ]  # fmt: skip
     html = client_for(people["tax_member"]).get(reverse("catalog:detail", args=[resource.code])).content.decode()
     assert "taxpayer_id" in html and "纳税人识别号" in html

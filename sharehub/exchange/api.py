@@ -1,0 +1,177 @@
+"""Data exchange API: a dataset's schema, its records (filtered, masked by grant, as JSON, CSV or
+XLSX), upserts and deletes, and the change feed. Handlers are thin: `exchange.queries` reads through
+the policy, `exchange.services` and `exchange.schema` write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+from pydantic import BaseModel, ConfigDict, Field
+
+from sharehub.errors import Invalid
+from sharehub.exchange import exports, queries, schema, services
+from sharehub.exchange.queries import OPERATORS, RecordQuery
+
+router = Router(tags=["exchange"])
+RESERVED = {"q", "fields", "sort", "cursor", "limit", "purpose", "format"}
+MAX_ROWS_PER_CALL = 10_000
+
+
+class SchemaIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fields: list[dict[str, Any]] = Field(description="The whole field list, in order")
+    key_fields: list[str] | None = Field(None, description="Field names identifying a record")
+    consent_required: bool | None = None
+    subject_field: str | None = Field(None, description="The field naming the data subject (consent datasets)")
+
+
+class RowsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rows: list[dict[str, Any]] = Field(description="Records as objects of field names and values")
+    mode: str = Field("all", description="`all`: a bad row writes nothing; `valid`: write the good rows")
+
+
+class KeysIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    keys: list[Any] = Field(description="Record keys: objects of the key fields, or values for a one-field key")
+
+
+class DeleteAllIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    expected: int = Field(description="The record count you were shown; refused when it differs")
+
+
+def _dataset_out(view: queries.DatasetView) -> dict:
+    dataset = view.dataset
+    return {
+        "id": view.resource.pk,
+        "code": view.resource.code,
+        "title": view.resource.title,
+        "schema_version": dataset.schema_version,
+        "key_fields": dataset.key_fields,
+        "consent_required": dataset.consent_required,
+        "subject_field": dataset.subject_field,
+        "record_count": dataset.record_count,
+        "last_change": dataset.last_change,
+        "records_updated_at": dataset.records_updated_at,
+        "fields": [schema.as_dict(f) | {"you_see": view.access.views[f.name].value} for f in view.fields],
+        "can_read": view.access.allowed,
+        "reason": view.access.decision.message,
+    }
+
+
+@router.get("/datasets/{ident}", summary="A dataset's schema, and what the caller sees of each field")
+def get_dataset(request, ident: str):
+    return _dataset_out(queries.access_dataset(request.user, ident))
+
+
+@router.put("/datasets/{ident}/schema", summary="Replace the schema (a new version); stewards and members")
+def put_schema(request, ident: str, payload: SchemaIn):
+    view = queries.access_dataset(request.user, ident)
+    schema.change_dataset(
+        request.user,
+        view.resource,
+        payload.fields,
+        key_fields=payload.key_fields,
+        consent_required=payload.consent_required,
+        subject_field=payload.subject_field,
+    )
+    return _dataset_out(queries.access_dataset(request.user, ident))
+
+
+def record_query(params) -> RecordQuery:
+    """Reserved parameters, and filters as `field=value` or `field__op=value` (op: eq, in, gt, gte,
+    lt, lte, prefix, null)."""
+    filters = []
+    for name, values in params.lists():
+        if name in RESERVED:
+            continue
+        field, op = name, "eq"
+        if "__" in name and name.rsplit("__", 1)[1] in OPERATORS:
+            field, op = name.rsplit("__", 1)
+        filters.extend((field, op, value) for value in values)
+    limit_text = params.get("limit", str(queries.DEFAULT_LIMIT))
+    if not limit_text.isdigit():
+        raise Invalid(fields={"limit": _("A whole number from 1 to %(n)s.") % {"n": queries.MAX_LIMIT}})
+    wanted = [f.strip() for f in params.get("fields", "").split(",") if f.strip()]
+    return RecordQuery(
+        filters=filters,
+        text=params.get("q", "").strip()[:200],
+        fields=wanted or None,
+        sort=params.get("sort", ""),
+        cursor=params.get("cursor", ""),
+        limit=int(limit_text[:7]),
+        purpose=params.get("purpose", ""),
+    )
+
+
+@router.get(
+    "/datasets/{ident}/records",
+    summary="Records the caller may read, masked by grant",
+    description="Filters: `field=value` or `field__op=value` with op one of eq, in (comma-separated), gt, gte, "
+    "lt, lte, prefix, null (true/false). `q` searches text fields you see in full; `fields` selects "
+    "(comma-separated); `sort` is a field name, `-` first for descending; `cursor` is `next_cursor`; "
+    "`limit` 1–1000; `purpose` your purpose of use where the dataset needs the data subject's consent; "
+    "`format` json (default), csv or xlsx (every matching row, up to 100,000).",
+)
+def list_records(request, ident: str):
+    view = queries.access_dataset(request.user, ident)
+    query = record_query(request.GET)
+    output = request.GET.get("format", "json")
+    if output in ("csv", "xlsx"):
+        return exports.export_response(request.user, view, query, output, via="api")
+    if output != "json":
+        raise Invalid(fields={"format": _("Choose json, csv or xlsx.")})
+    page = queries.read_records(request.user, view, query)
+    return {"items": page.rows, "fields": page.fields, "masked": page.masked, "next_cursor": page.next_cursor}
+
+
+@router.get("/datasets/{ident}/record", summary="One record by the values of its key fields")
+def get_record(request, ident: str):
+    view = queries.access_dataset(request.user, ident)
+    key_values = {k: v for k, v in request.GET.items() if k != "purpose"}
+    return queries.record_by_key(request.user, view, key_values, purpose=request.GET.get("purpose", ""))
+
+
+@router.post("/datasets/{ident}/records", summary="Insert or update records by key (upsert)")
+def upsert_records(request, ident: str, payload: RowsIn):
+    view = queries.access_dataset(request.user, ident)
+    if len(payload.rows) > MAX_ROWS_PER_CALL:
+        raise Invalid(fields={"rows": _("At most %(n)s rows a call.") % {"n": MAX_ROWS_PER_CALL}})
+    result = services.upsert(request.user, view.resource, payload.rows, mode=payload.mode, via="api")
+    return _result_out(result)
+
+
+def _result_out(result: services.UpsertResult) -> dict:
+    return {
+        **result.counts(),
+        "changes": [result.first_change, result.last_change] if result.first_change else None,
+        "errors": [e.as_dict() for e in result.errors[:1000]],
+    }
+
+
+@router.post("/datasets/{ident}/records/delete", summary="Delete records by key")
+def delete_records(request, ident: str, payload: KeysIn):
+    view = queries.access_dataset(request.user, ident)
+    return _result_out(services.delete_by_keys(request.user, view.resource, payload.keys))
+
+
+@router.post("/datasets/{ident}/records/delete-all", summary="Delete every record (give the count you were shown)")
+def delete_all_records(request, ident: str, payload: DeleteAllIn):
+    view = queries.access_dataset(request.user, ident)
+    return _result_out(services.delete_all(request.user, view.resource, expected=payload.expected))
+
+
+@router.get("/datasets/{ident}/changes", summary="The change feed: numbered inserts, updates and deletes")
+def list_changes(
+    request,
+    ident: str,
+    since: int = Query(0, ge=0, description="The last change number you have; 0 for all"),
+    limit: int = Query(queries.DEFAULT_LIMIT, ge=1, le=queries.MAX_LIMIT),
+    purpose: str = Query("", description="Your purpose of use, where the dataset needs consent"),
+):
+    view = queries.access_dataset(request.user, ident)
+    changes, last, newest = queries.read_changes(request.user, view, since=since, limit=limit, purpose=purpose)
+    return {"changes": changes, "next_since": last, "latest": newest}

@@ -1,0 +1,100 @@
+"""Checking incoming rows against a dataset's schema, one row at a time, with every problem named by
+row, field, value and reason (the error report of an import)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from sharehub.exchange.storage import Codec
+from sharehub.exchange.types import FieldValueError, parse
+
+MAX_VALUE_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # as the person counts: the first data row of a file is 1 (its header is row 0)
+    field: str
+    value: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CheckedRows:
+    valid: list[tuple[int, str, dict[str, Any]]]  # (row number, record key digest, parsed values)
+    errors: list[RowError]
+    rows: int = 0
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+
+def _shown(codec: Codec, name: str, raw: Any, *, keep_sensitive: bool) -> str:
+    if name in codec.encrypted and not keep_sensitive:
+        return ""
+    text = "" if raw is None else str(raw)
+    return text if len(text) <= MAX_VALUE_SHOWN else text[: MAX_VALUE_SHOWN - 1] + "…"
+
+
+def check_rows(
+    codec: Codec,
+    rows: Iterable[dict[str, Any]],
+    *,
+    keep_sensitive: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> CheckedRows:
+    """Parse every row by the schema. A row with any problem is left out of `valid` whole.
+
+    `keep_sensitive`: show the given value of an encrypted field in the report (the API answers the
+    caller at once); leave it out where the report is stored (the page's import)."""
+    checked = CheckedRows(valid=[], errors=[])
+    seen: dict[str, int] = {}
+    known = codec.by_name
+    key_names = {f.name for f in codec.key_fields}
+    for number, row in enumerate(rows, start=1):
+        checked.rows = number
+        if progress is not None and number % 1000 == 0:
+            progress(1000)
+        if not isinstance(row, dict):
+            checked.errors.append(RowError(number, "", "", _("A row must be an object of field names and values.")))
+            continue
+        problems = [
+            RowError(number, str(name)[:64], _shown(codec, "", raw, keep_sensitive=True), _("No such field."))
+            for name, raw in row.items()
+            if name not in known
+        ]
+        parsed: dict[str, Any] = {}
+        for field in codec.fields:
+            raw = row.get(field.name)
+            try:
+                value = parse(field.type, raw, choices=field.choices)
+            except FieldValueError as error:
+                shown = _shown(codec, field.name, raw, keep_sensitive=keep_sensitive)
+                problems.append(RowError(number, field.name, shown, str(error.reason)))
+                continue
+            if value is None and (field.required or field.name in key_names):
+                reason = _("Part of the record key; cannot be empty.") if field.name in key_names else _("Required.")
+                problems.append(RowError(number, field.name, "", reason))
+            parsed[field.name] = value
+        if problems:
+            checked.errors.extend(problems)
+            continue
+        key = codec.key_of(parsed)
+        first = seen.get(key)
+        if first is not None:
+            names = ", ".join(f.name for f in codec.key_fields)
+            checked.errors.append(RowError(number, names, "", _("Same record key as row %(row)s.") % {"row": first}))
+            continue
+        seen[key] = number
+        checked.valid.append((number, key, parsed))
+    if progress is not None:
+        progress(checked.rows % 1000)
+    return checked

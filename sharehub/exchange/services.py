@@ -1,0 +1,319 @@
+"""Writes to a dataset's records: upsert, delete by key, delete all. Each call checks its rows first
+(outside any transaction), then writes in one short transaction that locks the dataset row, numbers
+the changes and records one event; it commits whole or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sharehub.catalog.models import Resource
+from sharehub.errors import Conflict, Forbidden, Invalid
+from sharehub.events.services import record
+from sharehub.exchange.models import BlindIndex, Change, Dataset, Record
+from sharehub.exchange.rows import CheckedRows, RowError, check_rows
+from sharehub.exchange.storage import Codec
+from sharehub.policy.engine import Action, can
+
+BATCH = 500  # rows per statement; SQLite allows 32,766 parameters
+MAX_KEYS = 10_000
+
+
+class Mode:
+    ALL_OR_NOTHING = "all"
+    KEEP_VALID = "valid"
+    CHOICES = (ALL_OR_NOTHING, KEEP_VALID)
+
+
+@dataclass
+class UpsertResult:
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    deleted: int = 0
+    not_found: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    first_change: int | None = None
+    last_change: int | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "deleted": self.deleted,
+            "not_found": self.not_found,
+        }
+
+
+def _require(decision) -> None:
+    if not decision:
+        raise Forbidden(decision.message)
+
+
+def codec_for(dataset: Dataset) -> Codec:
+    return Codec(dataset, list(dataset.fields.all()))
+
+
+def writable_dataset(actor, resource: Resource) -> Dataset:
+    """The dataset of a resource the actor may edit (members of the owner department)."""
+    if resource.kind != Resource.Kind.DATASET:
+        raise Invalid(fields={"resource": _("Only a dataset holds records.")})
+    _require(can(actor, Action.EDIT, resource))
+    dataset, _created = Dataset.objects.get_or_create(resource=resource)
+    if not dataset.key_fields:
+        raise Invalid(
+            fields={"key_fields": _("Set the dataset's record key (the fields that identify a record) first.")}
+        )
+    return dataset
+
+
+def check(actor, resource: Resource, rows: Iterable[dict[str, Any]], *, keep_sensitive: bool = True, progress=None):
+    dataset = writable_dataset(actor, resource)
+    codec = codec_for(dataset)
+    return dataset, codec, check_rows(codec, rows, keep_sensitive=keep_sensitive, progress=progress)
+
+
+def upsert(
+    actor,
+    resource: Resource,
+    rows: Iterable[dict[str, Any]],
+    *,
+    mode: str = Mode.ALL_OR_NOTHING,
+    via: str = "api",
+    progress: Callable[[int], None] | None = None,
+    keep_sensitive: bool = True,
+) -> UpsertResult:
+    """Insert new records and update changed ones, by record key. With `mode` all-or-nothing a single
+    bad row writes nothing (Invalid, with the report); with keep-valid the good rows are written and
+    the report lists the rest. A row equal to the stored one is left alone, so importing the same file
+    twice changes nothing the second time."""
+    if mode not in Mode.CHOICES:
+        raise Invalid(fields={"mode": _("Choose %(choices)s.") % {"choices": " or ".join(Mode.CHOICES)}})
+    dataset, codec, checked = check(actor, resource, rows, keep_sensitive=keep_sensitive, progress=progress)
+    if checked.errors and mode == Mode.ALL_OR_NOTHING:
+        raise RowsInvalid(checked)
+    return write_checked(actor, resource, dataset, codec, checked, via=via, progress=progress)
+
+
+class RowsInvalid(Invalid):
+    """Rows failed their checks and nothing was written; carries the whole report."""
+
+    def __init__(self, checked: CheckedRows) -> None:
+        self.checked = checked
+        first = checked.errors[0]
+        super().__init__(
+            _("%(n)s of %(total)s rows have problems; nothing was written. First: row %(row)s, %(field)s: %(reason)s")
+            % {
+                "n": checked.rejected_rows,
+                "total": checked.rows,
+                "row": first.row,
+                "field": first.field or "—",
+                "reason": first.reason,
+            },
+            fields={f"rows.{e.row}.{e.field or '-'}": e.reason for e in checked.errors[:1000]},
+        )
+
+
+def write_checked(
+    actor,
+    resource: Resource,
+    dataset: Dataset,
+    codec: Codec,
+    checked: CheckedRows,
+    *,
+    via: str,
+    progress: Callable[[int], None] | None = None,
+) -> UpsertResult:
+    result = UpsertResult(rows=checked.rows, rejected=checked.rejected_rows, errors=checked.errors)
+    prepared = [(key, codec.fingerprint(values), values) for _row, key, values in checked.valid]
+    with transaction.atomic():
+        locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        if locked.schema_version != dataset.schema_version or locked.key_fields != dataset.key_fields:
+            raise Conflict(_("The dataset's schema changed while the rows were being checked; send them again."))
+        now = timezone.now()
+        seq = locked.last_change
+        result.first_change = seq + 1
+        for start in range(0, len(prepared), BATCH):
+            batch = prepared[start : start + BATCH]
+            existing = {
+                r.key: r
+                for r in Record.objects.filter(dataset=locked, key__in=[k for k, _f, _v in batch]).only(
+                    "pk", "key", "fingerprint", "version"
+                )
+            }
+            inserts, updates, changes = [], [], []
+            for key, fingerprint, values in batch:
+                current = existing.get(key)
+                if current is not None and current.fingerprint == fingerprint:
+                    result.unchanged += 1
+                    continue
+                stored = codec.store(key, values)
+                subject = codec.subject_of(values)
+                seq += 1
+                if current is None:
+                    row = Record(
+                        dataset=locked, key=key, values=stored, fingerprint=fingerprint, subject=subject, version=1
+                    )
+                    inserts.append((row, values))
+                    op, version = Change.Op.INSERT, 1
+                else:
+                    current.values, current.fingerprint, current.subject = stored, fingerprint, subject
+                    current.version += 1
+                    current.updated_at = now
+                    updates.append((current, values))
+                    op, version = Change.Op.UPDATE, current.version
+                changes.append(
+                    Change(
+                        dataset=locked,
+                        seq=seq,
+                        op=op,
+                        key=key,
+                        values=stored,
+                        subject=subject,
+                        version=version,
+                        actor=_person(actor),
+                    )
+                )
+            Record.objects.bulk_create([r for r, _v in inserts])
+            if updates:
+                Record.objects.bulk_update(
+                    [r for r, _v in updates], ["values", "fingerprint", "subject", "version", "updated_at"]
+                )
+                BlindIndex.objects.filter(record__in=[r.pk for r, _v in updates]).delete()
+            BlindIndex.objects.bulk_create(
+                [
+                    BlindIndex(record=r, dataset=locked, field=name, digest=digest)
+                    for r, values in (*inserts, *updates)
+                    for name, digest in codec.digests(values)
+                ]
+            )
+            Change.objects.bulk_create(changes)
+            result.inserted += len(inserts)
+            result.updated += len(updates)
+            if progress is not None:
+                progress(len(batch))
+        result.last_change = seq if seq >= result.first_change else None
+        if result.last_change is None:
+            result.first_change = None
+            return result
+        locked.last_change = seq
+        locked.record_count += result.inserted
+        locked.records_updated_at = now
+        locked.save(update_fields=["last_change", "record_count", "records_updated_at"])
+        _announce(actor, resource, "dataset.records_changed", result.counts(), result, via)
+    return result
+
+
+def _announce(actor, resource: Resource, action: str, counts: dict, result: UpsertResult, via: str) -> None:
+    record(
+        actor,
+        action,
+        resource,
+        departments=[resource.owner_department_id],
+        details={
+            "code": resource.code,
+            "via": via,
+            **counts,
+            "changes": [result.first_change, result.last_change],
+        },
+    )
+
+
+def _person(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+def delete_by_keys(actor, resource: Resource, keys: Sequence[Any], *, via: str = "api") -> UpsertResult:
+    """Delete the records with these keys: each key is an object of the key fields' values, or (for a
+    one-field key) the value itself. Unknown keys are reported, not an error."""
+    dataset = writable_dataset(actor, resource)
+    codec = codec_for(dataset)
+    if not isinstance(keys, list | tuple) or not keys:
+        raise Invalid(fields={"keys": _("Give a list of record keys.")})
+    if len(keys) > MAX_KEYS:
+        raise Invalid(fields={"keys": _("At most %(n)s keys at a time.") % {"n": MAX_KEYS}})
+    one = codec.key_fields[0].name if len(codec.key_fields) == 1 else None
+    as_rows = [k if isinstance(k, dict) else ({one: k} if one else k) for k in keys]
+    key_rows = [{f.name: r.get(f.name) if isinstance(r, dict) else None for f in codec.key_fields} for r in as_rows]
+    checked = check_rows(_KeyOnly(codec), key_rows)
+    if checked.errors:
+        raise RowsInvalid(checked)
+    digests = [key for _row, key, _values in checked.valid]
+    return _delete(actor, resource, dataset, digests, via=via, result=UpsertResult(rows=len(keys)))
+
+
+class _KeyOnly(Codec):
+    """The codec of a dataset narrowed to its key fields (to check the keys of a delete)."""
+
+    def __init__(self, codec: Codec) -> None:
+        self.__dict__.update(codec.__dict__)
+        self.fields = list(codec.key_fields)
+        self.by_name = {f.name: f for f in self.fields}
+
+
+def delete_all(actor, resource: Resource, *, expected: int, via: str = "api") -> UpsertResult:
+    """Replace-all's first half: delete every record, when `expected` is the count the person was shown."""
+    dataset = writable_dataset(actor, resource)
+    if dataset.record_count != expected:
+        raise Conflict(
+            _("The dataset holds %(n)s records, not %(expected)s; look again before deleting them all.")
+            % {"n": dataset.record_count, "expected": expected},
+            fields={"expected": str(dataset.record_count)},
+        )
+    digests = list(Record.objects.filter(dataset=dataset).values_list("key", flat=True))
+    return _delete(
+        actor, resource, dataset, digests, via=via, result=UpsertResult(rows=len(digests)), expected=expected
+    )
+
+
+def _delete(actor, resource, dataset, digests, *, via, result: UpsertResult, expected: int | None = None):
+    with transaction.atomic():
+        locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        if expected is not None and locked.record_count != expected:
+            raise Conflict(_("The records changed meanwhile; look again before deleting them all."))
+        seq = locked.last_change
+        result.first_change = seq + 1
+        for start in range(0, len(digests), BATCH):
+            batch = digests[start : start + BATCH]
+            found = list(
+                Record.objects.filter(dataset=locked, key__in=batch).values_list("pk", "key", "version", "subject")
+            )
+            changes = []
+            for _pk, key, version, subject in found:
+                seq += 1
+                changes.append(
+                    Change(
+                        dataset=locked,
+                        seq=seq,
+                        op=Change.Op.DELETE,
+                        key=key,
+                        values={},
+                        subject=subject,
+                        version=version + 1,
+                        actor=_person(actor),
+                    )
+                )
+            Record.objects.filter(pk__in=[pk for pk, *_rest in found]).delete()
+            Change.objects.bulk_create(changes)
+            result.deleted += len(found)
+            result.not_found += len(batch) - len(found)
+        if not result.deleted:
+            result.first_change = None
+            return result
+        result.last_change = seq
+        locked.last_change = seq
+        locked.record_count -= result.deleted
+        locked.records_updated_at = timezone.now()
+        locked.save(update_fields=["last_change", "record_count", "records_updated_at"])
+        _announce(actor, resource, "dataset.records_deleted", result.counts(), result, via)
+    return result

@@ -1,0 +1,78 @@
+"""How a dataset's parsed values are stored and read back: encrypted fields as AES-GCM tokens bound
+to (dataset, record key, field), the record key and identifier fields as HMAC digests, and a keyed
+fingerprint of the whole row so that importing the same row again changes nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sharehub.exchange import crypto
+from sharehub.exchange.models import ENCRYPTED_LEVELS, Dataset
+from sharehub.exchange.types import FieldType, index_text
+
+# Types whose values identify a person or an organization: digested for one-source detection.
+IDENTIFIER_TYPES = (FieldType.RESIDENT_ID, FieldType.CREDIT_CODE, FieldType.PHONE, FieldType.EMAIL)
+
+
+class Codec:
+    """The storage rules of one dataset's current schema."""
+
+    def __init__(self, dataset: Dataset, fields: Sequence) -> None:
+        self.dataset_id = dataset.pk
+        self.fields = list(fields)
+        self.by_name = {f.name: f for f in self.fields}
+        self.key_fields = [self.by_name[name] for name in dataset.key_fields if name in self.by_name]
+        self.encrypted = {f.name for f in self.fields if f.sensitivity in ENCRYPTED_LEVELS}
+        self.digested = [f for f in self.fields if f.name in self.encrypted or f.type in IDENTIFIER_TYPES]
+        subject = self.by_name.get(dataset.subject_field) if dataset.consent_required else None
+        self.subject_field = subject
+        self.keyring = crypto.keyring()
+
+    def key_of(self, values: dict[str, Any]) -> str:
+        """The record key's digest, bound to this dataset (keys of two datasets never compare equal)."""
+        parts = [index_text(f.type, values.get(f.name)) for f in self.key_fields]
+        return self.keyring.blind_index(f"key:{self.dataset_id}", "\x1f".join(parts))
+
+    def digest(self, field, value) -> str:
+        """A field value's digest: depends on the type and the value only, so it matches across datasets."""
+        return self.keyring.blind_index(f"value:{field.type}", index_text(field.type, value))
+
+    def digests(self, values: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(f.name, self.digest(f, values[f.name])) for f in self.digested if values.get(f.name) is not None]
+
+    def subject_of(self, values: dict[str, Any]) -> str:
+        field = self.subject_field
+        if field is None or values.get(field.name) is None:
+            return ""
+        return self.digest(field, values[field.name])
+
+    def fingerprint(self, values: dict[str, Any]) -> str:
+        canonical = json.dumps([values.get(f.name) for f in self.fields], ensure_ascii=False, separators=(",", ":"))
+        return self.keyring.blind_index(f"row:{self.dataset_id}", canonical)
+
+    def store(self, key: str, values: dict[str, Any]) -> dict[str, Any]:
+        stored = {}
+        for field in self.fields:
+            value = values.get(field.name)
+            if value is None:
+                continue
+            if field.name in self.encrypted:
+                plain = json.dumps(value, ensure_ascii=False)
+                value = self.keyring.encrypt(plain, aad=crypto.aad_for(self.dataset_id, key, field.name))
+            stored[field.name] = value
+        return stored
+
+    def reveal(self, key: str, stored: dict[str, Any], names: Sequence[str] | None = None) -> dict[str, Any]:
+        """Plain values of the named fields (all by default); encrypted ones are decrypted."""
+        plain = {}
+        for name in names if names is not None else self.by_name:
+            value = stored.get(name)
+            if value is not None and name in self.encrypted:
+                value = json.loads(self.keyring.decrypt(value, aad=crypto.aad_for(self.dataset_id, key, name)))
+            plain[name] = value
+        return plain
+
+    def hasher(self, text: str) -> str:
+        return self.keyring.hash_value(text)

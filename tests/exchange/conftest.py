@@ -1,0 +1,62 @@
+"""Datasets with records for the exchange tests: 税务局's taxpayer registrations (conditional)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from sharehub.access.models import Grant
+from sharehub.exchange import schema, services
+from tests import factories
+
+TAX_FIELDS = [
+    {"name": "credit_code", "type": "credit_code", "sensitivity": "public", "label_zh": "统一社会信用代码",
+     "required": True},
+    {"name": "name", "type": "text", "sensitivity": "internal", "label_zh": "纳税人名称"},
+    {"name": "legal_person", "type": "text", "sensitivity": "sensitive", "masking": "partial",
+     "label_zh": "法定代表人"},
+    {"name": "legal_id", "type": "resident_id", "sensitivity": "sensitive", "masking": "partial"},
+    {"name": "phone", "type": "phone", "sensitivity": "internal", "masking": "partial"},
+    {"name": "revenue", "type": "decimal", "sensitivity": "internal", "masking": "hidden"},
+    {"name": "registered", "type": "date", "sensitivity": "public"},
+    {"name": "risk_note", "type": "text", "sensitivity": "secret"},
+]  # fmt: skip
+
+ROWS = [
+    {"credit_code": "91350100M000100Y43", "name": "福州示例科技有限公司", "legal_person": "张三",
+     "legal_id": "11010519491231002X", "phone": "13812345678", "revenue": "1200000.50",
+     "registered": "2015-03-02", "risk_note": "重点关注"},
+    {"credit_code": "91310115798984123F", "name": "上海样例贸易有限公司", "legal_person": "李四光",
+     "legal_id": "110105198001011238", "phone": "021-61234567", "revenue": "880000",
+     "registered": "2018-11-20", "risk_note": ""},
+]  # fmt: skip
+
+
+@pytest.fixture
+def tax_dataset(org_units, people):
+    resource = factories.resource(
+        org_units["tax"], by=people["tax_steward"], kind="dataset", sharing_type="conditional", title="纳税人登记信息"
+    )
+    schema.change_dataset(people["tax_steward"], resource, TAX_FIELDS, key_fields=["credit_code"])
+    return resource
+
+
+@pytest.fixture
+def loaded(tax_dataset, people):
+    services.upsert(people["tax_member"], tax_dataset, ROWS)
+    return tax_dataset
+
+
+def grant(resource, *, department=None, user=None, fields=(), days: int = 30) -> Grant:
+    now = timezone.now()
+    return Grant.objects.create(
+        resource=resource,
+        grantee_department=department,
+        grantee_user=user,
+        purpose="社保稽核",
+        fields=list(fields),
+        valid_from=now - timedelta(minutes=1),
+        valid_until=now + timedelta(days=days),
+    )

@@ -1,0 +1,189 @@
+"""Records through the API: upsert, masking by grant, filters, cursor pages, exports, deletes, feed."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from sharehub.events.models import Event
+from sharehub.exchange.models import Change, Record
+from tests.api.conftest import Api
+from tests.exchange.conftest import ROWS, grant
+
+pytestmark = pytest.mark.django_db
+
+
+def records(user, resource, **params):
+    return Api(user).get(f"/datasets/{resource.pk}/records", params)
+
+
+def test_owner_member_imports_and_reads_everything(tax_dataset, people):
+    api = Api(people["tax_member"])
+    response = api.post(f"/datasets/{tax_dataset.pk}/records", {"rows": ROWS})
+    assert response.status_code == 200, response.content
+    assert response.json()["inserted"] == 2
+    body = records(people["tax_member"], tax_dataset).json()
+    assert [r["name"] for r in body["items"]] == ["福州示例科技有限公司", "上海样例贸易有限公司"]
+    assert body["items"][0]["legal_id"] == "11010519491231002X"
+    assert body["items"][0]["risk_note"] == "重点关注"
+    assert body["masked"] == []
+
+
+def test_the_same_rows_again_change_nothing(loaded, people):
+    api = Api(people["tax_member"])
+    before = Change.objects.count()
+    response = api.post(f"/datasets/{loaded.pk}/records", {"rows": ROWS})
+    assert response.json() | {"errors": []} == response.json()
+    assert response.json()["unchanged"] == 2 and response.json()["changes"] is None
+    assert Change.objects.count() == before
+
+
+def test_a_bad_row_writes_nothing_all_or_nothing(tax_dataset, people):
+    bad = [*ROWS, {"credit_code": "91350100M000100Y44", "name": "x"}]
+    response = Api(people["tax_member"]).post(f"/datasets/{tax_dataset.pk}/records", {"rows": bad})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert list(error["fields"]) == ["rows.3.credit_code"] and "check" in error["fields"]["rows.3.credit_code"]
+    assert Record.objects.count() == 0 and Change.objects.count() == 0
+
+
+def test_keep_valid_rows_writes_the_good_ones_and_reports_the_rest(tax_dataset, people):
+    bad = [*ROWS, {"credit_code": "91350100M000100Y44", "name": "x"}, {"name": "no key"}]
+    response = Api(people["tax_member"]).post(f"/datasets/{tax_dataset.pk}/records", {"rows": bad, "mode": "valid"})
+    body = response.json()
+    assert response.status_code == 200
+    assert (body["inserted"], body["rejected"]) == (2, 2)
+    assert {(e["row"], e["field"]) for e in body["errors"]} == {(3, "credit_code"), (4, "credit_code")}
+
+
+def test_outsider_without_grant_is_refused_with_the_reason(loaded, people):
+    response = records(people["social_member"], loaded)
+    assert response.status_code == 403
+    assert "request access" in response.json()["error"]["message"]
+
+
+def test_grantee_sees_granted_fields_in_full_and_the_rest_masked(loaded, people, org_units):
+    grant(loaded, department=org_units["social"], fields=["name", "legal_id"])
+    body = records(people["social_member"], loaded).json()
+    first = body["items"][0]
+    assert first["name"] == "福州示例科技有限公司"
+    assert first["legal_id"] == "11010519491231002X"
+    assert first["legal_person"] == "张*"
+    assert first["phone"] == "138****5678"
+    assert "revenue" not in first and "risk_note" not in first  # hidden rule, secret
+    assert set(body["masked"]) == {"legal_person", "phone"}
+
+
+def test_secret_field_only_when_granted_by_name(loaded, people, org_units):
+    grant(loaded, department=org_units["social"])  # the whole dataset, no field named
+    first = records(people["social_member"], loaded).json()["items"][0]
+    assert first["legal_person"] == "张三" and "risk_note" not in first
+    grant(loaded, department=org_units["social"], fields=["risk_note"])
+    assert records(people["social_member"], loaded).json()["items"][0]["risk_note"] == "重点关注"
+
+
+def test_filters_work_only_on_fields_seen_in_full(loaded, people, org_units):
+    grant(loaded, department=org_units["social"], fields=["name", "credit_code"])
+    assert records(people["social_member"], loaded, legal_person="张三").status_code == 422
+    assert records(people["social_member"], loaded, phone__prefix="138").status_code == 422
+    hit = records(people["social_member"], loaded, name__prefix="福州").json()["items"]
+    assert [r["credit_code"] for r in hit] == ["91350100M000100Y43"]
+
+
+def test_filters_and_sort_for_the_owner(loaded, people):
+    owner = people["tax_member"]
+
+    def names(**params) -> list[str]:
+        return [r["name"] for r in records(owner, loaded, **params).json()["items"]]
+
+    assert names(revenue__gt="1000000") == ["福州示例科技有限公司"]
+    assert names(sort="-registered")[0] == "上海样例贸易有限公司"
+    by_id = records(owner, loaded, legal_id="11010519491231002x").json()["items"]  # encrypted: blind index
+    assert [r["name"] for r in by_id] == ["福州示例科技有限公司"]
+    assert records(owner, loaded, legal_id__prefix="1101").status_code == 422
+    assert [r["name"] for r in records(owner, loaded, q="贸易").json()["items"]] == ["上海样例贸易有限公司"]
+    assert records(owner, loaded, risk_note__null="true").json()["items"][0]["name"] == "上海样例贸易有限公司"
+
+
+def test_cursor_pages_cover_every_row_once(tax_dataset, people):
+    import random
+
+    from sharehub.exchange import services
+    from sharehub.exchange.types import make_credit_code
+
+    rng = random.Random(5)
+    rows = [{"credit_code": make_credit_code(rng), "name": f"公司{i}", "revenue": str(i % 7)} for i in range(57)]
+    services.upsert(people["tax_member"], tax_dataset, rows)
+    for sort in ("", "revenue", "-revenue", "name"):
+        seen, cursor = [], ""
+        while True:
+            params = {"limit": "10", "sort": sort} | ({"cursor": cursor} if cursor else {})
+            body = records(people["tax_member"], tax_dataset, **params).json()
+            seen.extend(r["_id"] for r in body["items"])
+            cursor = body["next_cursor"]
+            if not cursor:
+                break
+        assert len(seen) == len(set(seen)) == 57, sort
+
+
+def test_exports_are_masked_like_the_pages(loaded, people, org_units):
+    grant(loaded, department=org_units["social"], fields=["name"])
+    response = records(people["social_member"], loaded, format="csv")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0]["legal_id"] == "110105********002X" and "risk_note" not in rows[0]
+    xlsx = records(people["social_member"], loaded, format="xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert "11010519491231002X" not in str(values) and "110105********002X" in str(values)
+
+
+def test_each_outside_read_is_one_event_with_rows_and_fields(loaded, people, org_units):
+    grant(loaded, department=org_units["social"], fields=["name"])
+    records(people["social_member"], loaded)
+    event = Event.objects.filter(action="dataset.records_read").get()
+    assert event.details["rows"] == 2 and "name" in event.details["fields"]
+    records(people["tax_member"], loaded)
+    assert Event.objects.filter(action="dataset.records_read").count() == 1  # the owner's reads are not logged
+
+
+def test_lookup_by_key(loaded, people):
+    api = Api(people["tax_member"])
+    found = api.get(f"/datasets/{loaded.pk}/record", {"credit_code": "91350100m000100y43"})
+    assert found.status_code == 200 and found.json()["name"] == "福州示例科技有限公司"
+    assert api.get(f"/datasets/{loaded.pk}/record", {"credit_code": "91350100M000100Y43"[:-1] + "4"}).status_code == 422
+
+
+def test_delete_by_key_and_delete_all_with_the_count(loaded, people):
+    api = Api(people["tax_member"])
+    gone = api.post(f"/datasets/{loaded.pk}/records/delete", {"keys": ["91350100M000100Y43"]})
+    assert gone.json()["deleted"] == 1
+    assert api.post(f"/datasets/{loaded.pk}/records/delete-all", {"expected": 5}).status_code == 409
+    assert api.post(f"/datasets/{loaded.pk}/records/delete-all", {"expected": 1}).json()["deleted"] == 1
+    assert Record.objects.count() == 0
+
+
+def test_replaying_the_feed_rebuilds_what_the_reader_may_read(loaded, people, org_units):
+    from sharehub.exchange import services
+
+    services.upsert(people["tax_member"], loaded, [ROWS[0] | {"name": "福州示例科技（改名）"}])
+    services.delete_by_keys(people["tax_member"], loaded, [ROWS[1]["credit_code"]])
+    grant(loaded, department=org_units["social"], fields=["name"])
+    reader = people["social_member"]
+    rebuilt: dict[str, dict] = {}
+    since = 0
+    while True:
+        body = Api(reader).get(f"/datasets/{loaded.pk}/changes", {"since": since, "limit": 2}).json()
+        for change in body["changes"]:
+            if change["op"] == "delete":
+                rebuilt.pop(change["_id"], None)
+            else:
+                rebuilt[change["_id"]] = change["values"]
+        if body["next_since"] == since:
+            break
+        since = body["next_since"]
+    current = {r["_id"]: {k: v for k, v in r.items() if k != "_id"} for r in records(reader, loaded).json()["items"]}
+    assert rebuilt == current and len(current) == 1
