@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("sharehub.access.urls")),
     path("", include("sharehub.feeds.urls")),
     path("", include("sharehub.search.urls")),
+    path("", include("sharehub.exchange.urls")),
 ]
 
 handler400 = "sharehub.web.views.bad_request"
