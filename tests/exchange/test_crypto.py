@@ -433,6 +433,7 @@ def test_keys_command(data_dir, values_using):
         run_keys("retire", "k9")
 
 
+@pytest.mark.django_db  # `keys status` counts the values under each key
 def test_keys_command_with_env_keys(env_keys):
     assert "environment (SHAREHUB_FIELD_KEYS)" in run_keys("status")
     with pytest.raises(CommandError, match="put a new kid:base64 key first"):
