@@ -241,9 +241,14 @@ def rotate(
         raise ValueError("batch must be at least 1")
     ring = crypto.keyring()
     target = ring.active_kid
+    remaining = _old_values(ring, target)
+    if not remaining and not KeyRotation.objects.filter(target_key=target, finished_at__isnull=True).exists():
+        if progress:
+            progress(0, 0)
+        return RotationResult(target_key=target, rewritten=0, total_rewritten=0, finished=True, resumed=False)
     rotation, resumed = _current(target)
     done = rotation.rewritten
-    total = done + _old_values(ring, target)
+    total = done + remaining
     if progress:
         progress(done, total)
     pause = float(os.environ.get(PAUSE_ENV) or 0)

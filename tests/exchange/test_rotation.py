@@ -93,6 +93,7 @@ def test_rotation_to_completion(stored):
     assert plaintexts() == before  # readable without k1
     again = rotation.rotate(batch=7)
     assert again.finished and again.rewritten == 0
+    assert KeyRotation.objects.count() == 1  # nothing to do leaves no trace
 
 
 def test_values_using_counts_tokens_not_lookalikes(stored):
@@ -246,6 +247,9 @@ def test_keys_rotate_command(stored):
 
 
 def test_keys_new_rotate_queues_the_rotation_for_the_worker(stored):
+    from sharehub import worker
+
+    assert worker._periodic["key rotation"] is tasks.rotate_queued
     before = plaintexts()
     assert not rotation.pending()
     out = run_keys("new", "--rotate")
