@@ -214,6 +214,27 @@ def write_checked(
     return result
 
 
+MAX_RECIPIENTS = 500
+
+
+def grant_holders(resource: Resource) -> list[int]:
+    """People holding an active grant on the resource, themselves or through their department: they
+    are told when its records change (the change feed gives systems the rows themselves)."""
+    from django.db.models import Q
+
+    from sharehub.access.models import Grant
+    from sharehub.org.models import Membership
+
+    now = timezone.now()
+    active = Grant.objects.filter(resource=resource, revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now)
+    people = set(active.exclude(grantee_user=None).values_list("grantee_user_id", flat=True))
+    members = Membership.objects.filter(
+        Q(department_id__in=active.exclude(grantee_department=None).values("grantee_department_id"))
+    ).values_list("user_id", flat=True)
+    people.update(members[:MAX_RECIPIENTS])
+    return sorted(people)[:MAX_RECIPIENTS]
+
+
 def _announce(actor, resource: Resource, action: str, counts: dict, result: UpsertResult, via: str) -> None:
     record(
         actor,
@@ -222,9 +243,11 @@ def _announce(actor, resource: Resource, action: str, counts: dict, result: Upse
         departments=[resource.owner_department_id],
         details={
             "code": resource.code,
+            "title": resource.title,
             "via": via,
             **counts,
             "changes": [result.first_change, result.last_change],
+            "recipients": grant_holders(resource),
         },
     )
 

@@ -187,3 +187,17 @@ def test_replaying_the_feed_rebuilds_what_the_reader_may_read(loaded, people, or
         since = body["next_since"]
     current = {r["_id"]: {k: v for k, v in r.items() if k != "_id"} for r in records(reader, loaded).json()["items"]}
     assert rebuilt == current and len(current) == 1
+
+
+def test_grant_holders_are_told_when_records_change(loaded, people, org_units):
+    from sharehub.events import consumers
+    from sharehub.exchange import services
+    from sharehub.feeds.models import Notification
+
+    grant(loaded, department=org_units["social"], fields=["name"])
+    services.upsert(people["tax_member"], loaded, [ROWS[0] | {"name": "新名称有限公司"}])
+    consumers.run_pending()
+    notice = Notification.objects.get(recipient=people["social_member"])
+    assert notice.event.action == "dataset.records_changed" and notice.event.details["updated"] == 1
+    page = Api(people["social_member"]).client.get("/notifications/").content.decode()
+    assert "1 changed" in page and "纳税人登记信息" in page
