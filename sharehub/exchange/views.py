@@ -305,17 +305,31 @@ def import_job(request, ident, job):
                 if checked.errors and job.mode == services.Mode.ALL_OR_NOTHING:
                     message = _("%(n)s rows have problems; nothing was written. Fix them, or keep the valid rows.")
                     raise Invalid(message % {"n": checked.rejected_rows})
-                result = services.write_checked(request.user, view.resource, dataset, codec, checked, via="page")
-                job.counts |= {"inserted": result.inserted, "updated": result.updated, "unchanged": result.unchanged}
+                replace_expected = None
+                if request.POST.get("replace") == "on":
+                    typed = request.POST.get("replace_expected", "").strip()
+                    if not typed.isdigit():
+                        raise Invalid(fields={"replace_expected": _("Type the number of records to delete.")})
+                    replace_expected = int(typed[:12])
+                result = services.write_checked(
+                    request.user, view.resource, dataset, codec, checked, via="page", replace_expected=replace_expected
+                )
+                job.counts |= {
+                    "inserted": result.inserted,
+                    "updated": result.updated,
+                    "unchanged": result.unchanged,
+                    "deleted": result.deleted,
+                }
                 job.status, job.applied_at = ImportJob.Status.APPLIED, timezone.now()
                 _drop_upload(job)
                 job.save()
                 messages.success(
                     request,
-                    _("Imported: %(i)s new, %(u)s updated, %(s)s unchanged.")
-                    % {"i": result.inserted, "u": result.updated, "s": result.unchanged},
+                    _("Imported: %(i)s new, %(u)s updated, %(s)s unchanged, %(d)s deleted.")
+                    % {"i": result.inserted, "u": result.updated, "s": result.unchanged, "d": result.deleted},
                 )
                 return redirect("exchange:data", ident=view.resource.code)
+            job.counts["would_delete"] = len(services.stale_keys(dataset, checked))
             job.save(update_fields=["mapping", "mode", "counts", "errors", "status"])
         except ServiceError as failure:
             error = failure

@@ -92,3 +92,16 @@ def test_unknown_dataset_and_outsider(tax_dataset, tmp_path, people):
         run("NOPE-1", str(path))
     with pytest.raises(CommandError, match="not a member"):
         run(tax_dataset.code, str(path), "--as", people["social_member"].username)
+
+
+def test_replace_needs_the_count(tax_dataset, tmp_path):
+    both, one = tmp_path / "both.csv", tmp_path / "one.csv"
+    both.write_text(HEADER + GOOD + SECOND, encoding="utf-8")
+    one.write_text(HEADER + GOOD, encoding="utf-8")
+    run(tax_dataset.code, str(both))
+    with pytest.raises(CommandError, match="--expect-deletes 1"):
+        run(tax_dataset.code, str(one), "--replace")
+    with pytest.raises(CommandError, match="not 3"):
+        run(tax_dataset.code, str(one), "--replace", "--expect-deletes", "3")
+    assert "1 deleted" in run(tax_dataset.code, str(one), "--replace", "--expect-deletes", "1")
+    assert Record.objects.count() == 1

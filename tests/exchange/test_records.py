@@ -201,3 +201,16 @@ def test_grant_holders_are_told_when_records_change(loaded, people, org_units):
     assert notice.event.action == "dataset.records_changed" and notice.event.details["updated"] == 1
     page = Api(people["social_member"]).client.get("/notifications/").content.decode()
     assert "1 changed" in page and "纳税人登记信息" in page
+
+
+def test_replace_all_deletes_what_the_rows_leave_out_when_the_count_matches(loaded, people):
+    api = Api(people["tax_member"])
+    rows = [ROWS[0]]
+    dry = api.post(f"/datasets/{loaded.pk}/records", {"rows": rows, "dry_run": True}).json()
+    assert dry["would_delete"] == 1 and Record.objects.count() == 2
+    refused = api.post(f"/datasets/{loaded.pk}/records", {"rows": rows, "replace_expected": 5})
+    assert refused.status_code == 409 and Record.objects.count() == 2
+    done = api.post(f"/datasets/{loaded.pk}/records", {"rows": rows, "replace_expected": 1}).json()
+    assert (done["deleted"], done["unchanged"]) == (1, 1) and Record.objects.count() == 1
+    loaded.dataset.refresh_from_db()
+    assert loaded.dataset.record_count == 1

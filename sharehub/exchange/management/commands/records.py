@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 from django.core.management.base import CommandError
@@ -40,6 +41,17 @@ class Command(SharehubCommand):
         )
         load.add_argument("--errors", metavar="PATH", help="write the error report (row, field, value, reason) here")
         load.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+        load.add_argument(
+            "--replace",
+            action="store_true",
+            help="replace all: also delete the records whose key is not in the file (their number is shown first)",
+        )
+        load.add_argument(
+            "--expect-deletes",
+            type=int,
+            metavar="N",
+            help="with --replace when not asked interactively: the number of records you expect to be deleted",
+        )
 
     def handle(self, *args, **options):
         self.verbosity = options["verbosity"]
@@ -108,12 +120,37 @@ class Command(SharehubCommand):
             return
         if checked.errors and options["mode"] == services.Mode.ALL_OR_NOTHING:
             raise CommandError(f"{summary}: nothing written. Fix them, or pass --mode valid to keep the valid rows.")
+        replace_expected = self._confirm_replace(dataset, checked, options) if options["replace"] else None
         with progress(self, len(checked.valid), "writing", unit=" rows") as bar:
-            result = services.write_checked(actor, resource, dataset, codec, checked, via="cli", progress=bar.update)
+            result = services.write_checked(
+                actor,
+                resource,
+                dataset,
+                codec,
+                checked,
+                via="cli",
+                progress=bar.update,
+                replace_expected=replace_expected,
+            )
         self.stdout.write(
             f"{resource.code}: {result.inserted} inserted, {result.updated} updated, {result.unchanged} unchanged, "
-            f"{result.rejected} rows rejected."
+            f"{result.deleted} deleted, {result.rejected} rows rejected."
         )
+
+    def _confirm_replace(self, dataset, checked, options) -> int:
+        count = len(services.stale_keys(dataset, checked))
+        self.stdout.write(f"Replacing deletes {count} records whose key is not in the file.")
+        expected = options["expect_deletes"]
+        if expected is None:
+            if not sys.stdin.isatty():
+                raise CommandError(f"Pass --expect-deletes {count} to confirm the deletes (or leave out --replace).")
+            answer = input(f"Type {count} to go on: ").strip()
+            if answer != str(count):
+                raise CommandError("Not confirmed; nothing written.")
+            expected = count
+        if expected != count:
+            raise CommandError(f"{count} records would be deleted, not {expected}; nothing written.")
+        return expected
 
     def _write_report(self, path: Path, errors) -> None:
         try:
