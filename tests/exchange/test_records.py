@@ -214,3 +214,28 @@ def test_replace_all_deletes_what_the_rows_leave_out_when_the_count_matches(load
     assert (done["deleted"], done["unchanged"]) == (1, 1) and Record.objects.count() == 1
     loaded.dataset.refresh_from_db()
     assert loaded.dataset.record_count == 1
+
+
+@pytest.mark.parametrize("route", ["records", "changes"])
+def test_statement_count_does_not_grow_with_the_page(tax_dataset, people, org_units, route):
+    import random
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sharehub.exchange import services
+    from sharehub.exchange.types import make_credit_code
+
+    rng = random.Random(9)
+    rows = [{"credit_code": make_credit_code(rng), "name": f"公司{i}", "legal_id": None} for i in range(40)]
+    services.upsert(people["tax_member"], tax_dataset, rows)
+    grant(tax_dataset, department=org_units["social"], fields=["name"])
+    api = Api(people["social_member"])
+
+    def statements(limit: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get(f"/datasets/{tax_dataset.pk}/{route}", {"limit": limit}).status_code == 200
+        return len(captured)
+
+    statements(1)  # warm: the session, the actor's context
+    assert statements(2) == statements(40)
