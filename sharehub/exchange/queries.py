@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from sharehub.catalog.models import Resource
 from sharehub.catalog.queries import access_resource
-from sharehub.errors import Invalid, NotFound
+from sharehub.errors import Forbidden, Invalid, NotFound
 from sharehub.events.services import record
 from sharehub.exchange.masking import mask
 from sharehub.exchange.models import BlindIndex, Change, Consent, Dataset, DatasetField, Record
@@ -96,8 +96,6 @@ class RecordPage:
 
 def _require_read(view: DatasetView) -> None:
     if not view.access.allowed:
-        from sharehub.errors import Forbidden
-
         raise Forbidden(view.access.decision.message)
 
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sharehub import config
 from sharehub.catalog.views import page
-from sharehub.errors import Invalid, NotFound, ServiceError, TooLarge
+from sharehub.errors import Forbidden, Invalid, NotFound, ServiceError, TooLarge
 from sharehub.exchange import crypto, files, queries, schema, services
 from sharehub.exchange.api import record_query
 from sharehub.exchange.masking import MaskRule
@@ -138,9 +138,7 @@ def _field_rows_from_post(post) -> list[dict]:
 @page
 @require_http_methods(["GET", "POST"])
 def schema_edit(request, ident):
-    view = _view(request, ident)
-    if not can(request.user, Action.EDIT, view.resource):
-        raise NotFound() if not view.access.allowed else ServiceError(_("Only members of the owner edit the schema."))
+    view = _writable(request, ident)
     error = None
     rows = [schema.as_dict(f) for f in view.fields]
     key_fields, consent, subject = view.dataset.key_fields, view.dataset.consent_required, view.dataset.subject_field
@@ -223,11 +221,10 @@ def _drop_upload(job: ImportJob) -> None:
 
 
 def _writable(request, ident) -> queries.DatasetView:
+    """A dataset whose records and schema the user may change (members of the owner department)."""
     view = _view(request, ident)
     decision = can(request.user, Action.EDIT, view.resource)
     if not decision:
-        from sharehub.errors import Forbidden
-
         raise Forbidden(decision.message)
     return view
 
