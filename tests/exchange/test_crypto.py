@@ -30,18 +30,6 @@ def b64key(fill: int | None = None) -> str:
     return base64.b64encode(raw).decode()
 
 
-@pytest.fixture(autouse=True)
-def data_dir(monkeypatch, tmp_path):
-    """Each test gets its own data directory, no keys in the environment and a keyring read afresh."""
-    path = tmp_path / "data"
-    monkeypatch.setenv("SHAREHUB_DATA_DIR", str(path))
-    monkeypatch.delenv(crypto.FIELD_KEYS_ENV, raising=False)
-    monkeypatch.delenv(crypto.BLIND_KEY_ENV, raising=False)
-    crypto.reset_keyring()
-    yield path
-    crypto.reset_keyring()
-
-
 @pytest.fixture
 def env_keys(monkeypatch):
     keys = {"k2": b64key(2), "k1": b64key(1), "blind": b64key(9)}
