@@ -330,6 +330,18 @@ def record_by_key(actor, view: DatasetView, key_values: dict[str, str], *, purpo
     return shown_row(view, found[0], found[1], names)
 
 
+def readable_record(view: DatasetView, key: str, *, purpose: str = "") -> Record | None:
+    """The record with this `_id` if this reader may read it now (with consent, for `purpose`), else None."""
+    _require_read(view)
+    if not isinstance(key, str) or not key or len(key) > 64:
+        return None
+    queryset = Record.objects.filter(dataset=view.dataset, key=key)
+    consents = _consented(view, purpose, timezone.now())
+    if consents is not None:
+        queryset = queryset.filter(subject__in=consents.values("subject"))
+    return queryset.first()
+
+
 def read_changes(actor, view: DatasetView, *, since: int, limit: int, purpose: str = "", via: str = "api"):
     """Changes after `since`, as this reader may see them; with consent, only changes of records whose
     subject consents now (a withdrawal hides the subject's past changes too)."""
