@@ -205,7 +205,12 @@ class ImportReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "recorded": self.recorded, "rejected": len(self.errors), "errors": self.errors}
+        return {
+            "rows": self.rows,
+            "recorded": self.recorded,
+            "rejected": len({e["row"] for e in self.errors}),
+            "errors": self.errors,
+        }
 
 
 def _csv_rows(data: bytes) -> list[dict[str, str]]:

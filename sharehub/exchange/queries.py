@@ -34,6 +34,7 @@ from sharehub.policy.fields import FieldView, RecordAccess, record_access
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_IN = 500
+MAX_LOGGED_CONSENTS = 1000
 OPERATORS = ("eq", "in", "gt", "gte", "lt", "lte", "prefix", "null")
 RANGE_OPERATORS = {"gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
 NUMERIC = (FieldType.INTEGER, FieldType.DECIMAL)
@@ -390,7 +391,8 @@ def note_records_read(actor, view: DatasetView, count: int, names: list[str], co
                 "fields": names,
                 "masked": [n for n in names if view.access.views[n] == FieldView.MASKED],
                 "grants": list(view.access.grant_ids),
-                "consents": consents[:1000],
+                "consents": consents[:MAX_LOGGED_CONSENTS],
+                "consents_total": len(consents),  # the list stops at MAX_LOGGED_CONSENTS ids; this says if it did
             },
         )
 
