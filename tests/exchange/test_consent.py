@@ -187,3 +187,25 @@ def test_bad_csv_files_are_refused(health_dataset, people):
 def test_a_dataset_without_consent_refuses_consents(loaded, people):
     response = consent(people["tax_member"], loaded, department="SBZX")
     assert response.status_code == 422 and "subject" in response.json()["error"]["fields"]
+
+
+def test_consent_pages_record_withdraw_and_import(health_dataset, people, client_for):
+    member = client_for(people["health_member"])
+    url = f"/datasets/{health_dataset.code}/consents/"
+    assert member.get(url).status_code == 200
+    sent = member.post(
+        url + "new/",
+        {"subject": ZHANG, "department": "SBZX", "purpose": "TREAT", "from": "2020-01-01", "until": "2099-12-31"},
+    )
+    assert sent.status_code == 302
+    consent_row = Consent.objects.get()
+    page = member.get(url).content.decode()
+    assert consent_row.subject_hint in page and ZHANG not in page
+    assert member.post(f"{url}{consent_row.pk}/withdraw/").status_code == 302
+    consent_row.refresh_from_db()
+    assert consent_row.withdrawn_at is not None
+    text = "subject,department,purpose,from,until\n110105194912310021,SBZX,TREAT,2020-01-01,2099-12-31\n"
+    report = member.post(url + "import/", {"file": SimpleUploadedFile("c.csv", text.encode())})
+    assert report.status_code == 200 and "sh-import-report" in report.content.decode()
+    assert Consent.objects.count() == 1
+    assert client_for(people["social_member"]).get(url).status_code == 403

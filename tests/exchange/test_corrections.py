@@ -241,3 +241,51 @@ def test_bad_files_are_refused(granted, people, settings):
     bad_text = _with_file(people["social_member"], granted, "a.txt", b"ok", evidence="")
     assert bad_text.status_code == 422
     assert Correction.objects.count() == 0
+
+
+# --- pages ------------------------------------------------------------------------------------------
+
+
+def test_pages_report_list_and_decide(granted, people, client_for):
+    reader = client_for(people["social_member"])
+    record_id = first_id(people["social_member"], granted)
+    url = f"/datasets/{granted.code}/corrections/"
+    form = reader.get(url, {"record": record_id})
+    assert form.status_code == 200 and f'value="{record_id}"' in form.content.decode()
+    assert 'value="revenue"' not in form.content.decode() and 'value="credit_code"' not in form.content.decode()
+    sent = reader.post(
+        url + "report/",
+        {"record_id": record_id, "field": "legal_person", "proposed": "张三丰", "evidence": "身份证复印件",
+         "file": SimpleUploadedFile("证明.txt", "证明".encode())},
+    )  # fmt: skip
+    assert sent.status_code == 302
+    correction = Correction.objects.get()
+    page = reader.get(url).content.decode()
+    assert "张三丰" in page and "证明.txt" in page and "sh-stack" in page
+    steward = client_for(people["tax_steward"])
+    owner_page = steward.get(url).content.decode()
+    assert "张三丰" in owner_page and FIRST["legal_person"] in owner_page and "Accept" in owner_page
+    assert steward.get(f"{url}{correction.pk}/file/").status_code == 200
+    assert steward.post(f"{url}{correction.pk}/accept/", {"value": ""}).status_code == 302
+    correction.refresh_from_db()
+    assert correction.status == "accepted"
+    again = steward.post(f"{url}{correction.pk}/reject/", {"reason": "x"}, follow=True)
+    assert "already decided" in again.content.decode()
+    assert steward.post(f"{url}{correction.pk}/other/").status_code == 404
+
+
+def test_page_errors_come_back_as_messages_in_chinese(granted, people, client_for):
+    reader = client_for(people["social_member"])
+    url = f"/datasets/{granted.code}/corrections/"
+    answer = reader.post(
+        url + "report/",
+        {"record_id": "f" * 64, "field": "name", "evidence": "e"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert answer.status_code == 200
+    reader.cookies.load({"django_language": "zh-hans"})
+    page = reader.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "报告错误的值" in page or "疑义" in page
+    outsider = client_for(people["health_member"])
+    assert outsider.post(url + "report/", {"record_id": "f" * 64, "field": "name", "evidence": "e"}).status_code == 403
