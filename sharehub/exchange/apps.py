@@ -6,3 +6,8 @@ class ExchangeConfig(AppConfig):
     name = "sharehub.exchange"
     label = "exchange"
     verbose_name = _("Data exchange")
+
+    def ready(self) -> None:
+        from sharehub.exchange import notifications
+
+        notifications.register()

@@ -289,3 +289,34 @@ def test_page_errors_come_back_as_messages_in_chinese(granted, people, client_fo
     assert "报告错误的值" in page or "疑义" in page
     outsider = client_for(people["health_member"])
     assert outsider.post(url + "report/", {"record_id": "f" * 64, "field": "name", "evidence": "e"}).status_code == 403
+
+
+def test_notifications_read_as_sentences_in_both_languages(granted, people):
+    from django.utils import translation
+
+    from sharehub.feeds import messages
+
+    item = flagged(people["social_member"], granted, proposed="x")
+    Api(people["tax_steward"]).post(f"/datasets/{granted.pk}/corrections/{item['id']}/reject", {"reason": "核对无误"})
+    reported = Event.objects.get(action="dataset.correction_reported")
+    text, link = messages.render(reported)
+    assert "reports a wrong value" in text and link == f"/datasets/{granted.code}/corrections/"
+    with translation.override("zh-hans"):
+        text, _link = messages.render(Event.objects.get(action="dataset.correction_rejected"))
+    assert "驳回" in text and "核对无误" in text
+
+
+def test_the_list_costs_the_same_whatever_its_length(granted, people):
+    flagged(people["social_member"], granted, proposed="一")
+    api = Api(people["tax_steward"])
+    url = f"/datasets/{granted.pk}/corrections"
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        assert api.get(url).status_code == 200
+    for n in range(5):
+        flagged(people["social_member"], granted, proposed=f"名称{n}", field="legal_person")
+    with CaptureQueriesContext(connection) as six:
+        assert len(api.get(url).json()["items"]) == 6
+    assert len(six.captured_queries) == len(one.captured_queries)
