@@ -265,6 +265,10 @@ def accept_correction(
         values = codec.reveal(current.key, current.values)
         values[item.name] = new_value
         change = services.write_one(actor, locked, codec, current, values)
+        if change is None:
+            raise Invalid(
+                fields={"value": _("The record already holds this value; reject the correction or give another value.")}
+            )
         if given is not None:
             correction.proposed = _seal(locked.pk, current.key, item, given)
             correction.save(update_fields=["proposed"])
@@ -275,8 +279,8 @@ def accept_correction(
             correction,
             "dataset.correction_accepted",
             [correction.reporter_id],
-            change=change.seq if change else None,
-            version=change.version if change else current.version,
+            change=change.seq,
+            version=change.version,
             amended=given is not None,
         )
     return correction

@@ -209,3 +209,16 @@ def test_consent_pages_record_withdraw_and_import(health_dataset, people, client
     assert report.status_code == 200 and "sh-import-report" in report.content.decode()
     assert Consent.objects.count() == 1
     assert client_for(people["social_member"]).get(url).status_code == 403
+
+
+def test_corrections_on_a_consent_dataset_need_the_subjects_consent(health_dataset, people):
+    from sharehub.exchange.models import Record
+
+    zhang = Record.objects.get(dataset_id=health_dataset.pk, subject__gt="", version=1, values__name="张三").key
+    body = {"record_id": zhang, "field": "clinic", "evidence": "转院", "proposed": "省立医院", "purpose": "TREAT"}
+    reader = Api(people["social_member"])
+    assert reader.post(f"/datasets/{health_dataset.pk}/corrections", body).status_code == 404
+    consent(people["health_member"], health_dataset)
+    no_purpose = reader.post(f"/datasets/{health_dataset.pk}/corrections", body | {"purpose": ""})
+    assert no_purpose.status_code == 422 and "purpose" in no_purpose.json()["error"]["fields"]
+    assert reader.post(f"/datasets/{health_dataset.pk}/corrections", body).status_code == 200

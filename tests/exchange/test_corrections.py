@@ -320,3 +320,10 @@ def test_the_list_costs_the_same_whatever_its_length(granted, people):
     with CaptureQueriesContext(connection) as six:
         assert len(api.get(url).json()["items"]) == 6
     assert len(six.captured_queries) == len(one.captured_queries)
+
+
+def test_accepting_a_value_the_record_already_holds_is_refused(granted, people):
+    item = flagged(people["social_member"], granted, proposed=FIRST["name"])
+    response = Api(people["tax_steward"]).post(f"/datasets/{granted.pk}/corrections/{item['id']}/accept", {})
+    assert response.status_code == 422 and "already holds" in response.json()["error"]["fields"]["value"]
+    assert Correction.objects.get().status == "open" and Change.objects.filter(op="update").count() == 0
