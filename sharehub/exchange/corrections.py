@@ -411,3 +411,71 @@ def _shown_proposal(view: queries.DatasetView, row: Correction, item, *, own: bo
     if seen == FieldView.MASKED:
         value = mask(item.masking, item.type, value, hasher=view.codec.hasher)
     return value, seen.value
+
+
+# --- deadlines ------------------------------------------------------------------------------------
+
+
+def sweep(now=None) -> dict[str, int]:
+    """The background job, like the access process's: remind the owner's stewards when an open
+    correction's deadline is near (the access settings' reminder days), and tell the heads and admins
+    once it has passed. Each correction once, each in its own transaction."""
+    now = now or timezone.now()
+    reminder_days = AccessSettings.current().reminder_working_days
+    counts = {"reminded": 0, "escalated": 0}
+    open_ones = Correction.objects.filter(status=Status.OPEN)
+    for pk in open_ones.filter(reminded_at__isnull=True, due_at__gt=now).values_list("pk", flat=True):
+        counts["reminded"] += _remind(pk, now, reminder_days)
+    for pk in open_ones.filter(escalated_at__isnull=True, due_at__lte=now).values_list("pk", flat=True):
+        counts["escalated"] += _escalate(pk, now)
+    return counts
+
+
+def _heads_and_admins(resource) -> list[int]:
+    from sharehub.org.models import Membership, User
+
+    heads = Membership.objects.filter(
+        department_id=resource.owner_department_id, role=Membership.Role.HEAD, user__is_active=True
+    ).values_list("user_id", flat=True)
+    admins = User.objects.filter(is_org_admin=True, is_active=True).values_list("pk", flat=True)
+    return [*heads, *admins]
+
+
+def _remind(pk: int, now, reminder_days: int) -> int:
+    return _deadline_step(pk, now, "reminded_at", "dataset.correction_due", reminder_days=reminder_days)
+
+
+def _escalate(pk: int, now) -> int:
+    return _deadline_step(pk, now, "escalated_at", "dataset.correction_overdue")
+
+
+def _deadline_step(pk: int, now, marker: str, action: str, *, reminder_days: int | None = None) -> int:
+    from sharehub.catalog.models import Resource
+
+    with transaction.atomic():
+        correction = Correction.objects.select_for_update().filter(pk=pk, status=Status.OPEN).first()
+        if correction is None or getattr(correction, marker) is not None:
+            return 0
+        if reminder_days is not None and calendar.working_days_between(now, correction.due_at) > reminder_days:
+            return 0
+        setattr(correction, marker, now)
+        correction.save(update_fields=[marker])
+        resource = Resource.objects.get(pk=correction.dataset_id)
+        owner = resource.owner_department_id
+        recipients = reviewer_ids(owner) if reminder_days is not None else _heads_and_admins(resource)
+        record(
+            None,
+            action,
+            resource,
+            departments=[owner, correction.reporter_department_id],
+            details={
+                "code": resource.code,
+                "resource_id": resource.pk,
+                "title": resource.title,
+                "correction": correction.pk,
+                "field": correction.field,
+                "due_at": correction.due_at,
+                "recipients": sorted(set(recipients)),
+            },
+        )
+    return 1

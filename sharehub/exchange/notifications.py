@@ -19,3 +19,5 @@ def register() -> None:
     messages.register(
         "dataset.correction_rejected", _("Your correction to %(title)s was rejected: %(reason)s"), _corrections_link
     )
+    messages.register("dataset.correction_due", _("A correction to %(title)s is due soon."), _corrections_link)
+    messages.register("dataset.correction_overdue", _("A correction to %(title)s is overdue."), _corrections_link)

@@ -327,3 +327,26 @@ def test_accepting_a_value_the_record_already_holds_is_refused(granted, people):
     response = Api(people["tax_steward"]).post(f"/datasets/{granted.pk}/corrections/{item['id']}/accept", {})
     assert response.status_code == 422 and "already holds" in response.json()["error"]["fields"]["value"]
     assert Correction.objects.get().status == "open" and Change.objects.filter(op="update").count() == 0
+
+
+def test_the_sweep_reminds_then_escalates_once(granted, people, org_units):
+    from datetime import timedelta
+
+    from sharehub.exchange import corrections
+
+    hr_head_tax = factories.member(org_units["tax"], "head", username="tax_head")
+    item = flagged(people["social_member"], granted, proposed="x")
+    correction = Correction.objects.get(pk=item["id"])
+    assert corrections.sweep(now=correction.created_at) == {"reminded": 0, "escalated": 0}
+    near = correction.due_at - timedelta(hours=1)
+    assert corrections.sweep(now=near) == {"reminded": 1, "escalated": 0}
+    assert corrections.sweep(now=near) == {"reminded": 0, "escalated": 0}
+    due = Event.objects.get(action="dataset.correction_due")
+    assert people["tax_steward"].pk in due.details["recipients"]
+    late = correction.due_at + timedelta(minutes=1)
+    assert corrections.sweep(now=late) == {"reminded": 0, "escalated": 1}
+    assert corrections.sweep(now=late) == {"reminded": 0, "escalated": 0}
+    overdue = Event.objects.get(action="dataset.correction_overdue")
+    assert hr_head_tax.pk in overdue.details["recipients"] and people["admin"].pk in overdue.details["recipients"]
+    page = Api(people["social_member"]).get(f"/datasets/{granted.pk}/corrections").json()["items"][0]
+    assert page["status"] == "open"
