@@ -114,7 +114,7 @@ def report_correction(
     so that nothing is learnt about what the reader may not see: read permission (403 with the
     reason), the field (422, unknown and hidden alike), the record (404, missing and not consented
     alike), then the text. The file is stored before the transaction, once the rest is acceptable."""
-    queries._require_read(view)
+    queries.require_read(view)
     item = _field_for_reader(view, field)
     found = queries.readable_record(view, record_id, purpose=purpose)
     if found is None:
@@ -364,7 +364,7 @@ def shown_corrections(actor, view: queries.DatasetView, rows: list[Correction]) 
             "id": row.pk,
             "record_id": row.record_key,
             "field": row.field,
-            "field_label": _label(item) if item is not None else row.field,
+            "field_label": field_label(item) if item is not None else row.field,
             "proposed": proposed,
             "proposed_shown": shown_as,
             "evidence": row.evidence,
@@ -393,7 +393,7 @@ def shown_corrections(actor, view: queries.DatasetView, rows: list[Correction]) 
     return items
 
 
-def _label(item) -> str:
+def field_label(item) -> str:
     from django.utils.translation import get_language
 
     zh = (get_language() or "").startswith("zh")

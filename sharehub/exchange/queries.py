@@ -95,7 +95,7 @@ class RecordPage:
     consents: list[int] = field(default_factory=list)
 
 
-def _require_read(view: DatasetView) -> None:
+def require_read(view: DatasetView) -> None:
     if not view.access.allowed:
         from sharehub.errors import Forbidden
 
@@ -236,7 +236,7 @@ def shown_row(view: DatasetView, key: str, stored: dict[str, Any], names: list[s
 
 def read_records(actor, view: DatasetView, query: RecordQuery, *, via: str = "api", log: bool = True) -> RecordPage:
     """A page of records; `log=False` when the caller records one read event for several pages."""
-    _require_read(view)
+    require_read(view)
     limit = _limit(query.limit)
     names = _selected(view, query.fields)
     now = timezone.now()
@@ -308,7 +308,7 @@ def _consents_used(consents: QuerySet[Consent] | None, subjects: list[str]) -> l
 
 def record_by_key(actor, view: DatasetView, key_values: dict[str, str], *, purpose: str = "", via: str = "api"):
     """One record by its key fields' values (the key fields must be ones the reader sees in full)."""
-    _require_read(view)
+    require_read(view)
     if not view.codec.key_fields:
         raise NotFound()
     parsed = {}
@@ -333,7 +333,7 @@ def record_by_key(actor, view: DatasetView, key_values: dict[str, str], *, purpo
 
 def readable_record(view: DatasetView, key: str, *, purpose: str = "") -> Record | None:
     """The record with this `_id` if this reader may read it now (with consent, for `purpose`), else None."""
-    _require_read(view)
+    require_read(view)
     if not isinstance(key, str) or not key or len(key) > 64:
         return None
     queryset = Record.objects.filter(dataset=view.dataset, key=key)
@@ -346,7 +346,7 @@ def readable_record(view: DatasetView, key: str, *, purpose: str = "") -> Record
 def read_changes(actor, view: DatasetView, *, since: int, limit: int, purpose: str = "", via: str = "api"):
     """Changes after `since`, as this reader may see them; with consent, only changes of records whose
     subject consents now (a withdrawal hides the subject's past changes too)."""
-    _require_read(view)
+    require_read(view)
     limit = _limit(limit)
     if isinstance(since, bool) or not isinstance(since, int) or since < 0:
         raise Invalid(fields={"since": _("A change number, 0 or more.")})

@@ -51,7 +51,7 @@ def correction_list(request, ident):
     for item in result.items:
         item["css"] = STATUS_CSS.get(item["status"], "")
     flaggable = [
-        (f.name, corrections._label(f))
+        (f.name, corrections.field_label(f))
         for f in view.fields
         if view.access.views.get(f.name) != FieldView.HIDDEN and f.name not in view.dataset.key_fields
     ]
