@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import FileResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import File, Form, Query, Router
+from ninja.files import UploadedFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from sharehub.errors import Invalid
-from sharehub.exchange import exports, queries, schema, services
+from sharehub.catalog.api import content_disposition
+from sharehub.catalog.files import blob_path
+from sharehub.errors import Invalid, NotFound
+from sharehub.exchange import consents, corrections, exports, queries, schema, services
 from sharehub.exchange.queries import OPERATORS, RecordQuery
 
 router = Router(tags=["exchange"])
@@ -190,3 +195,200 @@ def list_changes(
     view = queries.access_dataset(request.user, ident)
     changes, last, newest = queries.read_changes(request.user, view, since=since, limit=limit, purpose=purpose)
     return {"changes": changes, "next_since": last, "latest": newest}
+
+
+# --- corrections (疑义校核) ------------------------------------------------------------------------
+
+
+class CorrectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    record_id: str = Field(description="The record's `_id`, as the records list shows it")
+    field: str = Field(description="The field whose value is wrong")
+    proposed: Any = Field(None, description="The right value, if known (checked by the field's type)")
+    evidence: str = Field(description="Why the value is wrong (required, up to 4000 characters)")
+    purpose: str = Field("", description="Your purpose of use, where the dataset needs the data subject's consent")
+    department: int | None = Field(None, description="The department you report for (one of yours)")
+
+
+class AcceptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: Any = Field(None, description="The right value, when it differs from the proposal or none was proposed")
+    note: str = ""
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(description="Why the value stays (required)")
+
+
+def _correction_out(request, view: queries.DatasetView, correction_id: int) -> dict:
+    found = corrections.access_correction(request.user, view, correction_id)
+    item = corrections.shown_corrections(request.user, view, [found])[0]
+    return _with_file_url(view, item)
+
+
+def _with_file_url(view: queries.DatasetView, item: dict) -> dict:
+    if item["file"]:
+        item["file"]["url"] = reverse(
+            "api:download_correction_file", kwargs={"ident": view.resource.pk, "correction_id": item["id"]}
+        )
+    return item
+
+
+@router.get("/datasets/{ident}/corrections", summary="Corrections of a dataset the caller may see")
+def list_corrections(
+    request,
+    ident: str,
+    status: str = Query("", description="open, accepted or rejected"),
+    before: int | None = Query(None, ge=1, description="`next_cursor` of the previous page"),
+    limit: int = Query(corrections.DEFAULT_LIMIT, ge=1, le=corrections.MAX_LIMIT),
+):
+    view = queries.access_dataset(request.user, ident)
+    page = corrections.list_corrections(request.user, view, status=status, before=before, limit=limit)
+    return {"items": [_with_file_url(view, i) for i in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("/datasets/{ident}/corrections", summary="Flag a value of a record as wrong (readers)")
+def report_correction(request, ident: str, payload: CorrectionIn):
+    view = queries.access_dataset(request.user, ident)
+    found = corrections.report_correction(request.user, view, **payload.model_dump())
+    return _correction_out(request, view, found.pk)
+
+
+@router.post(
+    "/datasets/{ident}/corrections/with-file",
+    summary="Flag a value as wrong, with an evidence file (multipart)",
+    description="Multipart form with `record_id`, `field`, `evidence`, optional `proposed`, `purpose`, "
+    "`department`, and `file`. 413 past the upload limit; the parties download it, always as an attachment.",
+)
+def report_correction_with_file(
+    request,
+    ident: str,
+    file: File[UploadedFile],
+    record_id: Form[str] = "",
+    field: Form[str] = "",
+    evidence: Form[str] = "",
+    proposed: Form[str] = "",
+    purpose: Form[str] = "",
+    department: Form[str] = "",
+):
+    view = queries.access_dataset(request.user, ident)
+    found = corrections.report_correction(
+        request.user,
+        view,
+        record_id=record_id,
+        field=field,
+        evidence=evidence,
+        proposed=proposed or None,
+        purpose=purpose,
+        department=department or None,
+        attachment=(file.name, file.chunks()),
+    )
+    return _correction_out(request, view, found.pk)
+
+
+@router.get("/datasets/{ident}/corrections/{correction_id}", summary="One correction")
+def get_correction(request, ident: str, correction_id: str):
+    view = queries.access_dataset(request.user, ident)
+    return _correction_out(request, view, correction_id)
+
+
+@router.get(
+    "/datasets/{ident}/corrections/{correction_id}/file",
+    url_name="download_correction_file",
+    summary="The evidence file of a correction (its parties)",
+    response={200: None},
+)
+def download_correction_file(request, ident: str, correction_id: str):
+    view = queries.access_dataset(request.user, ident)
+    found = corrections.access_correction(request.user, view, correction_id)
+    if found.evidence_blob is None:
+        raise NotFound()
+    try:
+        handle = blob_path(found.evidence_blob.sha256).open("rb")
+    except OSError:
+        raise NotFound(_("The file is missing from storage; an admin has been told.")) from None
+    response = FileResponse(handle, content_type=found.evidence_blob.mime_type)
+    response["Content-Disposition"] = content_disposition(found.evidence_filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@router.post("/datasets/{ident}/corrections/{correction_id}/accept", summary="Accept: correct the record (stewards)")
+def accept_correction(request, ident: str, correction_id: str, payload: AcceptIn):
+    view = queries.access_dataset(request.user, ident)
+    found = corrections.accept_correction(request.user, view, correction_id, value=payload.value, note=payload.note)
+    return _correction_out(request, view, found.pk)
+
+
+@router.post("/datasets/{ident}/corrections/{correction_id}/reject", summary="Reject with a reason (stewards)")
+def reject_correction(request, ident: str, correction_id: str, payload: RejectIn):
+    view = queries.access_dataset(request.user, ident)
+    found = corrections.reject_correction(request.user, view, correction_id, reason=payload.reason)
+    return _correction_out(request, view, found.pk)
+
+
+# --- consents of data subjects ---------------------------------------------------------------------
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    subject: str = Field(description="The data subject's identifier, as the dataset's subject field holds it")
+    department: str = Field(description="The department consented to (code or id)")
+    purpose: str = Field(description="FHIR purposeOfUse code: TREAT, ETREAT, HPAYMT, HRESCH, PUBHLTH, HOPERAT")
+    valid_from: str = Field(alias="from", description="A date (start of day) or a date and time")
+    valid_until: str = Field(alias="until", description="A date (end of day) or a date and time")
+
+
+@router.get("/datasets/{ident}/consents", summary="Consents of a dataset's data subjects (owner members)")
+def list_consents(
+    request,
+    ident: str,
+    status: str = Query("", description="active or inactive"),
+    before: int | None = Query(None, ge=1),
+    limit: int = Query(consents.DEFAULT_LIMIT, ge=1, le=consents.MAX_LIMIT),
+):
+    view = queries.access_dataset(request.user, ident)
+    rows, cursor = consents.list_consents(request.user, view, state=status, before=before, limit=limit)
+    return {"items": [consents.as_fhir(c) for c in rows], "next_cursor": cursor}
+
+
+@router.post("/datasets/{ident}/consents", summary="Record a consent (owner members)")
+def record_consent(request, ident: str, payload: ConsentIn):
+    view = queries.access_dataset(request.user, ident)
+    found = consents.record_consent(
+        request.user,
+        view,
+        {
+            "subject": payload.subject,
+            "department": payload.department,
+            "purpose": payload.purpose,
+            "from": payload.valid_from,
+            "until": payload.valid_until,
+        },
+    )
+    found.grantee_department  # noqa: B018  (loaded for the answer)
+    return consents.as_fhir(found)
+
+
+@router.post("/datasets/{ident}/consents/{consent_id}/withdraw", summary="Withdraw a consent (effective at once)")
+def withdraw_consent(request, ident: str, consent_id: str):
+    view = queries.access_dataset(request.user, ident)
+    return consents.as_fhir(consents.withdraw_consent(request.user, view, consent_id))
+
+
+@router.post(
+    "/datasets/{ident}/consents/import",
+    summary="Import consents from CSV (owner members)",
+    description="Multipart `file`: CSV with the header subject,department,purpose,from,until. `mode` `all` "
+    "(default): a bad row records nothing (422 naming each row); `valid`: record the good rows and report the rest.",
+)
+def import_consents(request, ident: str, file: File[UploadedFile], mode: Form[str] = "all"):
+    view = queries.access_dataset(request.user, ident)
+    if mode not in services.Mode.CHOICES:
+        raise Invalid(fields={"mode": _("Choose %(choices)s.") % {"choices": " or ".join(services.Mode.CHOICES)}})
+    if file.size is not None and file.size > consents.MAX_IMPORT_BYTES:
+        raise Invalid(fields={"file": _("At most %(mb)s MB.") % {"mb": consents.MAX_IMPORT_BYTES // (1024 * 1024)}})
+    data = file.read(consents.MAX_IMPORT_BYTES + 1)
+    report = consents.import_consents(request.user, view, data, keep_valid=mode == services.Mode.KEEP_VALID)
+    return report.as_dict()

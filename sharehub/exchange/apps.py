@@ -8,6 +8,6 @@ class ExchangeConfig(AppConfig):
     verbose_name = _("Data exchange")
 
     def ready(self) -> None:
-        from sharehub.exchange import notifications, tasks  # noqa: F401  (tasks registers the key rotation job)
+        from sharehub.exchange import notifications, tasks  # noqa: F401  (tasks registers key rotation and the sweep)
 
         notifications.register()

@@ -293,6 +293,8 @@ class Correction(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("decided by")
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)  # the deciders were told the deadline is near
+    escalated_at = models.DateTimeField(null=True, blank=True)  # the heads were told it passed
     created_at = models.DateTimeField(_("reported"), auto_now_add=True)
 
     class Meta:

@@ -34,6 +34,7 @@ from sharehub.policy.fields import FieldView, RecordAccess, record_access
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_IN = 500
+MAX_LOGGED_CONSENTS = 1000
 OPERATORS = ("eq", "in", "gt", "gte", "lt", "lte", "prefix", "null")
 RANGE_OPERATORS = {"gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
 NUMERIC = (FieldType.INTEGER, FieldType.DECIMAL)
@@ -94,7 +95,7 @@ class RecordPage:
     consents: list[int] = field(default_factory=list)
 
 
-def _require_read(view: DatasetView) -> None:
+def require_read(view: DatasetView) -> None:
     if not view.access.allowed:
         raise Forbidden(view.access.decision.message)
 
@@ -233,7 +234,7 @@ def shown_row(view: DatasetView, key: str, stored: dict[str, Any], names: list[s
 
 def read_records(actor, view: DatasetView, query: RecordQuery, *, via: str = "api", log: bool = True) -> RecordPage:
     """A page of records; `log=False` when the caller records one read event for several pages."""
-    _require_read(view)
+    require_read(view)
     limit = _limit(query.limit)
     names = _selected(view, query.fields)
     now = timezone.now()
@@ -305,7 +306,7 @@ def _consents_used(consents: QuerySet[Consent] | None, subjects: list[str]) -> l
 
 def record_by_key(actor, view: DatasetView, key_values: dict[str, str], *, purpose: str = "", via: str = "api"):
     """One record by its key fields' values (the key fields must be ones the reader sees in full)."""
-    _require_read(view)
+    require_read(view)
     if not view.codec.key_fields:
         raise NotFound()
     parsed = {}
@@ -328,10 +329,22 @@ def record_by_key(actor, view: DatasetView, key_values: dict[str, str], *, purpo
     return shown_row(view, found[0], found[1], names)
 
 
+def readable_record(view: DatasetView, key: str, *, purpose: str = "") -> Record | None:
+    """The record with this `_id` if this reader may read it now (with consent, for `purpose`), else None."""
+    require_read(view)
+    if not isinstance(key, str) or not key or len(key) > 64:
+        return None
+    queryset = Record.objects.filter(dataset=view.dataset, key=key)
+    consents = _consented(view, purpose, timezone.now())
+    if consents is not None:
+        queryset = queryset.filter(subject__in=consents.values("subject"))
+    return queryset.first()
+
+
 def read_changes(actor, view: DatasetView, *, since: int, limit: int, purpose: str = "", via: str = "api"):
     """Changes after `since`, as this reader may see them; with consent, only changes of records whose
     subject consents now (a withdrawal hides the subject's past changes too)."""
-    _require_read(view)
+    require_read(view)
     limit = _limit(limit)
     if isinstance(since, bool) or not isinstance(since, int) or since < 0:
         raise Invalid(fields={"since": _("A change number, 0 or more.")})
@@ -376,7 +389,8 @@ def note_records_read(actor, view: DatasetView, count: int, names: list[str], co
                 "fields": names,
                 "masked": [n for n in names if view.access.views[n] == FieldView.MASKED],
                 "grants": list(view.access.grant_ids),
-                "consents": consents[:1000],
+                "consents": consents[:MAX_LOGGED_CONSENTS],
+                "consents_total": len(consents),  # the list stops at MAX_LOGGED_CONSENTS ids; this says if it did
             },
         )
 

@@ -176,33 +176,10 @@ def write_checked(
                 if current is not None and current.fingerprint == fingerprint:
                     result.unchanged += 1
                     continue
-                stored = codec.store(key, values)
-                subject = codec.subject_of(values)
                 seq += 1
-                if current is None:
-                    row = Record(
-                        dataset=locked, key=key, values=stored, fingerprint=fingerprint, subject=subject, version=1
-                    )
-                    inserts.append((row, values))
-                    op, version = Change.Op.INSERT, 1
-                else:
-                    current.values, current.fingerprint, current.subject = stored, fingerprint, subject
-                    current.version += 1
-                    current.updated_at = now
-                    updates.append((current, values))
-                    op, version = Change.Op.UPDATE, current.version
-                changes.append(
-                    Change(
-                        dataset=locked,
-                        seq=seq,
-                        op=op,
-                        key=key,
-                        values=stored,
-                        subject=subject,
-                        version=version,
-                        actor=_person(actor),
-                    )
-                )
+                row, change = _stage(actor, locked, codec, current, key, fingerprint, values, seq=seq, now=now)
+                (inserts if current is None else updates).append((row, values))
+                changes.append(change)
             Record.objects.bulk_create([r for r, _v in inserts])
             if updates:
                 Record.objects.bulk_update(
@@ -253,6 +230,58 @@ def grant_holders(resource: Resource) -> list[int]:
     ).values_list("user_id", flat=True)
     people.update(members[:MAX_RECIPIENTS])
     return sorted(people)[:MAX_RECIPIENTS]
+
+
+def _stage(
+    actor, locked: Dataset, codec: Codec, current: Record | None, key: str, fingerprint: str, values, *, seq: int, now
+) -> tuple[Record, Change]:
+    """The record after one change (a new row, or `current` at its next version) and its numbered
+    Change, not yet saved."""
+    stored = codec.store(key, values)
+    subject = codec.subject_of(values)
+    if current is None:
+        row = Record(dataset=locked, key=key, values=stored, fingerprint=fingerprint, subject=subject, version=1)
+        op = Change.Op.INSERT
+    else:
+        row = current
+        row.values, row.fingerprint, row.subject = stored, fingerprint, subject
+        row.version += 1
+        row.updated_at = now
+        op = Change.Op.UPDATE
+    change = Change(
+        dataset=locked,
+        seq=seq,
+        op=op,
+        key=key,
+        values=stored,
+        subject=subject,
+        version=row.version,
+        actor=_person(actor),
+    )
+    return row, change
+
+
+def write_one(actor, locked: Dataset, codec: Codec, current: Record, values: dict[str, Any]) -> Change | None:
+    """Update one record with its whole new (parsed) values, inside the caller's transaction, which holds
+    the lock on `locked` (the dataset row): the record's next version, its digests, its Change and the
+    dataset's last change. None when the values equal the stored ones. The caller records the event."""
+    fingerprint = codec.fingerprint(values)
+    if fingerprint == current.fingerprint:
+        return None
+    now = timezone.now()
+    row, change = _stage(
+        actor, locked, codec, current, current.key, fingerprint, values, seq=locked.last_change + 1, now=now
+    )
+    row.save(update_fields=["values", "fingerprint", "subject", "version", "updated_at"])
+    BlindIndex.objects.filter(record=row).delete()
+    BlindIndex.objects.bulk_create(
+        [BlindIndex(record=row, dataset=locked, field=name, digest=digest) for name, digest in codec.digests(values)]
+    )
+    change.save()
+    locked.last_change = change.seq
+    locked.records_updated_at = now
+    locked.save(update_fields=["last_change", "records_updated_at"])
+    return change
 
 
 def _announce(actor, resource: Resource, action: str, counts: dict, result: UpsertResult, via: str) -> None:

@@ -1,8 +1,10 @@
-"""The exchange app's periodic job: a key rotation queued by `sharehub keys new --rotate`, in slices."""
+"""The exchange app's periodic jobs, run by the worker: a key rotation queued by `sharehub keys new
+--rotate` (in slices), and the deadlines of corrections."""
 
 from __future__ import annotations
 
 from sharehub.exchange import rotation
+from sharehub.exchange.corrections import sweep
 from sharehub.worker import register_periodic
 
 SLICE_SECONDS = 20  # one round of the worker re-encrypts this long, then lets the other jobs run
@@ -16,3 +18,4 @@ def rotate_queued() -> int:
 
 
 register_periodic("key rotation", rotate_queued)
+register_periodic("corrections sweep", sweep)

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.db.models import Q
+
 from sharehub.catalog.models import Resource
 from sharehub.policy.engine import Action, Decision, active_grants_on, can, context_for
 
@@ -80,3 +82,23 @@ def record_access(actor, resource: Resource, fields, *, now=None) -> RecordAcces
 
 def _get(field, name: str):
     return field[name] if isinstance(field, dict) else getattr(field, name)
+
+
+def correction_filter(actor, resource: Resource) -> Q:
+    """Which corrections (疑义校核) of a dataset the actor sees: all of them for members of the owner
+    department and admins; otherwise the ones they reported or their departments reported."""
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return Q(pk__in=[])
+    if ctx.is_admin or resource.owner_department_id in ctx.department_ids:
+        return Q()
+    return Q(reporter_id=ctx.user_id) | Q(reporter_department_id__in=ctx.department_ids)
+
+
+def reporting_department(actor, wanted: int | None = None) -> int | None:
+    """The department a correction is reported for: `wanted` when the actor belongs to it, else the
+    actor's only (or first) department; None for someone in no department."""
+    ctx = context_for(actor)
+    if wanted is not None:
+        return wanted if wanted in ctx.department_ids else None
+    return min(ctx.department_ids) if ctx.department_ids else None
