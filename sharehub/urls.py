@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("sharehub.catalog.urls")),
     path("", include("sharehub.events.urls")),
     path("", include("sharehub.access.urls")),
+    path("", include("sharehub.exchange.urls")),
     path("", include("sharehub.feeds.urls")),
     path("", include("sharehub.search.urls")),
 ]
