@@ -31,7 +31,8 @@ from rapidfuzz import fuzz, process
 from sharehub.catalog.models import Resource
 from sharehub.errors import Forbidden
 from sharehub.exchange.models import BlindIndex, Dataset, DatasetField, Record
-from sharehub.exchange.queries import access_dataset
+from sharehub.exchange.queries import DatasetView, access_dataset, note_records_read
+from sharehub.exchange.storage import Codec
 from sharehub.exchange.types import FieldType
 from sharehub.policy.engine import Action, ProcessAction, can, decidable, visible
 from sharehub.policy.fields import FieldView, record_access
@@ -235,8 +236,10 @@ def _texts(dataset_id: int, names: list[str]) -> list[tuple[int, dict[str, str |
     return [(pk, dict(zip(names, values, strict=True))) for pk, *values in rows.iterator(chunk_size=2000)]
 
 
-def _fuzzy(here: Dataset, mine: list[DatasetField], other: Resource, theirs: list[DatasetField], views):
-    """Records here matched by name (or by address when no name pairs) in `other`: (count, pairs used)."""
+def _fuzzy(actor, here: Dataset, mine: list[DatasetField], other: Resource, theirs: list[DatasetField], access):
+    """Records here matched by name (or by address when no name pairs) in `other`: (count, pairs used).
+    Reading the other dataset's names is a read of its records like any other, and is logged as one."""
+    views = access.views
     plain_here = {f.name for f in mine if f.sensitivity not in ("sensitive", "secret")}
     plain_there = {
         f.name for f in theirs if f.sensitivity not in ("sensitive", "secret") and views.get(f.name) == FieldView.FULL
@@ -254,6 +257,14 @@ def _fuzzy(here: Dataset, mine: list[DatasetField], other: Resource, theirs: lis
         [v[there_field] for _pk, v in theirs_rows],
         cutoff=cutoff,
         normalize=normalize,
+    )
+    note_records_read(
+        actor,
+        DatasetView(other, other.dataset, theirs, Codec(other.dataset, theirs), access),
+        len(theirs_rows),
+        [there_field],
+        [],
+        via="overlap",
     )
     return len(found), [(here_field, there_field)]
 
@@ -284,7 +295,7 @@ def find_overlaps(actor, ident: int | str) -> Report:
         if not access.allowed or (other.dataset.consent_required and not access.sees_all):
             continue
         report.fuzzy_scanned += 1
-        count, pairs = _fuzzy(dataset, mine, other, theirs, access.views)
+        count, pairs = _fuzzy(actor, dataset, mine, other, theirs, access)
         if count:
             found[other_id] = Overlap(other, FUZZY, count, dataset.record_count, pairs, [])
     for other_id, overlap in found.items():

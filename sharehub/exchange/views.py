@@ -27,6 +27,13 @@ def dataset_sources(request, ident):
                 "o": overlap,
                 "percent": round(100 * overlap.share),
                 "sources": describe(other, overlap.sources),
+                "pairs": list(
+                    zip(
+                        describe(report.resource, [here for here, _there in overlap.pairs]),
+                        describe(other, [there for _here, there in overlap.pairs]),
+                        strict=True,
+                    )
+                ),
                 "request_url": request_url,
             }
         )
