@@ -30,8 +30,11 @@ from sharehub.demo.names import company_names, written_differently  # noqa: E402
 from sharehub.exchange.overlap import NAME_CUTOFF, fuzzy_matches  # noqa: E402
 
 
-def make_pair(size: int, shared: float, seed: int) -> tuple[list[str], list[str], dict[int, int], Counter]:
-    """(names of A, names of B, {A index: B index} of the same companies, how the shared ones differ)."""
+def make_pair(
+    size: int, shared: float, seed: int, *, how: dict[int, str] | None = None
+) -> tuple[list[str], list[str], dict[int, int], Counter]:
+    """(names of A, names of B, {A index: B index} of the same companies, how the shared ones differ);
+    `how`, when given, is filled with how each shared A record is written in B."""
     rng = random.Random(seed)
     names = company_names(rng, size * 2)
     ours = names[:size]
@@ -41,10 +44,12 @@ def make_pair(size: int, shared: float, seed: int) -> tuple[list[str], list[str]
     kinds: Counter = Counter()
     for i in same:
         if rng.random() < 0.5:
-            text, how = ours[i], "identical"
+            text, kind = ours[i], "identical"
         else:
-            text, how = written_differently(rng, ours[i])
-        kinds[how] += 1
+            text, kind = written_differently(rng, ours[i])
+        kinds[kind] += 1
+        if how is not None:
+            how[i] = kind
         truth[i] = len(theirs)
         theirs.append(text)
     theirs.extend(names[size : size + size - len(same)])
@@ -68,7 +73,8 @@ def main() -> None:
     parser.add_argument("--shared", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    ours, theirs, truth, kinds = make_pair(args.size, args.shared, args.seed)
+    how: dict[int, str] = {}
+    ours, theirs, truth, kinds = make_pair(args.size, args.shared, args.seed, how=how)
     print(f"A {len(ours)} names, B {len(theirs)} names, {len(truth)} the same companies: {dict(kinds)}")
     print(f"{'scorer':<18}{'cutoff':>7}{'precision':>11}{'recall':>8}{'seconds':>9}")
     for scorer in (fuzz.ratio, fuzz.token_sort_ratio, fuzz.WRatio):
@@ -78,6 +84,12 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             precision, recall = score(found, truth)
             print(f"{scorer.__name__:<18}{cutoff:>7}{precision:>11.3f}{recall:>8.3f}{elapsed:>9.2f}")
+    found = fuzzy_matches(ours, theirs)
+    print(f"recall by how the name differs, ratio at {NAME_CUTOFF}:")
+    for kind in sorted(kinds):
+        shared = [i for i in truth if how[i] == kind]
+        hits = sum(1 for i in shared if found.get(i, (None,))[0] == truth[i])
+        print(f"  {kind:<16}{hits / len(shared):>6.3f}  ({len(shared)})")
 
 
 if __name__ == "__main__":
