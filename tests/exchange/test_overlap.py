@@ -10,8 +10,11 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.onesource import make_pair, score
+from sharehub.demo.names import company_names, written_differently
 from sharehub.errors import Forbidden, NotFound
 from sharehub.events.models import Event
 from sharehub.exchange import schema, services
@@ -144,8 +147,6 @@ def test_only_the_owner_department_asks(pair, tax_dataset, people, org_units):
 
 def _name_pair(org_units, people, *, sharing_type="open", masking="none"):
     rng = random.Random(9)
-    from sharehub.demo.names import company_names, written_differently
-
     names = company_names(rng, 30)
     fields = [dict(f) for f in NAME_FIELDS]
     fields[1]["masking"] = masking
@@ -229,3 +230,17 @@ def test_page_in_chinese(pair, client_for):
     client = client_for(steward)
     text = client.get(f"/datasets/{units.code}/sources/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "一数一源" in text and "您的 40 条记录中有 30 条已存在于" in text
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), size=st.integers(1, 60))
+def test_every_name_finds_itself_and_its_plain_variants(seed, size):
+    """Spacing, full-width characters and a shorter legal form never stop a name from being found."""
+    rng = random.Random(seed)
+    ours = company_names(rng, size)
+    assert fuzzy_matches(ours, ours) == {i: (i, 100.0) for i in range(size)}
+    plain = []
+    for name in ours:
+        text, how = written_differently(rng, name)
+        plain.append(text if how in ("spaces", "full_width", "legal_form") else name)
+    assert {i: j for i, (j, _score) in fuzzy_matches(ours, plain).items()} == {i: i for i in range(size)}
