@@ -15,9 +15,9 @@ urlpatterns = [
     path("", include("sharehub.catalog.urls")),
     path("", include("sharehub.events.urls")),
     path("", include("sharehub.access.urls")),
-    path("", include("sharehub.exchange.urls")),
     path("", include("sharehub.feeds.urls")),
     path("", include("sharehub.search.urls")),
+    path("", include("sharehub.exchange.urls")),
 ]
 
 handler400 = "sharehub.web.views.bad_request"

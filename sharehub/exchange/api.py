@@ -31,6 +31,12 @@ class RowsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rows: list[dict[str, Any]] = Field(description="Records as objects of field names and values")
     mode: str = Field("all", description="`all`: a bad row writes nothing; `valid`: write the good rows")
+    replace_expected: int | None = Field(
+        None,
+        description="Replace all: also delete the records whose key is not among the rows, when they are this many "
+        "(ask with `dry_run` first)",
+    )
+    dry_run: bool = Field(False, description="Check the rows and count what replacing would delete; write nothing")
 
 
 class KeysIn(BaseModel):
@@ -140,13 +146,22 @@ def upsert_records(request, ident: str, payload: RowsIn):
     view = queries.access_dataset(request.user, ident)
     if len(payload.rows) > MAX_ROWS_PER_CALL:
         raise Invalid(fields={"rows": _("At most %(n)s rows a call.") % {"n": MAX_ROWS_PER_CALL}})
-    result = services.upsert(request.user, view.resource, payload.rows, mode=payload.mode, via="api")
+    result = services.upsert(
+        request.user,
+        view.resource,
+        payload.rows,
+        mode=payload.mode,
+        via="api",
+        replace_expected=payload.replace_expected,
+        dry_run=payload.dry_run,
+    )
     return _result_out(result)
 
 
 def _result_out(result: services.UpsertResult) -> dict:
     return {
         **result.counts(),
+        "would_delete": result.would_delete,
         "changes": [result.first_change, result.last_change] if result.first_change else None,
         "errors": [e.as_dict() for e in result.errors[:1000]],
     }

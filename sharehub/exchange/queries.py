@@ -67,8 +67,8 @@ def access_dataset(actor, ident: int | str, *, now=None) -> DatasetView:
     resource = access_resource(actor, ident, Action.VIEW)
     if resource.kind != Resource.Kind.DATASET:
         raise NotFound()
-    dataset, _created = Dataset.objects.get_or_create(resource=resource)
-    fields = list(dataset.fields.all())
+    dataset = Dataset.objects.filter(pk=resource.pk).first() or Dataset(resource=resource)  # no write on a read
+    fields = [] if dataset._state.adding else list(dataset.fields.all())
     return DatasetView(
         resource, dataset, fields, Codec(dataset, fields), record_access(actor, resource, fields, now=now)
     )
@@ -151,7 +151,7 @@ def _filter(view: DatasetView, queryset: QuerySet[Record], name: str, op: str, r
         values = [_value(item, r, what) for r in raws]
         if encrypted or item in view.codec.digested:
             digests = [view.codec.digest(item, v) for v in values]
-            matching = BlindIndex.objects.filter(dataset=view.dataset, field=name, digest__in=digests)
+            matching = BlindIndex.objects.filter(dataset_id=view.dataset.pk, field=name, digest__in=digests)
             return queryset.filter(pk__in=matching.values("record_id"))
         expression = _sortable(item)
         alias = f"_f_{len(queryset.query.annotations)}"
@@ -180,7 +180,7 @@ def _consented(view: DatasetView, purpose: str, now) -> QuerySet[Consent] | None
                     % {"codes": ", ".join(Consent.Purpose.values)}}
         )  # fmt: skip
     return Consent.objects.filter(
-        dataset=view.dataset,
+        dataset_id=view.dataset.pk,
         grantee_department_id__in=view.access.consent_departments,
         purpose=purpose,
         withdrawn_at__isnull=True,
@@ -239,7 +239,7 @@ def read_records(actor, view: DatasetView, query: RecordQuery, *, via: str = "ap
     limit = _limit(query.limit)
     names = _selected(view, query.fields)
     now = timezone.now()
-    queryset = Record.objects.filter(dataset=view.dataset)
+    queryset = Record.objects.filter(dataset_id=view.dataset.pk)
     consents = _consented(view, query.purpose, now)
     if consents is not None:
         queryset = queryset.filter(subject__in=consents.values("subject"))
@@ -317,7 +317,7 @@ def record_by_key(actor, view: DatasetView, key_values: dict[str, str], *, purpo
             raise Invalid(fields={item.name: _("Part of the record key; give it.")})
         parsed[item.name] = _value(item, key_values[item.name], item.name)
     key = view.codec.key_of(parsed)
-    queryset = Record.objects.filter(dataset=view.dataset, key=key)
+    queryset = Record.objects.filter(dataset_id=view.dataset.pk, key=key)
     consents = _consented(view, purpose, timezone.now())
     if consents is not None:
         queryset = queryset.filter(subject__in=consents.values("subject"))
@@ -337,7 +337,7 @@ def read_changes(actor, view: DatasetView, *, since: int, limit: int, purpose: s
     limit = _limit(limit)
     if isinstance(since, bool) or not isinstance(since, int) or since < 0:
         raise Invalid(fields={"since": _("A change number, 0 or more.")})
-    queryset = Change.objects.filter(dataset=view.dataset, seq__gt=since)
+    queryset = Change.objects.filter(dataset_id=view.dataset.pk, seq__gt=since)
     consents = _consented(view, purpose, timezone.now())
     if consents is not None:
         queryset = queryset.filter(subject__in=consents.values("subject"))

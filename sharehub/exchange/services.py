@@ -39,6 +39,7 @@ class UpsertResult:
     rejected: int = 0
     deleted: int = 0
     not_found: int = 0
+    would_delete: int | None = None  # a dry run's count of what replacing would delete
     errors: list[RowError] = field(default_factory=list)
     first_change: int | None = None
     last_change: int | None = None
@@ -92,6 +93,8 @@ def upsert(
     via: str = "api",
     progress: Callable[[int], None] | None = None,
     keep_sensitive: bool = True,
+    replace_expected: int | None = None,
+    dry_run: bool = False,
 ) -> UpsertResult:
     """Insert new records and update changed ones, by record key. With `mode` all-or-nothing a single
     bad row writes nothing (Invalid, with the report); with keep-valid the good rows are written and
@@ -102,7 +105,13 @@ def upsert(
     dataset, codec, checked = check(actor, resource, rows, keep_sensitive=keep_sensitive, progress=progress)
     if checked.errors and mode == Mode.ALL_OR_NOTHING:
         raise RowsInvalid(checked)
-    return write_checked(actor, resource, dataset, codec, checked, via=via, progress=progress)
+    if dry_run:
+        result = UpsertResult(rows=checked.rows, rejected=checked.rejected_rows, errors=checked.errors)
+        result.would_delete = len(stale_keys(dataset, checked))
+        return result
+    return write_checked(
+        actor, resource, dataset, codec, checked, via=via, progress=progress, replace_expected=replace_expected
+    )
 
 
 class RowsInvalid(Invalid):
@@ -133,13 +142,23 @@ def write_checked(
     *,
     via: str,
     progress: Callable[[int], None] | None = None,
+    replace_expected: int | None = None,
 ) -> UpsertResult:
+    """Write checked rows. `replace_expected`: "replace all", so records whose key is not among the rows
+    are deleted in the same transaction, when their number is the one the person was shown."""
     result = UpsertResult(rows=checked.rows, rejected=checked.rejected_rows, errors=checked.errors)
     prepared = [(key, codec.fingerprint(values), values) for _row, key, values in checked.valid]
     with transaction.atomic():
         locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
         if locked.schema_version != dataset.schema_version or locked.key_fields != dataset.key_fields:
             raise Conflict(_("The dataset's schema changed while the rows were being checked; send them again."))
+        stale = stale_keys(locked, checked) if replace_expected is not None else []
+        if replace_expected is not None and len(stale) != replace_expected:
+            raise Conflict(
+                _("Replacing would delete %(n)s records, not the %(expected)s you were shown; check again.")
+                % {"n": len(stale), "expected": replace_expected},
+                fields={"replace": str(len(stale))},
+            )
         now = timezone.now()
         seq = locked.last_change
         result.first_change = seq + 1
@@ -202,16 +221,38 @@ def write_checked(
             result.updated += len(updates)
             if progress is not None:
                 progress(len(batch))
+        seq = _delete_keys(locked, stale, seq, actor, result)
         result.last_change = seq if seq >= result.first_change else None
         if result.last_change is None:
             result.first_change = None
             return result
         locked.last_change = seq
-        locked.record_count += result.inserted
+        locked.record_count += result.inserted - result.deleted
         locked.records_updated_at = now
         locked.save(update_fields=["last_change", "record_count", "records_updated_at"])
         _announce(actor, resource, "dataset.records_changed", result.counts(), result, via)
     return result
+
+
+MAX_RECIPIENTS = 500
+
+
+def grant_holders(resource: Resource) -> list[int]:
+    """People holding an active grant on the resource, themselves or through their department: they
+    are told when its records change (the change feed gives systems the rows themselves)."""
+    from django.db.models import Q
+
+    from sharehub.access.models import Grant
+    from sharehub.org.models import Membership
+
+    now = timezone.now()
+    active = Grant.objects.filter(resource=resource, revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now)
+    people = set(active.exclude(grantee_user=None).values_list("grantee_user_id", flat=True))
+    members = Membership.objects.filter(
+        Q(department_id__in=active.exclude(grantee_department=None).values("grantee_department_id"))
+    ).values_list("user_id", flat=True)
+    people.update(members[:MAX_RECIPIENTS])
+    return sorted(people)[:MAX_RECIPIENTS]
 
 
 def _announce(actor, resource: Resource, action: str, counts: dict, result: UpsertResult, via: str) -> None:
@@ -222,9 +263,11 @@ def _announce(actor, resource: Resource, action: str, counts: dict, result: Upse
         departments=[resource.owner_department_id],
         details={
             "code": resource.code,
+            "title": resource.title,
             "via": via,
             **counts,
             "changes": [result.first_change, result.last_change],
+            "recipients": grant_holders(resource),
         },
     )
 
@@ -276,37 +319,48 @@ def delete_all(actor, resource: Resource, *, expected: int, via: str = "api") ->
     )
 
 
+def stale_keys(dataset: Dataset, checked: CheckedRows) -> list[str]:
+    """Keys of the records that replacing the dataset with these rows would delete."""
+    wanted = {key for _row, key, _values in checked.valid}
+    return [k for k in Record.objects.filter(dataset=dataset).values_list("key", flat=True) if k not in wanted]
+
+
+def _delete_keys(locked: Dataset, digests: Sequence[str], seq: int, actor, result: UpsertResult) -> int:
+    """Delete the records with these key digests, one numbered change each; returns the last number."""
+    for start in range(0, len(digests), BATCH):
+        batch = digests[start : start + BATCH]
+        found = list(
+            Record.objects.filter(dataset=locked, key__in=batch).values_list("pk", "key", "version", "subject")
+        )
+        changes = []
+        for _pk, key, version, subject in found:
+            seq += 1
+            changes.append(
+                Change(
+                    dataset=locked,
+                    seq=seq,
+                    op=Change.Op.DELETE,
+                    key=key,
+                    values={},
+                    subject=subject,
+                    version=version + 1,
+                    actor=_person(actor),
+                )
+            )
+        Record.objects.filter(pk__in=[pk for pk, *_rest in found]).delete()
+        Change.objects.bulk_create(changes)
+        result.deleted += len(found)
+        result.not_found += len(batch) - len(found)
+    return seq
+
+
 def _delete(actor, resource, dataset, digests, *, via, result: UpsertResult, expected: int | None = None):
     with transaction.atomic():
         locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
         if expected is not None and locked.record_count != expected:
             raise Conflict(_("The records changed meanwhile; look again before deleting them all."))
-        seq = locked.last_change
-        result.first_change = seq + 1
-        for start in range(0, len(digests), BATCH):
-            batch = digests[start : start + BATCH]
-            found = list(
-                Record.objects.filter(dataset=locked, key__in=batch).values_list("pk", "key", "version", "subject")
-            )
-            changes = []
-            for _pk, key, version, subject in found:
-                seq += 1
-                changes.append(
-                    Change(
-                        dataset=locked,
-                        seq=seq,
-                        op=Change.Op.DELETE,
-                        key=key,
-                        values={},
-                        subject=subject,
-                        version=version + 1,
-                        actor=_person(actor),
-                    )
-                )
-            Record.objects.filter(pk__in=[pk for pk, *_rest in found]).delete()
-            Change.objects.bulk_create(changes)
-            result.deleted += len(found)
-            result.not_found += len(batch) - len(found)
+        result.first_change = locked.last_change + 1
+        seq = _delete_keys(locked, digests, locked.last_change, actor, result)
         if not result.deleted:
             result.first_change = None
             return result

@@ -81,7 +81,7 @@ def test_the_steward_finds_the_source_and_requests_access(world, live_server, ne
             page.goto(f"{base}/resources/{world['units']}/")
             check_accessibility(page)
             page.locator(".sh-sources-link").click()
-            page.wait_for_url(f"**/datasets/{world['units']}/sources/")
+            page.wait_for_url(f"**/resources/{world['units']}/data/sources/")
             check_accessibility(page)
             assert sentence in page.locator(".sh-source-summary").inner_text()
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")

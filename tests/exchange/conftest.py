@@ -8,8 +8,22 @@ import pytest
 from django.utils import timezone
 
 from sharehub.access.models import Grant
-from sharehub.exchange import schema, services
+from sharehub.exchange import crypto, schema, services
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def data_dir(monkeypatch, tmp_path):
+    """Each test gets its own data directory (so its own key file), no keys in the environment and a keyring
+    read afresh."""
+    path = tmp_path / "data"
+    monkeypatch.setenv("SHAREHUB_DATA_DIR", str(path))
+    monkeypatch.delenv(crypto.FIELD_KEYS_ENV, raising=False)
+    monkeypatch.delenv(crypto.BLIND_KEY_ENV, raising=False)
+    crypto.reset_keyring()
+    yield path
+    crypto.reset_keyring()
+
 
 TAX_FIELDS = [
     {"name": "credit_code", "type": "credit_code", "sensitivity": "public", "label_zh": "统一社会信用代码",

@@ -433,6 +433,7 @@ def test_keys_command(data_dir, values_using):
         run_keys("retire", "k9")
 
 
+@pytest.mark.django_db  # `keys status` counts the values under each key
 def test_keys_command_with_env_keys(env_keys):
     assert "environment (SHAREHUB_FIELD_KEYS)" in run_keys("status")
     with pytest.raises(CommandError, match="put a new kid:base64 key first"):
@@ -463,6 +464,7 @@ def test_keys_through_the_sharehub_command(sharehub, data_dir):
     status = sharehub("keys", "status")
     assert status.returncode == 0, status.stderr
     assert "k1" in status.stdout
+    assert "The database cannot be read" in status.stdout  # not migrated yet: no counts, no traceback
     path = data_dir / "field-keys.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 

@@ -214,21 +214,21 @@ def test_api_and_page(pair, tax_dataset, people, client_for):
 
     client = client_for(steward)
     detail = client.get(f"/resources/{units.code}/").content.decode()
-    assert f"/datasets/{units.code}/sources/" in detail
-    page = client.get(f"/datasets/{units.code}/sources/")
+    assert f"/resources/{units.code}/data/sources/" in detail
+    page = client.get(f"/resources/{units.code}/data/sources/")
     assert page.status_code == 200
     text = page.content.decode()
     assert "30 of your 40 records already exist in" in text and tax_dataset.title in text
     assert f"/resources/{tax_dataset.code}/request/?fields=credit_code" in text
     form = client.get(f"/resources/{tax_dataset.code}/request/?fields=credit_code&fields=nope").content.decode()
     assert re.search(r"<input[^>]*value=\"credit_code\"[^>]*checked", form)
-    assert client_for(people["tax_member"]).get(f"/datasets/{units.code}/sources/").status_code == 403
+    assert client_for(people["tax_member"]).get(f"/resources/{units.code}/data/sources/").status_code == 403
 
 
 def test_page_in_chinese(pair, client_for):
     units, steward = pair
     client = client_for(steward)
-    text = client.get(f"/datasets/{units.code}/sources/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    text = client.get(f"/resources/{units.code}/data/sources/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "一数一源" in text and "您的 40 条记录中有 30 条已存在于" in text
 
 

@@ -187,3 +187,55 @@ def test_replaying_the_feed_rebuilds_what_the_reader_may_read(loaded, people, or
         since = body["next_since"]
     current = {r["_id"]: {k: v for k, v in r.items() if k != "_id"} for r in records(reader, loaded).json()["items"]}
     assert rebuilt == current and len(current) == 1
+
+
+def test_grant_holders_are_told_when_records_change(loaded, people, org_units):
+    from sharehub.events import consumers
+    from sharehub.exchange import services
+    from sharehub.feeds.models import Notification
+
+    grant(loaded, department=org_units["social"], fields=["name"])
+    services.upsert(people["tax_member"], loaded, [ROWS[0] | {"name": "新名称有限公司"}])
+    consumers.run_pending()
+    notice = Notification.objects.get(recipient=people["social_member"])
+    assert notice.event.action == "dataset.records_changed" and notice.event.details["updated"] == 1
+    page = Api(people["social_member"]).client.get("/notifications/").content.decode()
+    assert "1 changed" in page and "纳税人登记信息" in page
+
+
+def test_replace_all_deletes_what_the_rows_leave_out_when_the_count_matches(loaded, people):
+    api = Api(people["tax_member"])
+    rows = [ROWS[0]]
+    dry = api.post(f"/datasets/{loaded.pk}/records", {"rows": rows, "dry_run": True}).json()
+    assert dry["would_delete"] == 1 and Record.objects.count() == 2
+    refused = api.post(f"/datasets/{loaded.pk}/records", {"rows": rows, "replace_expected": 5})
+    assert refused.status_code == 409 and Record.objects.count() == 2
+    done = api.post(f"/datasets/{loaded.pk}/records", {"rows": rows, "replace_expected": 1}).json()
+    assert (done["deleted"], done["unchanged"]) == (1, 1) and Record.objects.count() == 1
+    loaded.dataset.refresh_from_db()
+    assert loaded.dataset.record_count == 1
+
+
+@pytest.mark.parametrize("route", ["records", "changes"])
+def test_statement_count_does_not_grow_with_the_page(tax_dataset, people, org_units, route):
+    import random
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sharehub.exchange import services
+    from sharehub.exchange.types import make_credit_code
+
+    rng = random.Random(9)
+    rows = [{"credit_code": make_credit_code(rng), "name": f"公司{i}", "legal_id": None} for i in range(40)]
+    services.upsert(people["tax_member"], tax_dataset, rows)
+    grant(tax_dataset, department=org_units["social"], fields=["name"])
+    api = Api(people["social_member"])
+
+    def statements(limit: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get(f"/datasets/{tax_dataset.pk}/{route}", {"limit": limit}).status_code == 200
+        return len(captured)
+
+    statements(1)  # warm: the session, the actor's context
+    assert statements(2) == statements(40)

@@ -1,0 +1,162 @@
+"""`sharehub records import DATASET FILE`: load a CSV or XLSX file into a dataset's records."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+from sharehub.catalog.models import Resource
+from sharehub.console import SharehubCommand, apply_migrations, progress
+from sharehub.exchange import files, services
+from sharehub.exchange.rows import check_rows
+from sharehub.org.models import Membership, User
+
+MAX_FILE_BYTES = 2 * 1024**3
+
+
+class Command(SharehubCommand):
+    help = "Import records into a dataset from a CSV or XLSX file, by record key (insert or update)."
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{import}")
+        load = actions.add_parser("import", help="insert or update records from a CSV or XLSX file")
+        load.add_argument("dataset", help="the dataset's code or id")
+        load.add_argument("path", help="a CSV (UTF-8 or GB18030) or XLSX file with a header row")
+        load.add_argument("--as", dest="username", help="a member of the owner department (default: its steward)")
+        load.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="COLUMN=FIELD",
+            help="map a column to a field (repeat); columns named like a field or its label map themselves",
+        )
+        load.add_argument(
+            "--mode",
+            choices=services.Mode.CHOICES,
+            default=services.Mode.ALL_OR_NOTHING,
+            help="all: any bad row writes nothing (default); valid: write the good rows, report the rest",
+        )
+        load.add_argument("--errors", metavar="PATH", help="write the error report (row, field, value, reason) here")
+        load.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+        load.add_argument(
+            "--replace",
+            action="store_true",
+            help="replace all: also delete the records whose key is not in the file (their number is shown first)",
+        )
+        load.add_argument(
+            "--expect-deletes",
+            type=int,
+            metavar="N",
+            help="with --replace when not asked interactively: the number of records you expect to be deleted",
+        )
+
+    def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]
+        apply_migrations(self)
+        self._import(options)
+
+    def _dataset(self, ident: str) -> Resource:
+        lookup = {"pk": int(ident)} if ident.isdigit() else {"code": ident}
+        resource = Resource.objects.filter(kind=Resource.Kind.DATASET, **lookup).first()
+        if resource is None:
+            raise CommandError(f"There is no dataset {ident!r}.")
+        return resource
+
+    def _actor(self, resource: Resource, username: str | None) -> User:
+        members = Membership.objects.filter(department_id=resource.owner_department_id).select_related("user")
+        if username:
+            membership = members.filter(user__username__iexact=username.strip()).first()
+            if membership is None:
+                raise CommandError(f"{username!r} is not a member of {resource.owner_department.name}.")
+        else:
+            membership = (
+                members.filter(user_id=resource.steward_id).first()
+                or members.filter(role__in=[Membership.Role.STEWARD, Membership.Role.HEAD]).order_by("user_id").first()
+            )
+            if membership is None:
+                raise CommandError(f"{resource.owner_department.name} has no steward; pass --as USERNAME.")
+        if not membership.user.is_active:
+            raise CommandError(f"{membership.user.username!r} is deactivated; pass another --as.")
+        return membership.user
+
+    def _import(self, options) -> None:
+        resource = self._dataset(options["dataset"])
+        actor = self._actor(resource, options["username"])
+        path = Path(options["path"])
+        if not path.is_file():
+            raise CommandError(f"{path} is not a file.")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise CommandError(f"{path} is larger than 2 GB; split it.")
+        dataset = services.writable_dataset(actor, resource)
+        codec = services.codec_for(dataset)
+        table = files.open_table(path, path.name)
+        mapping = files.guess_mapping(table.columns, codec.fields)
+        for item in options["map"]:
+            column, sep, field = item.partition("=")
+            if not sep:
+                raise CommandError(f"--map {item!r}: write COLUMN=FIELD.")
+            mapping[column.strip()] = field.strip()
+        mapping = files.check_mapping(mapping, table.columns, codec.fields)
+        unmapped = [c for c, f in mapping.items() if not f]
+        if unmapped and self.verbosity:
+            self.stderr.write(f"Columns not imported (no field of that name; use --map): {', '.join(unmapped)}")
+        with progress(self, 0, "checking", unit=" rows") as bar:
+            checked = check_rows(codec, files.mapped_rows(table, mapping), progress=bar.update)
+        if options["errors"]:
+            self._write_report(Path(options["errors"]), checked.errors)
+        summary = f"{checked.rows} rows, {len(checked.valid)} valid, {checked.rejected_rows} with problems"
+        if checked.errors and (options["mode"] == services.Mode.ALL_OR_NOTHING or options["dry_run"]):
+            for error in checked.errors[:20]:
+                self.stderr.write(f"row {error.row}, {error.field or '-'}: {error.reason} {error.value!r}")
+            if len(checked.errors) > 20:
+                self.stderr.write(f"… and {len(checked.errors) - 20} more problems (--errors PATH writes them all)")
+        if options["dry_run"]:
+            self.stdout.write(f"Checked {summary}; nothing written (--dry-run).")
+            if checked.errors:
+                raise CommandError("Some rows have problems; see above.")
+            return
+        if checked.errors and options["mode"] == services.Mode.ALL_OR_NOTHING:
+            raise CommandError(f"{summary}: nothing written. Fix them, or pass --mode valid to keep the valid rows.")
+        replace_expected = self._confirm_replace(dataset, checked, options) if options["replace"] else None
+        with progress(self, len(checked.valid), "writing", unit=" rows") as bar:
+            result = services.write_checked(
+                actor,
+                resource,
+                dataset,
+                codec,
+                checked,
+                via="cli",
+                progress=bar.update,
+                replace_expected=replace_expected,
+            )
+        self.stdout.write(
+            f"{resource.code}: {result.inserted} inserted, {result.updated} updated, {result.unchanged} unchanged, "
+            f"{result.deleted} deleted, {result.rejected} rows rejected."
+        )
+
+    def _confirm_replace(self, dataset, checked, options) -> int:
+        count = len(services.stale_keys(dataset, checked))
+        self.stdout.write(f"Replacing deletes {count} records whose key is not in the file.")
+        expected = options["expect_deletes"]
+        if expected is None:
+            if not sys.stdin.isatty():
+                raise CommandError(f"Pass --expect-deletes {count} to confirm the deletes (or leave out --replace).")
+            answer = input(f"Type {count} to go on: ").strip()
+            if answer != str(count):
+                raise CommandError("Not confirmed; nothing written.")
+            expected = count
+        if expected != count:
+            raise CommandError(f"{count} records would be deleted, not {expected}; nothing written.")
+        return expected
+
+    def _write_report(self, path: Path, errors) -> None:
+        try:
+            with path.open("w", newline="", encoding="utf-8-sig") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["row", "field", "value", "reason"])
+                writer.writerows([e.row, e.field, e.value, e.reason] for e in errors)
+        except OSError as error:
+            raise CommandError(f"Cannot write {path}: {error.strerror or error}.") from None
