@@ -142,7 +142,9 @@ def request_create(request, ident):
         context = {"resource": resource, "decision": decision, "steward": resource.steward}
         return render(request, "access/cannot_request.html", context, status=403)
     if request.method != "POST":
-        return _request_page(request, resource, RequestForm(request.user, resource))
+        wanted = {f.get("name") for f in resource.dataset_fields or []} & set(request.GET.getlist("fields"))
+        initial = {"fields_wanted": sorted(wanted)} if wanted else None  # the one-source page names them
+        return _request_page(request, resource, RequestForm(request.user, resource, initial=initial))
     form = RequestForm(request.user, resource, request.POST)
     if form.is_valid():
         try:

@@ -29,7 +29,7 @@ from sharehub.access import services as access
 from sharehub.access.models import AccessRequest, Grant
 from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Attachment, Category, DataGrade, Project, Resource, ResourceVersion
-from sharehub.demo import data
+from sharehub.demo import data, records
 from sharehub.demo.history import DAY_MINUTES, WORKING_DAYS, Clock, Timeline, WorkingTime, frozen_time
 from sharehub.events import consumers
 from sharehub.events.models import Event
@@ -127,6 +127,7 @@ class Summary:
     history_to: date | None = None
     requests: dict = field(default_factory=dict)
     grant_states: dict = field(default_factory=dict)
+    records: dict = field(default_factory=dict)  # dataset title -> records loaded
 
 
 def is_loaded() -> bool:
@@ -300,7 +301,10 @@ def plan(seed: int = 42, scale: float = 1.0, today: date | None = None) -> list[
         dept_name = names[code]
         for item in _take(data.DATASETS.get(code, []), scale):
             kind_sharing, text = item["sharing"]
-            fields = [{"name": n, "type": t, "description": d, "sensitivity": s} for n, t, d, s in item["fields"]]
+            fields = [
+                {"name": n, "type": t, "description": d, "sensitivity": s, **(extra[0] if extra else {})}
+                for n, t, d, s, *extra in item["fields"]
+            ]
             spec = Spec(
                 dept=code,
                 kind=Resource.Kind.DATASET,
@@ -478,8 +482,12 @@ def load(
             loader.timeline.run(clock)
             clock.set(now)
             access.sweep()
+            stewards = {code: loader.roles[code]["managers"][0] for code in ("SWJ", "SBZX", "WJW")}
+            loaded = records.load(loader.made, stewards, seed, scale, now)
         rebuild_index()  # once for the whole catalog, rather than once per change as the log is read
-    return _summary(axis, now, loader.attachments)
+    summary = _summary(axis, now, loader.attachments)
+    summary.records = loaded
+    return summary
 
 
 def _load_org() -> dict[str, User]:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sharehub.catalog.api import content_disposition
 from sharehub.catalog.files import blob_path
 from sharehub.errors import Invalid, NotFound
-from sharehub.exchange import consents, corrections, exports, queries, schema, services
+from sharehub.exchange import consents, corrections, exports, overlap, queries, schema, services
 from sharehub.exchange.queries import OPERATORS, RecordQuery
 
 router = Router(tags=["exchange"])
@@ -392,3 +392,35 @@ def import_consents(request, ident: str, file: File[UploadedFile], mode: Form[st
     data = file.read(consents.MAX_IMPORT_BYTES + 1)
     report = consents.import_consents(request.user, view, data, keep_valid=mode == services.Mode.KEEP_VALID)
     return report.as_dict()
+
+
+@router.get(
+    "/datasets/{ident}/overlaps",
+    summary="One source: datasets of other departments that already hold this dataset's people and companies",
+    description="For members of the owner department. Exact matches come from identifier digests (resident ID "
+    "numbers, credit codes); fuzzy ones from organization names or addresses the caller sees in full. Only "
+    "counts and field names are given, and only about datasets whose catalog entry the caller sees.",
+)
+def list_overlaps(request, ident: str):
+    report = overlap.find_overlaps(request.user, ident)
+    return {
+        "id": report.resource.pk,
+        "code": report.resource.code,
+        "total": report.total,
+        "items": [
+            {
+                "id": o.resource.pk,
+                "code": o.resource.code,
+                "title": o.resource.title,
+                "owner_department": o.resource.owner_department.name,
+                "matched": o.matched,
+                "total": o.total,
+                "method": o.method,
+                "pairs": [{"field": here, "source_field": there} for here, there in o.pairs],
+                "source_fields": o.sources,
+                "can_read": o.readable,
+                "can_request": o.may_request,
+            }
+            for o in report.overlaps
+        ],
+    }

@@ -30,4 +30,5 @@ urlpatterns = [
         views_corrections.consent_withdraw,
         name="consent_withdraw",
     ),
+    path("resources/<str:ident>/data/sources/", views.dataset_sources, name="sources"),
 ]

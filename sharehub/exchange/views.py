@@ -20,12 +20,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sharehub import config
+from sharehub.access.fields import describe
 from sharehub.catalog.views import page
 from sharehub.errors import Forbidden, Invalid, NotFound, ServiceError, TooLarge
 from sharehub.exchange import crypto, files, queries, schema, services
 from sharehub.exchange.api import record_query
 from sharehub.exchange.masking import MaskRule
 from sharehub.exchange.models import Consent, ImportJob, Sensitivity
+from sharehub.exchange.overlap import find_overlaps
 from sharehub.exchange.rows import check_rows
 from sharehub.exchange.types import FieldType
 from sharehub.policy.engine import Action, ProcessAction, can
@@ -387,3 +389,28 @@ def delete_all(request, ident):
     else:
         messages.success(request, _("%(n)s records deleted.") % {"n": result.deleted})
     return redirect("exchange:data", ident=view.resource.code)
+
+
+@page
+def dataset_sources(request, ident):
+    """一数一源: where the people and companies of a dataset are held already, for its owner's members."""
+    report = find_overlaps(request.user, ident)
+    rows = []
+    for overlap in report.overlaps:
+        other = overlap.resource
+        request_url = reverse("access:request", args=[other.code])
+        if overlap.sources:
+            request_url += "?" + urlencode([("fields", name) for name in overlap.sources])
+        here = describe(report.resource, [mine for mine, _there in overlap.pairs])
+        there = describe(other, [theirs for _here, theirs in overlap.pairs])
+        rows.append(
+            {
+                "o": overlap,
+                "percent": round(100 * overlap.share),
+                "sources": describe(other, overlap.sources),
+                "pairs": list(zip(here, there, strict=True)),
+                "request_url": request_url,
+            }
+        )
+    context = {"resource": report.resource, "report": report, "rows": rows, "tab": "sources", "can_edit": True}
+    return render(request, "exchange/sources.html", context)

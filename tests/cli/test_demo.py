@@ -15,6 +15,8 @@ from sharehub.demo import data, generator
 from sharehub.demo.history import WorkingTime
 from sharehub.events.chain import verify_chain
 from sharehub.events.models import Event
+from sharehub.exchange.models import Consent, Dataset, DatasetField, Record
+from sharehub.exchange.overlap import find_overlaps
 from sharehub.feeds.models import Notification
 from sharehub.org.models import Department, Membership, User
 from sharehub.search.queries import search
@@ -62,13 +64,42 @@ def test_full_demo_loads_the_city(run):
     assert User.objects.filter(memberships__isnull=False).distinct().count() < Membership.objects.count()
 
     assert verify_chain().ok
-    assert "300 resources" in result.stdout
+    assert "301 resources" in result.stdout
+    assert "纳税人登记信息 3000" in result.stdout
     assert "sharehub-demo" in result.stdout
     assert "admin" in result.stdout and "auditor" in result.stdout and "大数据管理局" in result.stdout
     assert "history from" in result.stdout
 
     _assert_a_year_of_history()
+    _assert_records_with_overlap_and_consents()
     run("reindex", "--check")  # raises CommandError (exit 1) when the index is out of step
+
+
+def _assert_records_with_overlap_and_consents() -> None:
+    """The record datasets: counts, the same companies at 税务局 and 社保中心, consents of patients."""
+    taxes = Resource.objects.get(title="纳税人登记信息")
+    units = Resource.objects.get(title="社保缴费基数核定结果")
+    patients = Resource.objects.get(title="患者就诊记录")
+    counts = {r.title: Record.objects.filter(dataset_id=r.pk).count() for r in (taxes, units, patients)}
+    assert counts == {"纳税人登记信息": 3000, "社保缴费基数核定结果": 2500, "患者就诊记录": 2000}
+    assert Dataset.objects.get(pk=taxes.pk).record_count == 3000
+    assert {f.name: f.source_id for f in DatasetField.objects.filter(dataset_id=units.pk)}["unit_name"] == taxes.pk
+
+    steward = User.objects.get(username="guomin")  # 社保中心
+    [found] = [o for o in find_overlaps(steward, units.code).overlaps if o.resource == taxes]
+    assert (found.method, found.matched, found.total) == ("exact", 2000, 2500)
+    assert found.sources == ["unified_credit_code", "taxpayer_name"]
+
+    dataset = Dataset.objects.get(pk=patients.pk)
+    assert dataset.consent_required and dataset.subject_field == "patient_id"
+    consents = Consent.objects.filter(dataset=dataset)
+    assert consents.count() >= 500 and consents.filter(withdrawn_at__isnull=False).exists()
+    assert set(consents.values_list("subject", flat=True)) <= set(
+        Record.objects.filter(dataset=dataset).values_list("subject", flat=True)
+    )
+    assert {"TREAT", "HRESCH"} <= set(consents.values_list("purpose", flat=True))
+    stored = Record.objects.filter(dataset=dataset).values_list("values", flat=True)[:50]
+    assert not any("高血压" in str(values) or "糖尿病" in str(values) for values in stored)  # encrypted at rest
 
 
 def times_of(action: str) -> list[datetime]:

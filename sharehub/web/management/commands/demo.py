@@ -75,7 +75,8 @@ class Command(SharehubCommand):
             f"  {summary.versions} versions, {summary.attachments} attachments, {summary.projects} projects, "
             f"{summary.grants} grants, {summary.events} audit events\n"
             f"  history from {summary.history_from} to {summary.history_to}: "
-            f"requests {counts(summary.requests)}; grants {counts(summary.grant_states)}"
+            f"requests {counts(summary.requests)}; grants {counts(summary.grant_states)}\n"
+            f"  dataset records: {counts(summary.records) or 'none'}"
         )
 
     def _print_logins(self) -> None:
