@@ -55,10 +55,23 @@ def _view(request, ident) -> queries.DatasetView:
     return queries.access_dataset(request.user, ident)
 
 
+def _operators() -> dict[str, str]:
+    """How the filter operators read on the page (the same words as the "Condition" list)."""
+    return {
+        "eq": "=",
+        "gte": "≥",
+        "lte": "≤",
+        "in": _("one of (a,b)"),
+        "prefix": _("starts with"),
+        "null": _("is empty (true/false)"),
+    }
+
+
 def _filter_rows(view: queries.DatasetView, request) -> list[dict]:
     """The filters in the query string, for the form to show them again."""
     query = record_query(request.GET)
-    return [{"field": f, "op": op, "value": v} for f, op, v in query.filters]
+    words = _operators()
+    return [{"field": f, "op": op, "op_label": words.get(op, op), "value": v} for f, op, v in query.filters]
 
 
 def _api_call(request, view: queries.DatasetView) -> str:

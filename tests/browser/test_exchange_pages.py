@@ -1,4 +1,5 @@
-"""Every page of a dataset's records (the Data tab for the owner, for a grantee and for a refused reader,
+"""Every page of a dataset's records (the Data tab for the owner with and without filters, for a grantee, for
+a grantee who must state a purpose of use (a consent dataset) and for a refused reader,
 the schema editor, the Import tab, an import with problems and an applied one) in Simplified Chinese and
 English, at desktop (1366 px) and phone (375 px) width: no serious or critical axe violation, nothing
 wider than the screen (wide tables scroll inside their own region), no English left on the Chinese pages,
@@ -68,7 +69,7 @@ def world(transactional_db):
     )
     org.set_membership(None, member, social, Membership.Role.MEMBER)
 
-    def dataset(title):
+    def dataset(title, **consent):
         resource = catalog.create_resource(
             steward,
             owner_department=tax,
@@ -78,20 +79,22 @@ def world(transactional_db):
             sharing_type=Resource.SharingType.CONDITIONAL,
             conditions="仅用于社保参保登记核验",
         )
-        schema.change_dataset(steward, resource, FIELDS, key_fields=["credit_code"])
+        schema.change_dataset(steward, resource, FIELDS, key_fields=["credit_code"], **consent)
         services.upsert(steward, resource, ROWS)
         return resource
 
     granted, closed = dataset("纳税人登记信息"), dataset("企业欠税明细")
+    consented = dataset("法定代表人就医记录", consent_required=True, subject_field="legal_id")
     now = timezone.now()
-    Grant.objects.create(
-        resource=granted,
-        grantee_department=social,
-        purpose="社保稽核",
-        fields=["credit_code", "name"],
-        valid_from=now - timedelta(minutes=1),
-        valid_until=now + timedelta(days=30),
-    )
+    for resource, fields in ((granted, ["credit_code", "name"]), (consented, [])):
+        Grant.objects.create(
+            resource=resource,
+            grantee_department=social,
+            purpose="社保稽核",
+            fields=fields,
+            valid_from=now - timedelta(minutes=1),
+            valid_until=now + timedelta(days=30),
+        )
     client = Client()
     client.force_login(steward)
     jobs = []
@@ -104,7 +107,13 @@ def world(transactional_db):
     applied = client.post(jobs[0], mapping | {"action": "apply", "mode": "valid"})
     assert applied.status_code == 302, applied.status_code
     client.post(jobs[1], mapping | {"action": "check", "mode": "all"})
-    return {"granted": granted.code, "closed": closed.code, "applied": jobs[0], "checked": jobs[1]}
+    return {
+        "granted": granted.code,
+        "closed": closed.code,
+        "consented": consented.code,
+        "applied": jobs[0],
+        "checked": jobs[1],
+    }
 
 
 def _pages(world) -> dict[str, list[str]]:
@@ -113,12 +122,13 @@ def _pages(world) -> dict[str, list[str]]:
         "li_steward": [
             f"/resources/{g}/data/",
             f"/resources/{g}/data/?q=福州&sort=-registered",
+            f"/resources/{g}/data/?registered__gte=2016-01-01",
             f"/resources/{g}/data/schema/",
             f"/resources/{g}/data/import/",
             world["checked"],
             world["applied"],
         ],
-        "zhao_member": [f"/resources/{g}/data/", f"/resources/{c}/data/"],
+        "zhao_member": [f"/resources/{g}/data/", f"/resources/{c}/data/", f"/resources/{world['consented']}/data/"],
     }
 
 
