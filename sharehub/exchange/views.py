@@ -366,6 +366,7 @@ def import_job(request, ident, job):
         "job": job,
         "error": error,
         "columns": list(enumerate(table.columns)) if table is not None else [],
+        "unmapped": [c for c in table.columns if not job.mapping.get(c)] if table is not None else [],
         "fields": view.fields,
         "preview": preview,
         "errors": job.errors[:200],

@@ -86,6 +86,7 @@ def _upload(page, base: str, code: str, content: bytes, name: str) -> str:
 def _map_phone_and_check(page) -> None:
     phone = page.locator("#map-3")
     assert phone.input_value() == "", "电话号码 matched a field by itself"
+    assert "电话号码" in page.locator(".sh-unmapped").inner_text(), "the unmapped column is not pointed out"
     for i, (name, *_rest) in enumerate(FIELDS):
         if name != "phone":
             assert page.locator(f"#map-{i}").input_value() == name, f"column {i} did not map itself to {name}"
@@ -93,6 +94,7 @@ def _map_phone_and_check(page) -> None:
     with page.expect_navigation():
         page.click(".sh-import-form button[name=action][value=check]")
     assert page.locator("#map-3").input_value() == "phone", "the chosen mapping was not kept"
+    assert page.locator(".sh-unmapped").count() == 0, "every column is mapped, yet one is said not to be"
 
 
 # a cell's own text: the value, without the icon and the screen-reader note of a masked value
