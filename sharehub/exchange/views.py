@@ -7,7 +7,7 @@ import base64
 import csv
 import io
 import secrets
-from itertools import islice
+from itertools import islice, zip_longest
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -37,16 +37,43 @@ PREVIEW_ROWS = 50
 IMPORT_PREVIEW = 20
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 PAGE_PARAMS = ("q", "sort", "cursor", "purpose")
+# Values that read wrong when broken across lines (a code, a number, a date): their cells do not wrap and
+# the table scrolls sideways in its region instead.
+UNBROKEN_TYPES = frozenset(
+    {
+        FieldType.RESIDENT_ID,
+        FieldType.CREDIT_CODE,
+        FieldType.PHONE,
+        FieldType.EMAIL,
+        FieldType.DATE,
+        FieldType.DATETIME,
+        FieldType.INTEGER,
+        FieldType.DECIMAL,
+    }
+)
 
 
 def _view(request, ident) -> queries.DatasetView:
     return queries.access_dataset(request.user, ident)
 
 
+def _operators() -> dict[str, str]:
+    """How the filter operators read on the page (the same words as the "Condition" list)."""
+    return {
+        "eq": "=",
+        "gte": "≥",
+        "lte": "≤",
+        "in": _("one of (a,b)"),
+        "prefix": _("starts with"),
+        "null": _("is empty (true/false)"),
+    }
+
+
 def _filter_rows(view: queries.DatasetView, request) -> list[dict]:
     """The filters in the query string, for the form to show them again."""
     query = record_query(request.GET)
-    return [{"field": f, "op": op, "value": v} for f, op, v in query.filters]
+    words = _operators()
+    return [{"field": f, "op": op, "op_label": words.get(op, op), "value": v} for f, op, v in query.filters]
 
 
 def _api_call(request, view: queries.DatasetView) -> str:
@@ -94,7 +121,9 @@ def data(request, ident):
     except Invalid as error:
         context["query_error"] = error
         return render(request, "exchange/data.html", context, status=422)
-    context["rows"] = [[(row.get(f.name), f.name in result.masked) for f in fields] for row in result.rows]
+    context["rows"] = [
+        [(row.get(f.name), f.name in result.masked, f.type in UNBROKEN_TYPES) for f in fields] for row in result.rows
+    ]
     context["row_ids"] = [row["_id"] for row in result.rows]
     if result.next_cursor:
         params = request.GET.copy()
@@ -338,8 +367,11 @@ def import_job(request, ident, job):
         problems: dict[int, dict[str, str]] = {}
         for e in checked.errors:
             problems.setdefault(e.row, {})[e.field] = e.reason
+        types = {f.name: f.type for f in view.fields}
+        unbroken = [types.get(job.mapping.get(c, "")) in UNBROKEN_TYPES for c in table.columns]
         for number, values in enumerate(islice(table.rows(), IMPORT_PREVIEW), start=1):
-            preview.append({"row": number, "cells": values, "problems": problems.get(number, {})})
+            cells = list(zip_longest(values, unbroken))
+            preview.append({"row": number, "cells": cells, "problems": problems.get(number, {})})
     context = {
         "resource": view.resource,
         "dataset": view.dataset,
@@ -347,6 +379,7 @@ def import_job(request, ident, job):
         "job": job,
         "error": error,
         "columns": list(enumerate(table.columns)) if table is not None else [],
+        "unmapped": [c for c in table.columns if not job.mapping.get(c)] if table is not None else [],
         "fields": view.fields,
         "preview": preview,
         "errors": job.errors[:200],

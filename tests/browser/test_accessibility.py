@@ -4,7 +4,9 @@ in Simplified Chinese and in English, at desktop (1366 px) and phone (390 px) wi
 The organization is small but demo-like: three departments (one with a sub-department), a steward,
 a member, an auditor, resources of every sharing type and several kinds (a dataset with sensitive
 fields, a link, an edited document with versions), a pending request, an approved one with its
-grant, notifications, an API token, a search index and the audit events all of that wrote.
+grant, notifications, an API token, a search index and the audit events all of that wrote. The dataset
+tabs are here in their empty states (no record key, no records); tests/browser/test_exchange_pages.py
+checks them with records and imports.
 """
 
 from __future__ import annotations
@@ -121,6 +123,9 @@ def _pages(world) -> dict[str, list[str]]:
             f"/resources/{c['open']}/diff/?a=1&b=2",
             f"/resources/{c['granted']}/explain/",
             f"/resources/{c['granted']}/grants/",
+            f"/resources/{c['granted']}/data/",
+            f"/resources/{c['granted']}/data/schema/",
+            f"/resources/{c['granted']}/data/import/",
             "/requests/inbox/",
             f"/requests/{world['pending']}/",
             "/notifications/",
@@ -134,6 +139,8 @@ def _pages(world) -> dict[str, list[str]]:
             f"/resources/{c['requestable']}/",
             f"/resources/{c['requestable']}/explain/",
             f"/resources/{c['requestable']}/request/",
+            f"/resources/{c['requestable']}/data/",
+            f"/resources/{c['granted']}/data/",
             "/requests/",
             f"/requests/{world['approved']}/",
             "/grants/",

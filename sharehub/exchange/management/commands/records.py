@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from sharehub.catalog.models import Resource
 from sharehub.console import SharehubCommand, apply_migrations, progress
@@ -62,7 +63,7 @@ class Command(SharehubCommand):
         lookup = {"pk": int(ident)} if ident.isdigit() else {"code": ident}
         resource = Resource.objects.filter(kind=Resource.Kind.DATASET, **lookup).first()
         if resource is None:
-            raise CommandError(f"There is no dataset {ident!r}.")
+            raise CommandError(_("There is no dataset %(ident)r.") % {"ident": ident})
         return resource
 
     def _actor(self, resource: Resource, username: str | None) -> User:
@@ -70,16 +71,21 @@ class Command(SharehubCommand):
         if username:
             membership = members.filter(user__username__iexact=username.strip()).first()
             if membership is None:
-                raise CommandError(f"{username!r} is not a member of {resource.owner_department.name}.")
+                raise CommandError(
+                    _("%(user)r is not a member of %(dept)s.")
+                    % {"user": username, "dept": resource.owner_department.name}
+                )
         else:
             membership = (
                 members.filter(user_id=resource.steward_id).first()
                 or members.filter(role__in=[Membership.Role.STEWARD, Membership.Role.HEAD]).order_by("user_id").first()
             )
             if membership is None:
-                raise CommandError(f"{resource.owner_department.name} has no steward; pass --as USERNAME.")
+                raise CommandError(
+                    _("%(dept)s has no steward; pass --as USERNAME.") % {"dept": resource.owner_department.name}
+                )
         if not membership.user.is_active:
-            raise CommandError(f"{membership.user.username!r} is deactivated; pass another --as.")
+            raise CommandError(_("%(user)r is deactivated; pass another --as.") % {"user": membership.user.username})
         return membership.user
 
     def _import(self, options) -> None:
@@ -87,9 +93,9 @@ class Command(SharehubCommand):
         actor = self._actor(resource, options["username"])
         path = Path(options["path"])
         if not path.is_file():
-            raise CommandError(f"{path} is not a file.")
+            raise CommandError(_("%(path)s is not a file.") % {"path": path})
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise CommandError(f"{path} is larger than 2 GB; split it.")
+            raise CommandError(_("%(path)s is larger than 2 GB; split it.") % {"path": path})
         dataset = services.writable_dataset(actor, resource)
         codec = services.codec_for(dataset)
         table = files.open_table(path, path.name)
@@ -97,31 +103,46 @@ class Command(SharehubCommand):
         for item in options["map"]:
             column, sep, field = item.partition("=")
             if not sep:
-                raise CommandError(f"--map {item!r}: write COLUMN=FIELD.")
+                raise CommandError(_("--map %(item)r: write COLUMN=FIELD.") % {"item": item})
             mapping[column.strip()] = field.strip()
         mapping = files.check_mapping(mapping, table.columns, codec.fields)
         unmapped = [c for c, f in mapping.items() if not f]
         if unmapped and self.verbosity:
-            self.stderr.write(f"Columns not imported (no field of that name; use --map): {', '.join(unmapped)}")
-        with progress(self, 0, "checking", unit=" rows") as bar:
+            self.stderr.write(
+                _("Columns not imported (no field of that name; use --map): %(columns)s")
+                % {"columns": ", ".join(unmapped)}
+            )
+        with progress(self, 0, _("Checking"), unit=" " + _("rows")) as bar:
             checked = check_rows(codec, files.mapped_rows(table, mapping), progress=bar.update)
         if options["errors"]:
             self._write_report(Path(options["errors"]), checked.errors)
-        summary = f"{checked.rows} rows, {len(checked.valid)} valid, {checked.rejected_rows} with problems"
+        summary = _("%(rows)s rows, %(valid)s valid, %(bad)s with problems") % {
+            "rows": checked.rows,
+            "valid": len(checked.valid),
+            "bad": checked.rejected_rows,
+        }
         if checked.errors and (options["mode"] == services.Mode.ALL_OR_NOTHING or options["dry_run"]):
             for error in checked.errors[:20]:
-                self.stderr.write(f"row {error.row}, {error.field or '-'}: {error.reason} {error.value!r}")
+                self.stderr.write(
+                    _("row %(row)s, %(field)s: %(reason)s %(value)r")
+                    % {"row": error.row, "field": error.field or "-", "reason": error.reason, "value": error.value}
+                )
             if len(checked.errors) > 20:
-                self.stderr.write(f"… and {len(checked.errors) - 20} more problems (--errors PATH writes them all)")
+                self.stderr.write(
+                    _("… and %(n)s more problems (--errors PATH writes them all)") % {"n": len(checked.errors) - 20}
+                )
         if options["dry_run"]:
-            self.stdout.write(f"Checked {summary}; nothing written (--dry-run).")
+            self.stdout.write(_("Checked %(summary)s; nothing written (--dry-run).") % {"summary": summary})
             if checked.errors:
-                raise CommandError("Some rows have problems; see above.")
+                raise CommandError(_("Some rows have problems; see above."))
             return
         if checked.errors and options["mode"] == services.Mode.ALL_OR_NOTHING:
-            raise CommandError(f"{summary}: nothing written. Fix them, or pass --mode valid to keep the valid rows.")
+            raise CommandError(
+                _("%(summary)s: nothing written. Fix them, or pass --mode valid to keep the valid rows.")
+                % {"summary": summary}
+            )
         replace_expected = self._confirm_replace(dataset, checked, options) if options["replace"] else None
-        with progress(self, len(checked.valid), "writing", unit=" rows") as bar:
+        with progress(self, len(checked.valid), _("Writing"), unit=" " + _("rows")) as bar:
             result = services.write_checked(
                 actor,
                 resource,
@@ -133,30 +154,44 @@ class Command(SharehubCommand):
                 replace_expected=replace_expected,
             )
         self.stdout.write(
-            f"{resource.code}: {result.inserted} inserted, {result.updated} updated, {result.unchanged} unchanged, "
-            f"{result.deleted} deleted, {result.rejected} rows rejected."
+            _("%(code)s: %(i)s inserted, %(u)s updated, %(s)s unchanged, %(d)s deleted, %(r)s rows rejected.")
+            % {
+                "code": resource.code,
+                "i": result.inserted,
+                "u": result.updated,
+                "s": result.unchanged,
+                "d": result.deleted,
+                "r": result.rejected,
+            }
         )
 
     def _confirm_replace(self, dataset, checked, options) -> int:
         count = len(services.stale_keys(dataset, checked))
-        self.stdout.write(f"Replacing deletes {count} records whose key is not in the file.")
+        self.stdout.write(_("Replacing deletes %(n)s records whose key is not in the file.") % {"n": count})
         expected = options["expect_deletes"]
         if expected is None:
             if not sys.stdin.isatty():
-                raise CommandError(f"Pass --expect-deletes {count} to confirm the deletes (or leave out --replace).")
-            answer = input(f"Type {count} to go on: ").strip()
+                raise CommandError(
+                    _("Pass --expect-deletes %(n)s to confirm the deletes (or leave out --replace).") % {"n": count}
+                )
+            answer = input(_("Type %(n)s to go on: ") % {"n": count}).strip()
             if answer != str(count):
-                raise CommandError("Not confirmed; nothing written.")
+                raise CommandError(_("Not confirmed; nothing written."))
             expected = count
         if expected != count:
-            raise CommandError(f"{count} records would be deleted, not {expected}; nothing written.")
+            raise CommandError(
+                _("%(n)s records would be deleted, not %(expected)s; nothing written.")
+                % {"n": count, "expected": expected}
+            )
         return expected
 
     def _write_report(self, path: Path, errors) -> None:
         try:
             with path.open("w", newline="", encoding="utf-8-sig") as handle:
                 writer = csv.writer(handle)
-                writer.writerow(["row", "field", "value", "reason"])
+                writer.writerow([_("row"), _("field"), _("value"), _("reason")])
                 writer.writerows([e.row, e.field, e.value, e.reason] for e in errors)
         except OSError as error:
-            raise CommandError(f"Cannot write {path}: {error.strerror or error}.") from None
+            raise CommandError(
+                _("Cannot write %(path)s: %(error)s.") % {"path": path, "error": error.strerror or error}
+            ) from None
