@@ -18,6 +18,7 @@ from sharehub.events.models import Event
 from sharehub.exchange import schema
 from sharehub.exchange.models import Change, ImportJob, Record
 from tests import factories
+from tests.exchange.world import found_in
 
 pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump sees only committed rows
 
@@ -48,18 +49,6 @@ ENCRYPTED = [f["name"] for f in FIELDS if f["sensitivity"] in ("sensitive", "sec
 
 def plaintexts() -> list[str]:
     return [row[name] for row in API_ROWS for name in ENCRYPTED] + UPLOADED + BAD_ROW
-
-
-def forms(value: str) -> list[bytes]:
-    """The ways a database may write a text: UTF-8, JSON with \\u escapes, UTF-16."""
-    import json
-
-    out = {value.encode("utf-8"), json.dumps(value)[1:-1].encode("ascii"), value.encode("utf-16-le")}
-    return sorted(out)
-
-
-def found_in(blob: bytes, values: list[str]) -> list[str]:
-    return [v for v in values if any(form in blob for form in forms(v))]
 
 
 def database_bytes() -> bytes:

@@ -22,6 +22,7 @@ from sharehub.exchange import crypto, services
 from sharehub.exchange.types import FieldType, make_resident_id, parse
 from tests.cli.conftest import console_script
 from tests.exchange.conftest import ROOT
+from tests.exchange.world import found_in
 
 FIELDS = [
     {"name": "code", "type": "text", "sensitivity": "public", "required": True},
@@ -103,7 +104,7 @@ def run_until_writing(script, code, path, env) -> tuple[subprocess.Popen, str]:
     return running, f"written {written}; output: {seen[-500:]!r}"
 
 
-def test_kill_9_while_importing_leaves_the_records_as_they_were(scratch, tmp_path):
+def test_kill_9_while_importing_leaves_the_records_as_they_were(scratch, tmp_path, data_dir):
     env = {**scratch.environ, "DJANGO_SETTINGS_MODULE": "sharehub.settings"}
     made = subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stderr
@@ -145,6 +146,18 @@ def test_kill_9_while_importing_leaves_the_records_as_they_were(scratch, tmp_pat
     assert len(final["records"]) == ROWS
     assert {r["code"]: r["note"] for r in final["records"].values()} == {f"C{i:06d}": f"新备注{i}" for i in range(ROWS)}
     assert {r["resident"] for r in final["records"].values()} == {resident(i) for i in range(ROWS)}
+
+    # the database file (and its WAL) or a pg_dump of it holds none of the sensitive or secret plaintexts
+    if scratch.environ.get("DATABASE_URL"):
+        dumped = subprocess.run(["pg_dump", scratch.environ["DATABASE_URL"]], capture_output=True, timeout=120)
+        assert dumped.returncode == 0, dumped.stderr
+        raw = dumped.stdout
+    else:
+        files = [data_dir / "sharehub.sqlite3", data_dir / "sharehub.sqlite3-wal"]
+        raw = b"".join(f.read_bytes() for f in files if f.exists())
+    assert b"C000123" in raw  # a public value: the bytes are searchable
+    plain = [resident(i) for i in range(0, ROWS, 7)] + [f"新备注{i}" for i in range(0, ROWS, 7)]
+    assert found_in(raw, plain) == []
 
 
 def test_the_files_resident_ids_are_valid():

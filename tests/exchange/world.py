@@ -79,3 +79,13 @@ def body_text(response) -> str:
 
 
 HEX = re.compile(r"^[0-9a-f]{16}$")
+
+
+def forms(value: str) -> list[bytes]:
+    """The ways a database may write a text: UTF-8, JSON with \\u escapes, UTF-16."""
+    out = {value.encode("utf-8"), json.dumps(value)[1:-1].encode("ascii"), value.encode("utf-16-le")}
+    return sorted(out)
+
+
+def found_in(blob: bytes, values: list[str]) -> list[str]:
+    return [v for v in values if any(form in blob for form in forms(v))]
