@@ -257,3 +257,24 @@ def test_the_search_never_finds_a_record_value(world, db):
         for name in ("internal_none", "secret_none", "sensitive_partial"):
             text = world["plains"][sharing]["current"][1][name]
             assert client.get(f"{API}/search", {"q": text}).json()["total"] == 0
+
+
+@pytest.mark.parametrize("reader", ["grant_fields", "personal_grant", "other_department", "service_token"])
+def test_filters_sorts_and_text_search_say_nothing_about_values_not_shown_in_full(world, db, reader):
+    """A filter on a field the reader does not see in full would tell, row by row, whether a guess is right."""
+    resource = world["datasets"]["open"]
+    views = expected_views(reader, "open")
+    client = client_for(world, reader)
+    base = f"{API}/datasets/{resource.pk}/records"
+    row = world["plains"]["open"]["current"][1]
+    for name, view in views.items():
+        if view == FULL:
+            continue
+        for params in ({name: row[name]}, {f"{name}__prefix": row[name][:3]}, {f"{name}__in": row[name]},
+                       {f"{name}__null": "false"}, {"sort": name}, {"sort": f"-{name}"}):  # fmt: skip
+            answer = client.get(base, params)
+            assert answer.status_code == 422, (name, params, answer.content[:200])
+        found = client.get(base, {"q": row[name]})
+        assert found.status_code in (200, 422)
+        if found.status_code == 200:
+            assert found.json()["items"] == [], (name, found.json())
