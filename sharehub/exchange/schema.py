@@ -304,20 +304,39 @@ def _person(actor):
     return actor if getattr(actor, "pk", None) else None
 
 
+def _encrypted(field: dict) -> bool:
+    return field["sensitivity"] in ("sensitive", "secret")
+
+
 def _check_stored_values(dataset: Dataset, before: dict, after: dict, keys: list[str]) -> None:
-    if dataset.record_count == 0 and not dataset.records.exists():
+    has_records = bool(dataset.record_count) or dataset.records.exists()
+    if not has_records and not dataset.changes.exists():
         return
     problems = []
-    if keys != dataset.key_fields:
+    if has_records and keys != dataset.key_fields:
         problems.append(_("the record key"))
     for name, old in before.items():
         new = after.get(name)
-        if new is None:
-            continue
-        if any(new[a] != old[a] for a in STORAGE_ATTRIBUTES):
+        if new is not None and has_records and any(new[a] != old[a] for a in STORAGE_ATTRIBUTES):
             problems.append(_("the type or choices of %(name)s") % {"name": name})
-        if (new["sensitivity"] in ("sensitive", "secret")) != (old["sensitivity"] in ("sensitive", "secret")):
-            problems.append(_("whether %(name)s is encrypted (sensitive or secret)") % {"name": name})
+    # Values stay stored as they were written: in the records, and in the change feed after the records are
+    # deleted; a field removed and added again finds them too. Whether a name is encrypted never changes.
+    earlier: dict[str, set[bool]] = {name: {_encrypted(old)} for name, old in before.items()}
+    for fields in dataset.versions.values_list("fields", flat=True):
+        for old in fields or []:
+            if isinstance(old, dict) and "sensitivity" in old:
+                earlier.setdefault(old.get("name"), set()).add(_encrypted(old))
+    flipped = [name for name, new in after.items() if earlier.get(name, set()) - {_encrypted(new)}]
+    if flipped and not has_records and not problems:
+        raise Conflict(
+            _(
+                "The change feed holds values of %(names)s stored as they were written; whether a field is encrypted "
+                "(sensitive or secret) cannot change. Add a field with a new name instead."
+            )
+            % {"names": ", ".join(flipped)},
+            fields={"dataset_fields": _("would change how stored values are kept")},
+        )
+    problems += [_("whether %(name)s is encrypted (sensitive or secret)") % {"name": name} for name in flipped]
     if problems:
         raise Conflict(
             _(

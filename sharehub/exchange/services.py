@@ -4,6 +4,8 @@ the changes and records one event; it commits whole or not at all."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +23,9 @@ from sharehub.exchange.storage import Codec
 from sharehub.policy.engine import Action, can
 
 BATCH = 500  # rows per statement; SQLite allows 32,766 parameters
+# Test hook: seconds to sleep after each batch written (inside the transaction), so a test can kill an import
+# half-way through (tests/exchange/test_import_crash.py).
+PAUSE_ENV = "SHAREHUB_TEST_IMPORT_PAUSE"
 MAX_KEYS = 10_000
 
 
@@ -148,6 +153,7 @@ def write_checked(
     are deleted in the same transaction, when their number is the one the person was shown."""
     result = UpsertResult(rows=checked.rows, rejected=checked.rejected_rows, errors=checked.errors)
     prepared = [(key, codec.fingerprint(values), values) for _row, key, values in checked.valid]
+    pause = float(os.environ.get(PAUSE_ENV) or 0)
     with transaction.atomic():
         locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
         if locked.schema_version != dataset.schema_version or locked.key_fields != dataset.key_fields:
@@ -198,6 +204,8 @@ def write_checked(
             result.updated += len(updates)
             if progress is not None:
                 progress(len(batch))
+            if pause:
+                time.sleep(pause)
         seq = _delete_keys(locked, stale, seq, actor, result)
         result.last_change = seq if seq >= result.first_change else None
         if result.last_change is None:

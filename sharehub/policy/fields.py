@@ -58,7 +58,9 @@ def record_access(actor, resource: Resource, fields, *, now=None) -> RecordAcces
     ctx = context_for(actor)
     if ctx.is_admin or resource.owner_department_id in ctx.department_ids:
         return RecordAccess(decision, dict.fromkeys(names, FieldView.FULL), sees_all=True)
-    grants = active_grants_on(ctx, resource, now) if resource.sharing_type == Resource.SharingType.CONDITIONAL else []
+    # Every active grant counts, whatever the sharing type: opening a conditional dataset keeps its grants, and
+    # must not mask from a grantee the fields their grant names.
+    grants = active_grants_on(ctx, resource, now)
     named = {name for grant in grants for name in grant.fields}
     whole = any(not grant.fields for grant in grants)
     views = {}

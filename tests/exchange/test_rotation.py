@@ -5,14 +5,11 @@ from __future__ import annotations
 import io
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from contextlib import closing
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.core.management import call_command
@@ -261,42 +258,6 @@ def test_keys_new_rotate_queues_the_rotation_for_the_worker(stored):
 
 
 # A run killed with kill -9 ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def scratch(tmp_path, data_dir):
-    """The real `sharehub` script against its own database: a file in the data directory on SQLite, a
-    scratch database on PostgreSQL (the test database's rows live in a transaction no other process sees)."""
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update(SHAREHUB_DATA_DIR=str(data_dir), SHAREHUB_LANGUAGE="en", PYTHONPATH=str(ROOT))
-    name = None
-    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        import psycopg
-
-        base = urlsplit(os.environ["DATABASE_URL"])
-        name = f"{base.path.lstrip('/')}_rotation_{os.getpid()}"
-        admin_url = urlunsplit(base._replace(path="/postgres"))
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = urlunsplit(base._replace(path=f"/{name}"))
-    else:
-        env.pop("DATABASE_URL", None)
-
-    class Scratch:
-        environ = env
-
-        def query(self, sql: str) -> list[tuple]:
-            if name:
-                with psycopg.connect(env["DATABASE_URL"]) as db:
-                    return db.execute(sql).fetchall()
-            with closing(sqlite3.connect(data_dir / "sharehub.sqlite3", timeout=20)) as db:
-                return db.execute(sql).fetchall()
-
-    yield Scratch()
-    if name:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_kill_9_mid_rotation_then_rerun_completes(scratch, tmp_path):
