@@ -4,6 +4,7 @@ keyset pagination and the same equality filter. No authentication, no policy, no
 
     BENCH_BARE_DB=/path/sharehub.sqlite3 uvicorn bench.exchange.bare:app
     BENCH_BARE_DB=postgres://... uvicorn bench.exchange.bare:app
+    (BENCH_BARE_TABLE names another table of the same columns, such as Datasette's `rows`)
 
 GET /rows?limit=1000[&cursor=<last id>][&district=...] → {"items": [...], "next_cursor": ...}"""
 
@@ -21,13 +22,17 @@ from bench.exchange import data
 from bench.exchange.setup import PLAIN_TABLE
 
 FILTERABLE = set(data.COLUMNS)
+TABLE = os.environ.get("BENCH_BARE_TABLE", PLAIN_TABLE)
+if not TABLE.isidentifier():
+    raise ValueError("BENCH_BARE_TABLE: a table name")
 _local = threading.local()
 
 
 def _connection():
-    conn = getattr(_local, "conn", None)
+    target = os.environ["BENCH_BARE_DB"]
+    conns = _local.__dict__.setdefault("conns", {})
+    conn = conns.get(target)
     if conn is None:
-        target = os.environ["BENCH_BARE_DB"]
         if target.startswith("postgres"):
             import psycopg
 
@@ -36,7 +41,7 @@ def _connection():
             import sqlite3
 
             conn = sqlite3.connect(target, check_same_thread=False)
-        _local.conn = conn
+        conns[target] = conn
     return conn
 
 
@@ -50,10 +55,7 @@ def rows(request: Request) -> JSONResponse:
         if name in FILTERABLE:
             where.append(f"{name} = {mark}")
             params.append(value)
-    sql = (
-        f"SELECT id, {', '.join(data.COLUMNS)} FROM {PLAIN_TABLE} WHERE {' AND '.join(where)} "
-        f"ORDER BY id LIMIT {limit + 1}"
-    )
+    sql = f"SELECT id, {', '.join(data.COLUMNS)} FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY id LIMIT {limit + 1}"
     found = conn.execute(sql, params).fetchall()
     names = ["id", *data.COLUMNS]
     items = [dict(zip(names, r, strict=True)) for r in found[:limit]]

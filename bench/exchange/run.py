@@ -172,14 +172,17 @@ def run_database(db: str, args: argparse.Namespace, csv_path: Path, plain_db: Pa
         base = f"/api/v1/datasets/{fx['resource_id']}"
         filtered = [f"{base}/records?{urlencode({data.ENCRYPTED: v, 'limit': 10})}" for v in values]
         by_key = [f"{base}/record?{urlencode({data.ENCRYPTED: v})}" for v in values]
-        load.lookups(sh.port, fx["grantee_token"], filtered[:20])  # warm
-        result["lookups"] = {
-            "filter": load.lookups(sh.port, fx["grantee_token"], filtered),
-            "by_key": load.lookups(sh.port, fx["grantee_token"], by_key),
-        }
+
+        def connect() -> load.Client:
+            return load.Client(sh.port, {"Authorization": f"Bearer {fx['grantee_token']}"})
+
+        load.lookups(connect, filtered[:20])  # warm
+        result["lookups"] = {"filter": load.lookups(connect, filtered), "by_key": load.lookups(connect, by_key)}
         say(f"lookups p95: filter {result['lookups']['filter']['p95_ms']:.1f} ms, "
             f"by key {result['lookups']['by_key']['p95_ms']:.1f} ms")  # fmt: skip
-        result["changes"] = load.catch_up(sh.port, fx["grantee_token"], fx["resource_id"], min(CHANGES, args.rows))
+        consumer = connect()
+        result["changes"] = load.catch_up(consumer, fx["resource_id"], min(CHANGES, args.rows))
+        consumer.close()
         say(f"change feed: {result['changes']['changes']:,} in {result['changes']['seconds']:.1f} s")
         result["rss"]["end"] = {name: _rss(s) for name, s in started.items()}
         result["load_average"].append(os.getloadavg()[0])
