@@ -74,3 +74,11 @@ bench-api: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	@command -v wrk >/dev/null || scripts/install-wrk.sh
 	$(BIN)/python -m bench.api $(BENCH_ARGS)
+
+# Data-exchange benchmark (bench/exchange): 1,000,000 records imported by `sharehub records import` against a bare
+# executemany, the records API against Datasette and a bare Starlette endpoint, key lookups on an encrypted field,
+# a change-feed catch-up and worker RSS, on SQLite and PostgreSQL; BENCH_ARGS="--quick" runs 50,000 rows.
+.PHONY: bench-exchange
+bench-exchange: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.exchange $(BENCH_ARGS)

@@ -219,17 +219,26 @@ def _selected(view: DatasetView, wanted: list[str] | None) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def shown_row(view: DatasetView, key: str, stored: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    """One record as this reader may see it: masked by the policy's views, hidden fields left out."""
+def masked_fields(view: DatasetView, names: list[str]) -> dict[str, DatasetField]:
+    """The fields among `names` this reader sees masked (worked out once per page, not per row)."""
+    return {name: view.codec.by_name[name] for name in names if view.access.views[name] == FieldView.MASKED}
+
+
+def shown_row(
+    view: DatasetView,
+    key: str,
+    stored: dict[str, Any],
+    names: list[str],
+    masked: dict[str, DatasetField] | None = None,
+) -> dict[str, Any]:
+    """One record as this reader may see it: masked by the policy's views, hidden fields left out.
+    `masked`: `masked_fields(view, names)`, when the caller shows many rows."""
     plain = view.codec.reveal(key, stored, names)
-    row: dict[str, Any] = {"_id": key}
-    for name in names:
-        value = plain.get(name)
-        if view.access.views[name] == FieldView.MASKED and value is not None:
-            item = view.codec.by_name[name]
-            value = mask(item.masking, item.type, value, hasher=view.codec.hasher)
-        row[name] = value
-    return row
+    for name, item in (masked if masked is not None else masked_fields(view, names)).items():
+        value = plain[name]
+        if value is not None:
+            plain[name] = mask(item.masking, item.type, value, hasher=view.codec.hasher)
+    return {"_id": key, **plain}
 
 
 def read_records(actor, view: DatasetView, query: RecordQuery, *, via: str = "api", log: bool = True) -> RecordPage:
@@ -281,7 +290,8 @@ def read_records(actor, view: DatasetView, query: RecordQuery, *, via: str = "ap
     rows = list(queryset.values_list("pk", "key", "values", "subject")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
-    shown = [shown_row(view, key, stored, names) for _pk, key, stored, _subject in rows]
+    masked = masked_fields(view, names)
+    shown = [shown_row(view, key, stored, names, masked) for _pk, key, stored, _subject in rows]
     next_cursor = None
     if more:
         last_pk, _key, last_values, _subject = rows[-1]
@@ -294,8 +304,7 @@ def read_records(actor, view: DatasetView, query: RecordQuery, *, via: str = "ap
     used = _consents_used(consents, [subject for *_rest, subject in rows])
     if log:
         note_records_read(actor, view, len(shown), names, used, via=via)
-    masked = [n for n in names if view.access.views[n] == FieldView.MASKED]
-    return RecordPage(shown, names, next_cursor, masked, used)
+    return RecordPage(shown, names, next_cursor, list(masked), used)
 
 
 def _consents_used(consents: QuerySet[Consent] | None, subjects: list[str]) -> list[int]:
@@ -356,11 +365,12 @@ def read_changes(actor, view: DatasetView, *, since: int, limit: int, purpose: s
         queryset.order_by("seq").values_list("seq", "op", "key", "values", "version", "created_at", "subject")[:limit]
     )
     names = view.access.shown()
+    masked = masked_fields(view, names)
     changes = []
     for seq, op, key, stored, version, created_at, _subject in rows:
         change = {"seq": seq, "op": op, "_id": key, "version": version, "at": created_at}
         change["values"] = None if op == Change.Op.DELETE else {
-            k: v for k, v in shown_row(view, key, stored, names).items() if k != "_id"
+            k: v for k, v in shown_row(view, key, stored, names, masked).items() if k != "_id"
         }  # fmt: skip
         changes.append(change)
     last = rows[-1][0] if rows else since

@@ -1,0 +1,1 @@
+"""The data-exchange benchmark (`python -m bench.exchange`); see README.md."""

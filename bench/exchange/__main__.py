@@ -1,0 +1,3 @@
+from bench.exchange.run import main
+
+main()
