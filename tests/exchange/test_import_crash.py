@@ -96,7 +96,7 @@ def run_until_writing(script, code, path, env) -> tuple[subprocess.Popen, str]:
                 seen += os.read(leader, 65536).decode("utf-8", errors="replace")
             except OSError:
                 break
-        counts = [int(n) for n in re.findall(r"writing:.*?(\d+)/\d+", seen)]
+        counts = [int(n) for n in re.findall(r"[Ww]riting:.*?(\d+)/\d+", seen)]
         written = max(counts, default=0)
         if services.BATCH <= written < ROWS:
             break
