@@ -34,7 +34,10 @@ class SchemaIn(BaseModel):
 
 class RowsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    rows: list[dict[str, Any]] = Field(description="Records as objects of field names and values")
+    rows: list[dict[str, Any]] = Field(
+        description="Records as objects of field names and values; a field left out of a row keeps its stored value "
+        "(null clears it)"
+    )
     mode: str = Field("all", description="`all`: a bad row writes nothing; `valid`: write the good rows")
     replace_expected: int | None = Field(
         None,

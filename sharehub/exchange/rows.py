@@ -51,7 +51,8 @@ def check_rows(
     keep_sensitive: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> CheckedRows:
-    """Parse every row by the schema. A row with any problem is left out of `valid` whole.
+    """Parse every row by the schema. A row with any problem is left out of `valid` whole. A field the
+    row leaves out (not even null) is left out of its parsed values too, so that updating keeps it.
 
     `keep_sensitive`: show the given value of an encrypted field in the report (the API answers the
     caller at once); leave it out where the report is stored (the page's import)."""
@@ -73,6 +74,8 @@ def check_rows(
         ]
         parsed: dict[str, Any] = {}
         for field in codec.fields:
+            if field.name not in row and not (field.required or field.name in key_names):
+                continue  # left out: an update keeps the stored value, an insert leaves it empty
             raw = row.get(field.name)
             try:
                 value = parse(field.type, raw, choices=field.choices)

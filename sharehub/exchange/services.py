@@ -170,15 +170,18 @@ def write_checked(
         result.first_change = seq + 1
         for start in range(0, len(prepared), BATCH):
             batch = prepared[start : start + BATCH]
+            partial = any(len(values) < len(codec.fields) for _k, _f, values in batch)
+            columns = ("pk", "key", "fingerprint", "version", *(("values",) if partial else ()))
             existing = {
                 r.key: r
-                for r in Record.objects.filter(dataset=locked, key__in=[k for k, _f, _v in batch]).only(
-                    "pk", "key", "fingerprint", "version"
-                )
+                for r in Record.objects.filter(dataset=locked, key__in=[k for k, _f, _v in batch]).only(*columns)
             }
             inserts, updates, changes = [], [], []
             for key, fingerprint, values in batch:
                 current = existing.get(key)
+                if current is not None and len(values) < len(codec.fields):
+                    values = _with_stored(codec, current, values)
+                    fingerprint = codec.fingerprint(values)
                 if current is not None and current.fingerprint == fingerprint:
                     result.unchanged += 1
                     continue
@@ -290,6 +293,12 @@ def write_one(actor, locked: Dataset, codec: Codec, current: Record, values: dic
     locked.records_updated_at = now
     locked.save(update_fields=["last_change", "records_updated_at"])
     return change
+
+
+def _with_stored(codec: Codec, current: Record, values: dict[str, Any]) -> dict[str, Any]:
+    """The row's values, with the stored ones for the fields it leaves out."""
+    kept = [f.name for f in codec.fields if f.name not in values]
+    return {**codec.reveal(current.key, current.values, kept), **values}
 
 
 def _announce(actor, resource: Resource, action: str, counts: dict, result: UpsertResult, via: str) -> None:

@@ -239,3 +239,16 @@ def test_statement_count_does_not_grow_with_the_page(tax_dataset, people, org_un
 
     statements(1)  # warm: the session, the actor's context
     assert statements(2) == statements(40)
+
+
+def test_a_field_left_out_keeps_its_stored_value_and_null_clears_it(loaded, people):
+    api = Api(people["tax_member"])
+    code = ROWS[0]["credit_code"]
+    changed = api.post(f"/datasets/{loaded.pk}/records", {"rows": [{"credit_code": code, "name": "只改名称"}]})
+    assert changed.json()["updated"] == 1
+    row = api.get(f"/datasets/{loaded.pk}/record", {"credit_code": code}).json()
+    assert row["name"] == "只改名称" and row["legal_id"] == "11010519491231002X" and row["risk_note"] == "重点关注"
+    again = api.post(f"/datasets/{loaded.pk}/records", {"rows": [{"credit_code": code, "name": "只改名称"}]})
+    assert again.json()["unchanged"] == 1
+    api.post(f"/datasets/{loaded.pk}/records", {"rows": [{"credit_code": code, "risk_note": None}]})
+    assert api.get(f"/datasets/{loaded.pk}/record", {"credit_code": code}).json()["risk_note"] is None
