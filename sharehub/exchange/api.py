@@ -100,6 +100,8 @@ def record_query(params) -> RecordQuery:
     lt, lte, prefix, null)."""
     filters = []
     for name, values in params.lists():
+        if "\x00" in name or any("\x00" in v for v in values):
+            raise Invalid(fields={name.replace("\x00", "")[:64]: _("Must not contain NUL characters.")})
         if name in RESERVED:
             continue
         field, op = name, "eq"
@@ -191,7 +193,7 @@ def delete_all_records(request, ident: str, payload: DeleteAllIn):
 def list_changes(
     request,
     ident: str,
-    since: int = Query(0, ge=0, description="The last change number you have; 0 for all"),
+    since: int = Query(0, ge=0, le=2**63 - 1, description="The last change number you have; 0 for all"),
     limit: int = Query(queries.DEFAULT_LIMIT, ge=1, le=queries.MAX_LIMIT),
     purpose: str = Query("", description="Your purpose of use, where the dataset needs consent"),
 ):

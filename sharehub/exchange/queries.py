@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from sharehub.exchange.storage import Codec
 from sharehub.exchange.types import FieldType, FieldValueError, parse
 from sharehub.policy.engine import Action
 from sharehub.policy.fields import FieldView, RecordAccess, record_access
+from sharehub.validation import MAX_DB_INT
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -198,9 +200,38 @@ def _decode_cursor(text: str, length: int) -> list:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != length or not isinstance(values[-1], int):
+    if (
+        not isinstance(values, list)
+        or len(values) != length
+        or isinstance(values[-1], bool)
+        or not isinstance(values[-1], int)
+        or not 0 <= values[-1] <= MAX_DB_INT
+        or not all(_cursor_value(v) for v in values[:-1])
+    ):
         raise Invalid(fields={"cursor": _("Not a cursor from a previous page; start without one.")})
     return values
+
+
+def _sorts_as(item: DatasetField, value) -> bool:
+    """Whether a cursor's sort value has the kind the field sorts by (a tampered cursor could not)."""
+    if item.type == FieldType.DECIMAL:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if item.type == FieldType.INTEGER:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if item.type == FieldType.BOOLEAN:
+        return isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _cursor_value(value) -> bool:
+    """A sort value a page can have ended on: null, a truth value, a bounded number or a short text."""
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -MAX_DB_INT <= value <= MAX_DB_INT
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str) and len(value) <= 10_000 and "\x00" not in value
 
 
 def _limit(limit: int) -> int:
@@ -273,6 +304,8 @@ def read_records(actor, view: DatasetView, query: RecordQuery, *, via: str = "ap
         queryset = queryset.alias(_sort=_sortable(item))
         if query.cursor:
             last, last_pk = _decode_cursor(query.cursor, 2)
+            if last is not None and not _sorts_as(item, last):
+                raise Invalid(fields={"cursor": _("Not a cursor from a previous page; start without one.")})
             if last is None:
                 queryset = queryset.filter(_sort__isnull=True, pk__gt=last_pk)
             else:
@@ -355,7 +388,7 @@ def read_changes(actor, view: DatasetView, *, since: int, limit: int, purpose: s
     subject consents now (a withdrawal hides the subject's past changes too)."""
     require_read(view)
     limit = _limit(limit)
-    if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+    if isinstance(since, bool) or not isinstance(since, int) or not 0 <= since <= MAX_DB_INT:
         raise Invalid(fields={"since": _("A change number, 0 or more.")})
     queryset = Change.objects.filter(dataset_id=view.dataset.pk, seq__gt=since)
     consents = _consented(view, purpose, timezone.now())

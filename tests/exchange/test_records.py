@@ -252,3 +252,35 @@ def test_a_field_left_out_keeps_its_stored_value_and_null_clears_it(loaded, peop
     assert again.json()["unchanged"] == 1
     api.post(f"/datasets/{loaded.pk}/records", {"rows": [{"credit_code": code, "risk_note": None}]})
     assert api.get(f"/datasets/{loaded.pk}/record", {"credit_code": code}).json()["risk_note"] is None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": "W10"},  # []
+        {"cursor": "WzEsMl0"},  # [1, 2] without a sort
+        {"cursor": "Wzk5OTk5OTk5OTk5OTk5OTk5OTk5OTld"},  # a pk beyond the database's integers
+        {"sort": "revenue", "cursor": "WyJhYmMiLDVd"},  # ["abc", 5] for a number field
+        {"sort": "name", "cursor": "W3siYSI6MX0sNV0"},  # [{"a":1}, 5]
+        {"sort": "name", "cursor": "not base64 !!"},
+        {"limit": "0"},
+        {"limit": "99999999999"},
+        {"revenue__gt": "abc"},
+        {"registered__gte": "2024-13-01"},
+        {"nosuchfield": "1"},
+        {"name__between": "1"},
+        {"name__in": ",".join(["x"] * 501)},
+        {"format": "pdf"},
+        {"q": "\x00"},
+    ],
+)
+def test_hostile_record_queries_get_a_clear_422(loaded, people, params):
+    response = records(people["tax_member"], loaded, **params)
+    assert response.status_code in (200, 422), response.content
+    if response.status_code == 422:
+        assert response.json()["error"]["fields"]
+
+
+def test_a_feed_position_beyond_the_database_integers_is_refused(loaded, people):
+    response = Api(people["tax_member"]).get(f"/datasets/{loaded.pk}/changes", {"since": str(2**70)})
+    assert response.status_code == 422
