@@ -216,6 +216,7 @@ def _people(sizes: Sizes, rng: random.Random, writer: Writer, departments) -> tu
 
 def _resources(sizes: Sizes, rng: random.Random, writer: Writer, departments, now: datetime, progress) -> list[int]:
     from sharehub.catalog.models import Category, Project, Resource, Tag
+    from sharehub.exchange.models import Dataset, DatasetField
 
     tags = {name for theme in vocab.THEMES for name in theme.tags} | {
         "2024",
@@ -250,7 +251,7 @@ def _resources(sizes: Sizes, rng: random.Random, writer: Writer, departments, no
 
     ids: list[int] = []
     for start in range(0, sizes.docs, INSERT_BATCH):
-        rows, tag_plan, scope_plan = [], [], []
+        rows, tag_plan, scope_plan, field_plan = [], [], [], []
         for i in range(start, min(sizes.docs, start + INSERT_BATCH)):
             owner = rng.choices(departments, weights=owner_weights)[0]
             bureau = bureau_of[owner.pk]
@@ -260,14 +261,18 @@ def _resources(sizes: Sizes, rng: random.Random, writer: Writer, departments, no
             share = rng.choices(sharing, weights=(50, 35, 15))[0]
             scope_all = share != Resource.SharingType.RESTRICTED and rng.random() < SCOPE_ALL_SHARE
             updated = now - timedelta(days=min(1500.0, rng.expovariate(1 / 300)), seconds=rng.randint(0, 86400))
-            fields = []
             if kind == Resource.Kind.DATASET:
-                fields = [
-                    {"name": f"field_{n}", "label": f"{word}{suffix}", "description": ""}
-                    for n, (word, suffix) in enumerate(
-                        zip(rng.sample(theme.zh, 3), ("编号", "金额", "日期"), strict=True)
+                field_plan.append(
+                    (
+                        i,
+                        [
+                            DatasetField(name=f"field_{n}", label_zh=f"{word}{suffix}", position=n + 1)
+                            for n, (word, suffix) in enumerate(
+                                zip(rng.sample(theme.zh, 3), ("编号", "金额", "日期"), strict=True)
+                            )
+                        ],
                     )
-                ]
+                )
             rows.append(
                 Resource(
                     code=f"BENCH-{i:07d}",
@@ -282,7 +287,6 @@ def _resources(sizes: Sizes, rng: random.Random, writer: Writer, departments, no
                     category_id=rng.choice(category_ids),
                     project_id=rng.choice(projects[owner.pk]) if kind == Resource.Kind.PROGRESS else None,
                     link_url="https://intranet.example.org/doc" if kind == Resource.Kind.LINK else "",
-                    dataset_fields=fields,
                     conditions=f"仅用于{rng.choice(vocab.VERBS)}{theme.zh[0]}业务，不得转授他人"
                     if share == Resource.SharingType.CONDITIONAL
                     else "",
@@ -309,6 +313,11 @@ def _resources(sizes: Sizes, rng: random.Random, writer: Writer, departments, no
                 [TagLink(resource_id=batch_ids[i - start], tag_id=t) for i, t in dict.fromkeys(tag_plan)]
             )
             Scope.objects.bulk_create([Scope(resource_id=batch_ids[i - start], department_id=d) for i, d in scope_plan])
+            Dataset.objects.bulk_create([Dataset(resource_id=batch_ids[i - start]) for i, _fields in field_plan])
+            for i, fields in field_plan:
+                for field in fields:
+                    field.dataset_id = batch_ids[i - start]
+            DatasetField.objects.bulk_create([f for _i, fields in field_plan for f in fields])
         ids.extend(batch_ids)
         progress(len(ids))
     return ids

@@ -215,13 +215,13 @@ class CorrectionIn(BaseModel):
     department: int | None = Field(None, description="The department you report for (one of yours)")
 
 
-class AcceptIn(BaseModel):
+class CorrectionAcceptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     value: Any = Field(None, description="The right value, when it differs from the proposal or none was proposed")
     note: str = ""
 
 
-class RejectIn(BaseModel):
+class CorrectionRejectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(description="Why the value stays (required)")
 
@@ -320,14 +320,14 @@ def download_correction_file(request, ident: str, correction_id: str):
 
 
 @router.post("/datasets/{ident}/corrections/{correction_id}/accept", summary="Accept: correct the record (stewards)")
-def accept_correction(request, ident: str, correction_id: str, payload: AcceptIn):
+def accept_correction(request, ident: str, correction_id: str, payload: CorrectionAcceptIn):
     view = queries.access_dataset(request.user, ident)
     found = corrections.accept_correction(request.user, view, correction_id, value=payload.value, note=payload.note)
     return _correction_out(request, view, found.pk)
 
 
 @router.post("/datasets/{ident}/corrections/{correction_id}/reject", summary="Reject with a reason (stewards)")
-def reject_correction(request, ident: str, correction_id: str, payload: RejectIn):
+def reject_correction(request, ident: str, correction_id: str, payload: CorrectionRejectIn):
     view = queries.access_dataset(request.user, ident)
     found = corrections.reject_correction(request.user, view, correction_id, reason=payload.reason)
     return _correction_out(request, view, found.pk)

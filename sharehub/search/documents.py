@@ -53,6 +53,7 @@ class IndexDocument:
 def resources_for_index(ids: Iterable[int] | None = None):
     queryset = Resource.objects.select_related("owner_department", "category", "project").prefetch_related(
         "tags",
+        "dataset__fields",  # a dataset's field list is part of its catalog text
         Prefetch(
             "attachments",
             queryset=Attachment.objects.filter(removed_at__isnull=True).select_related("blob"),
