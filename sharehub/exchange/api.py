@@ -67,7 +67,7 @@ def _dataset_out(view: queries.DatasetView) -> dict:
         "key_fields": dataset.key_fields,
         "consent_required": dataset.consent_required,
         "subject_field": dataset.subject_field,
-        "record_count": dataset.record_count,
+        "record_count": view.shown_count,
         "last_change": dataset.last_change,
         "records_updated_at": dataset.records_updated_at,
         "fields": [schema.as_dict(f) | {"you_see": view.access.views[f.name].value} for f in view.fields],

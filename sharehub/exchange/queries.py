@@ -63,6 +63,14 @@ class DatasetView:
     def field(self, name: str) -> DatasetField | None:
         return self.codec.by_name.get(name)
 
+    @property
+    def shown_count(self) -> int | None:
+        """The number of records, or None where it would tell a consent reader about subjects who did
+        not consent to them (how many there are, and when one is added)."""
+        if self.dataset.consent_required and not self.access.sees_all:
+            return None
+        return self.dataset.record_count
+
 
 def access_dataset(actor, ident: int | str, *, now=None) -> DatasetView:
     """A dataset the actor may see the entry of; NotFound otherwise (or when it is no dataset).
@@ -409,7 +417,7 @@ def read_changes(actor, view: DatasetView, *, since: int, limit: int, purpose: s
     last = rows[-1][0] if rows else since
     used = _consents_used(consents, [row[-1] for row in rows])
     note_records_read(actor, view, len(changes), names, used, via=via)
-    return changes, last, view.dataset.last_change
+    return changes, last, (view.dataset.last_change if view.shown_count is not None else None)
 
 
 def note_records_read(actor, view: DatasetView, count: int, names: list[str], consents: list[int], *, via: str):

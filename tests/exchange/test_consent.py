@@ -222,3 +222,17 @@ def test_corrections_on_a_consent_dataset_need_the_subjects_consent(health_datas
     no_purpose = reader.post(f"/datasets/{health_dataset.pk}/corrections", body | {"purpose": ""})
     assert no_purpose.status_code == 422 and "purpose" in no_purpose.json()["error"]["fields"]
     assert reader.post(f"/datasets/{health_dataset.pk}/corrections", body).status_code == 200
+
+
+def test_a_consent_reader_is_not_told_how_many_records_the_dataset_holds(health_dataset, people):
+    from django.urls import reverse
+
+    consent(people["health_member"], health_dataset)
+    reader = Api(people["social_member"])
+    assert reader.get(f"/datasets/{health_dataset.pk}").json()["record_count"] is None
+    feed = reader.get(f"/datasets/{health_dataset.pk}/changes", {"purpose": "TREAT"}).json()
+    assert feed["latest"] is None and len(feed["changes"]) == 1
+    page = reader.client.get(reverse("exchange:data", args=[health_dataset.code]), {"purpose": "TREAT"})
+    assert "2 records" not in page.content.decode() and "张三" in page.content.decode()
+    owner = Api(people["health_member"])
+    assert owner.get(f"/datasets/{health_dataset.pk}").json()["record_count"] == 2
