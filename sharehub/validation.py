@@ -91,3 +91,20 @@ def text_problems(value: Any, path: str = "") -> dict[str, str]:
         child = f"{path}.{key}" if path else str(key)
         found.update(text_problems(item, child))
     return found
+
+
+def clean_text(errors: dict, name: str, value, *, limit: int, required: bool = True) -> str:
+    """A text field of a form or body, stripped; a problem is written into `errors` under `name`."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[name] = _("Must be text.")
+        return ""
+    value = value.strip()
+    if "\x00" in value:
+        errors[name] = _("Must not contain the NUL character.")
+    elif required and not value:
+        errors[name] = _("This field is required.")
+    elif len(value) > limit:
+        errors[name] = _("At most %(n)s characters.") % {"n": limit}
+    return value

@@ -21,6 +21,7 @@ from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
 from sharehub.events.services import record
 from sharehub.org.models import Department, Membership, User
 from sharehub.policy.engine import ProcessAction, can, needs_head_approval
+from sharehub.validation import clean_text
 
 Status = AccessRequest.Status
 MAX_TEXT = 4000
@@ -32,19 +33,7 @@ def _require(decision) -> None:
 
 
 def _text(errors: dict, name: str, value, *, required: bool = True) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[name] = _("Must be text.")
-        return ""
-    value = value.strip()
-    if "\x00" in value:
-        errors[name] = _("Must not contain the NUL character.")
-    elif required and not value:
-        errors[name] = _("This field is required.")
-    elif len(value) > MAX_TEXT:
-        errors[name] = _("At most %(n)s characters.") % {"n": MAX_TEXT}
-    return value
+    return clean_text(errors, name, value, limit=MAX_TEXT, required=required)
 
 
 def _managers(department_id: int, roles=(Membership.Role.STEWARD, Membership.Role.HEAD)) -> list[int]:

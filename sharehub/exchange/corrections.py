@@ -33,6 +33,7 @@ from sharehub.exchange.models import Correction, Dataset, Record
 from sharehub.exchange.types import FieldValueError, parse
 from sharehub.policy.engine import Action, can, reviewer_ids
 from sharehub.policy.fields import FieldView, correction_filter, reporting_department
+from sharehub.validation import clean_text
 
 MAX_EVIDENCE = 4000
 MAX_REASON = 4000
@@ -41,20 +42,7 @@ MAX_LIMIT = 200
 Status = Correction.Status
 
 
-def _text(errors: dict, name: str, value, *, limit: int, required: bool = True) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[name] = _("Must be text.")
-        return ""
-    value = value.strip()
-    if "\x00" in value:
-        errors[name] = _("Must not contain the NUL character.")
-    elif required and not value:
-        errors[name] = _("This field is required.")
-    elif len(value) > limit:
-        errors[name] = _("At most %(n)s characters.") % {"n": limit}
-    return value
+_text = clean_text
 
 
 def _field_for_reader(view: queries.DatasetView, name) -> Any:
