@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse
+import orjson
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router
@@ -95,6 +97,18 @@ def put_schema(request, ident: str, payload: SchemaIn):
     return _dataset_out(queries.access_dataset(request.user, ident))
 
 
+_ENCODER = DjangoJSONEncoder()
+
+
+def _json(body: dict) -> HttpResponse:
+    """A page of records as JSON written by orjson: the same text as ninja's renderer (times as Django
+    writes them), several times faster for a thousand rows."""
+    return HttpResponse(
+        orjson.dumps(body, default=_ENCODER.default, option=orjson.OPT_PASSTHROUGH_DATETIME),
+        content_type="application/json; charset=utf-8",
+    )
+
+
 def record_query(params) -> RecordQuery:
     """Reserved parameters, and filters as `field=value` or `field__op=value` (op: eq, in, gt, gte,
     lt, lte, prefix, null)."""
@@ -141,7 +155,7 @@ def list_records(request, ident: str):
     if output != "json":
         raise Invalid(fields={"format": _("Choose json, csv or xlsx.")})
     page = queries.read_records(request.user, view, query)
-    return {"items": page.rows, "fields": page.fields, "masked": page.masked, "next_cursor": page.next_cursor}
+    return _json({"items": page.rows, "fields": page.fields, "masked": page.masked, "next_cursor": page.next_cursor})
 
 
 @router.get("/datasets/{ident}/record", summary="One record by the values of its key fields")
@@ -199,7 +213,7 @@ def list_changes(
 ):
     view = queries.access_dataset(request.user, ident)
     changes, last, newest = queries.read_changes(request.user, view, since=since, limit=limit, purpose=purpose)
-    return {"changes": changes, "next_since": last, "latest": newest}
+    return _json({"changes": changes, "next_since": last, "latest": newest})
 
 
 # --- corrections (疑义校核) ------------------------------------------------------------------------

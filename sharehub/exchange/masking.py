@@ -46,39 +46,66 @@ _STARS = "******"
 
 def mask(rule: str, field_type: str, value: Value, *, hasher: Callable[[str], str]) -> Value:
     """`value` as a reader under `rule` may see it (see the module docstring)."""
-    if value is None:
-        return None
+    return masker(rule, field_type, hasher=hasher)(value)
+
+
+def masker(rule: str, field_type: str, *, hasher: Callable[[str], str]) -> Callable[[Value], Value]:
+    """`mask` for one field, its rule and type resolved once (a page masks the same field a thousand times)."""
     if rule == MaskRule.NONE:
-        return value
+        return lambda value: value
     if rule == MaskRule.HASH:
-        return hasher(index_text(field_type, value))
-    if rule == MaskRule.PARTIAL and isinstance(value, str):
-        return _partial(field_type, value)
-    return None
+        return lambda value: None if value is None else hasher(index_text(field_type, value))
+    if rule == MaskRule.PARTIAL:
+        partial = _PARTIAL.get(field_type)
+        if partial is not None:
+            return lambda value: partial(value) if isinstance(value, str) else None
+    return lambda value: None
 
 
-def _partial(field_type: str, value: str) -> str | None:
-    match field_type:
-        case FieldType.RESIDENT_ID:
-            return value[:6] + "*" * 8 + value[-4:] if len(value) == 18 else _STARS
-        case FieldType.CREDIT_CODE:
-            return value[:2] + "*" * 14 + value[-2:] if len(value) == 18 else _STARS
-        case FieldType.PHONE:
-            if len(value) == 11 and value.isdigit():
-                return value[:3] + "****" + value[-4:]
-            if landline := _LANDLINE.fullmatch(value):
-                area, number = landline.groups()
-                return f"{area}-{'*' * (len(number) - 2)}{number[-2:]}"
-            return _STARS
-        case FieldType.EMAIL:
-            name, at, domain = value.rpartition("@")
-            return f"{name[:1]}***@{domain}" if at and name else _STARS
-        case FieldType.TEXT:
-            if _CJK.match(value):
-                return value[0] + "*" * min(len(value) - 1, 3) if len(value) > 1 else "*"
-            return value[0] + "***"
-        case FieldType.DATE:
-            return f"{value[:4]}-**-**" if len(value) == 10 else _STARS
-        case FieldType.DATETIME:
-            return f"{value[:4]}-**-**T**:**:**Z" if len(value) >= 20 else _STARS
-    return None
+def _resident_id(value: str) -> str:
+    return value[:6] + "*" * 8 + value[-4:] if len(value) == 18 else _STARS
+
+
+def _credit_code(value: str) -> str:
+    return value[:2] + "*" * 14 + value[-2:] if len(value) == 18 else _STARS
+
+
+def _phone(value: str) -> str:
+    if len(value) == 11 and value.isdigit():
+        return value[:3] + "****" + value[-4:]
+    if landline := _LANDLINE.fullmatch(value):
+        area, number = landline.groups()
+        return f"{area}-{'*' * (len(number) - 2)}{number[-2:]}"
+    return _STARS
+
+
+def _email(value: str) -> str:
+    name, at, domain = value.rpartition("@")
+    return f"{name[:1]}***@{domain}" if at and name else _STARS
+
+
+def _text(value: str) -> str:
+    if not value:
+        return _STARS
+    if _CJK.match(value):
+        return value[0] + "*" * min(len(value) - 1, 3) if len(value) > 1 else "*"
+    return value[0] + "***"
+
+
+def _date(value: str) -> str:
+    return f"{value[:4]}-**-**" if len(value) == 10 else _STARS
+
+
+def _datetime(value: str) -> str:
+    return f"{value[:4]}-**-**T**:**:**Z" if len(value) >= 20 else _STARS
+
+
+_PARTIAL: dict[str, Callable[[str], str]] = {
+    FieldType.RESIDENT_ID: _resident_id,
+    FieldType.CREDIT_CODE: _credit_code,
+    FieldType.PHONE: _phone,
+    FieldType.EMAIL: _email,
+    FieldType.TEXT: _text,
+    FieldType.DATE: _date,
+    FieldType.DATETIME: _datetime,
+}

@@ -13,8 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F, FloatField, Q, QuerySet, TextField
+import orjson
+from django.db import connections, transaction
+from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -24,7 +25,7 @@ from sharehub.catalog.models import Resource
 from sharehub.catalog.queries import access_resource
 from sharehub.errors import Forbidden, Invalid, NotFound
 from sharehub.events.services import record
-from sharehub.exchange.masking import mask
+from sharehub.exchange.masking import masker
 from sharehub.exchange.models import BlindIndex, Change, Consent, Dataset, DatasetField, Record
 from sharehub.exchange.schema import as_dict
 from sharehub.exchange.storage import Codec
@@ -259,25 +260,75 @@ def _selected(view: DatasetView, wanted: list[str] | None) -> list[str]:
 
 
 def masked_fields(view: DatasetView, names: list[str]) -> dict[str, DatasetField]:
-    """The fields among `names` this reader sees masked (worked out once per page, not per row)."""
+    """The fields among `names` this reader sees masked."""
     return {name: view.codec.by_name[name] for name in names if view.access.views[name] == FieldView.MASKED}
 
 
-def shown_row(
-    view: DatasetView,
-    key: str,
-    stored: dict[str, Any],
-    names: list[str],
-    masked: dict[str, DatasetField] | None = None,
-) -> dict[str, Any]:
-    """One record as this reader may see it: masked by the policy's views, hidden fields left out.
-    `masked`: `masked_fields(view, names)`, when the caller shows many rows."""
-    plain = view.codec.reveal(key, stored, names)
-    for name, item in (masked if masked is not None else masked_fields(view, names)).items():
-        value = plain[name]
-        if value is not None:
-            plain[name] = mask(item.masking, item.type, value, hasher=view.codec.hasher)
-    return {"_id": key, **plain}
+class RowShape:
+    """How a stored row becomes what this reader sees of `names`: decrypted where the field is encrypted,
+    masked by its rule where the policy says masked, hidden fields left out. Worked out once per page
+    into steps for the fields that need one, so a plain field costs a dictionary lookup a row."""
+
+    def __init__(self, view: DatasetView, names: list[str]) -> None:
+        codec = view.codec
+        self.names = names
+        masked = masked_fields(view, names)
+        self._columns = ("_id", *names)  # "_id" first in every row; the stored values never hold it
+        self._steps = []
+        for name in names:
+            if name in codec.encrypted:
+                self._steps.append((name, self._decrypting(codec, name, masked.get(name))))
+            elif name in masked:
+                self._steps.append((name, self._masking(codec, codec.by_name[name])))
+
+    @staticmethod
+    def _masking(codec: Codec, item: DatasetField):
+        hide = masker(item.masking, item.type, hasher=codec.hasher)
+        return lambda _key, value: hide(value)
+
+    @staticmethod
+    def _decrypting(codec: Codec, name: str, masked_as: DatasetField | None):
+        decrypt, aad, loads = codec.keyring.decrypt, codec.aad, orjson.loads
+        if masked_as is None:
+            return lambda key, token: loads(decrypt(token, aad=aad(key, name)))
+        hide = masker(masked_as.masking, masked_as.type, hasher=codec.hasher)
+        return lambda key, token: hide(loads(decrypt(token, aad=aad(key, name))))
+
+    def __call__(self, key: str, stored: dict[str, Any]) -> dict[str, Any]:
+        get = stored.get
+        shown = {name: get(name) for name in self._columns}
+        shown["_id"] = key
+        for name, step in self._steps:
+            value = shown[name]
+            if value is not None:
+                shown[name] = step(key, value)
+        return shown
+
+
+def shown_row(view: DatasetView, key: str, stored: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """One record as this reader may see it (`RowShape` for many)."""
+    return RowShape(view, names)(key, stored)
+
+
+def _stored_rows(queryset: QuerySet, *columns: str) -> list[tuple]:
+    """`columns` and the stored values of each row, parsed with orjson. Run on the cursor, with the
+    converters Django would apply, and the values column read as its text: Django's row iteration and
+    JSONField decoding took twice as long as the query on a page of a thousand rows."""
+    as_text = ExpressionWrapper(F("values"), output_field=TextField())  # the column itself, no CAST
+    compiler = (
+        queryset.annotate(_values_text=as_text)
+        .values_list(*columns, "_values_text")
+        .query.get_compiler(using=queryset.db)
+    )
+    sql, params = compiler.as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    converters = compiler.get_converters([expression for expression, *_ in compiler.select[: compiler.col_count]])
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    loads = orjson.loads
+    return [(*row[:-1], loads(row[-1])) for row in rows]
 
 
 def read_records(actor, view: DatasetView, query: RecordQuery, *, via: str = "api", log: bool = True) -> RecordPage:
@@ -328,24 +379,24 @@ def read_records(actor, view: DatasetView, query: RecordQuery, *, via: str = "ap
             (last_pk,) = _decode_cursor(query.cursor, 1)
             queryset = queryset.filter(pk__gt=last_pk)
         queryset = queryset.order_by("pk")
-    rows = list(queryset.values_list("pk", "key", "values", "subject")[: limit + 1])
+    rows = _stored_rows(queryset[: limit + 1], "pk", "key", "subject")
     more = len(rows) > limit
     rows = rows[:limit]
-    masked = masked_fields(view, names)
-    shown = [shown_row(view, key, stored, names, masked) for _pk, key, stored, _subject in rows]
+    shape = RowShape(view, names)
+    shown = [shape(key, stored) for _pk, key, _subject, stored in rows]
     next_cursor = None
     if more:
-        last_pk, _key, last_values, _subject = rows[-1]
+        last_pk, _key, _subject, last_values = rows[-1]
         if sort_name:
             item = view.codec.by_name[sort_name]
             sort_value = last_values.get(sort_name)
             next_cursor = _encode_cursor([_comparable(item, sort_value) if sort_value is not None else None, last_pk])
         else:
             next_cursor = _encode_cursor([last_pk])
-    used = _consents_used(consents, [subject for *_rest, subject in rows])
+    used = _consents_used(consents, [subject for _pk, _key, subject, _stored in rows])
     if log:
         note_records_read(actor, view, len(shown), names, used, via=via)
-    return RecordPage(shown, names, next_cursor, list(masked), used)
+    return RecordPage(shown, names, next_cursor, list(masked_fields(view, names)), used)
 
 
 def _consents_used(consents: QuerySet[Consent] | None, subjects: list[str]) -> list[int]:
@@ -402,20 +453,20 @@ def read_changes(actor, view: DatasetView, *, since: int, limit: int, purpose: s
     consents = _consented(view, purpose, timezone.now())
     if consents is not None:
         queryset = queryset.filter(subject__in=consents.values("subject"))
-    rows = list(
-        queryset.order_by("seq").values_list("seq", "op", "key", "values", "version", "created_at", "subject")[:limit]
-    )
+    rows = _stored_rows(queryset.order_by("seq")[:limit], "seq", "op", "key", "version", "created_at", "subject")
     names = view.access.shown()
-    masked = masked_fields(view, names)
+    shape = RowShape(view, names)
     changes = []
-    for seq, op, key, stored, version, created_at, _subject in rows:
+    for seq, op, key, version, created_at, _subject, stored in rows:
         change = {"seq": seq, "op": op, "_id": key, "version": version, "at": created_at}
-        change["values"] = None if op == Change.Op.DELETE else {
-            k: v for k, v in shown_row(view, key, stored, names, masked).items() if k != "_id"
-        }  # fmt: skip
+        if op == Change.Op.DELETE:
+            change["values"] = None
+        else:
+            change["values"] = shape(key, stored)
+            del change["values"]["_id"]
         changes.append(change)
     last = rows[-1][0] if rows else since
-    used = _consents_used(consents, [row[-1] for row in rows])
+    used = _consents_used(consents, [row[5] for row in rows])
     note_records_read(actor, view, len(changes), names, used, via=via)
     return changes, last, (view.dataset.last_change if view.shown_count is not None else None)
 
