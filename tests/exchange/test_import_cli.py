@@ -76,7 +76,7 @@ def test_xlsx_with_explicit_mapping(tax_dataset, tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "empty"), (b"PK\x03\x04garbage", "XLSX"), (b"\xff\xfe\x00\x00", "")],
+    [(b"", "empty"), (b"PK\x03\x04garbage", "XLSX"), (b"\xff\xfe\x00\x00", "neither UTF-8 nor GB18030")],
 )
 def test_unreadable_files_get_a_sentence(tax_dataset, tmp_path, content, message):
     path = tmp_path / "x.csv"
