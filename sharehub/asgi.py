@@ -1,14 +1,23 @@
+import io
 import os
 import warnings
+from contextvars import ContextVar
 
 import django
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
+
+from sharehub.bodies import PLAINTEXT_BODY_LIMIT, carries_plaintext
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sharehub.settings")
 # WhiteNoise serves static files as a synchronous file iterator; under ASGI Django wraps it and warns
 # on every file. The wrapping is correct for files of this size, so the warning is noise in the log.
 warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
+
+
+_in_memory_body: ContextVar[bool] = ContextVar("in_memory_body", default=False)
+_body_refused: ContextVar[bool] = ContextVar("body_refused", default=False)
 
 
 class SyncRequestASGIHandler(ASGIHandler):
@@ -49,12 +58,38 @@ class SyncRequestASGIHandler(ASGIHandler):
             from sharehub.events import consumers
 
             consumers.deliver_in_background()
+        _in_memory_body.set(carries_plaintext(scope.get("method", ""), scope["path"]))
+        _body_refused.set(False)
         executor = self._idle.pop() if self._idle else _request_thread()
         try:
             async with ThreadSensitiveContext(executor=executor):
                 await self.handle(scope, receive, send)
         finally:
             self._give_back(executor)
+
+    async def read_body(self, receive):
+        """Django's, except that a body carrying plaintext (`sharehub.bodies`) stays in memory."""
+        if not _in_memory_body.get():
+            return await super().read_body(receive)
+        body = io.BytesIO()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise RequestAborted()
+            if not _body_refused.get():
+                body.write(message.get("body", b""))
+                if body.tell() > PLAINTEXT_BODY_LIMIT:
+                    _body_refused.set(True)  # the rest is read and dropped; create_request answers 413
+                    body = io.BytesIO()
+            if not message.get("more_body", False):
+                break
+        body.seek(0)
+        return body
+
+    def create_request(self, scope, body_file):
+        if _body_refused.get():
+            return None, _too_large(scope["path"])
+        return super().create_request(scope, body_file)
 
     def _give_back(self, executor) -> None:
         if len(self._idle) < self.KEEP_IDLE:
@@ -64,6 +99,18 @@ class SyncRequestASGIHandler(ASGIHandler):
 
         executor.submit(connections.close_all)
         executor.shutdown(wait=False)
+
+
+def _too_large(path: str):
+    from django.http import HttpResponse, JsonResponse
+    from django.utils.translation import gettext as _
+
+    from sharehub.api import error_body
+
+    message = _("The request is too large: at most %(n)s MB.") % {"n": PLAINTEXT_BODY_LIMIT // 1024 // 1024}
+    if path.startswith("/api/"):
+        return JsonResponse(error_body("too_large", message), status=413)
+    return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
 
 
 def _request_thread():

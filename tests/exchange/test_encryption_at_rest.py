@@ -168,3 +168,35 @@ def test_a_field_removed_and_added_again_keeps_its_encryption(loaded, people):
     schema.change_dataset(people["tax_steward"], resource, FIELDS, key_fields=["code"])  # as they were: fine
     items = client.get(f"/api/v1/datasets/{resource.pk}/records").json()["items"]
     assert sorted((r["name"], r["note"]) for r in items) == sorted((r["name"], r["note"]) for r in API_ROWS)
+
+
+def test_a_large_upload_never_lands_in_a_temporary_file(loaded, monkeypatch):
+    """Over FILE_UPLOAD_MAX_MEMORY_SIZE Django would write the upload to a temporary file in plaintext."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    def no_temporary_file(*args, **kwargs):
+        raise AssertionError("an import upload went to a temporary file")
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "new_file", no_temporary_file)
+    resource, client = loaded
+    padding = "".join(f"B{n},填充行{n},,,,,\n" for n in range((settings.FILE_UPLOAD_MAX_MEMORY_SIZE // 24) + 1))
+    content = (UPLOAD + padding).encode("utf-8")
+    assert len(content) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    upload = SimpleUploadedFile("people.csv", content, content_type="text/csv")
+    response = client.post(f"/resources/{resource.code}/data/import/", {"file": upload})
+    assert response.status_code == 302, response.content[:500]
+    assert ImportJob.objects.get().filename == "people.csv"
+
+
+def test_past_the_limit_an_upload_is_refused_with_413(loaded, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from sharehub import bodies
+
+    monkeypatch.setattr(bodies, "PLAINTEXT_BODY_LIMIT", 1000)
+    resource, client = loaded
+    upload = SimpleUploadedFile("people.csv", (UPLOAD * 20).encode("utf-8"), content_type="text/csv")
+    response = client.post(f"/resources/{resource.code}/data/import/", {"file": upload})
+    assert response.status_code == 413
+    assert not ImportJob.objects.exists()
