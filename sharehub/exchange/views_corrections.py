@@ -17,7 +17,8 @@ from sharehub.catalog.views import page
 from sharehub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from sharehub.exchange import consents, corrections, queries
 from sharehub.exchange.models import Consent, Correction
-from sharehub.policy.engine import Action, can
+from sharehub.org.models import Department
+from sharehub.policy.engine import Action, can, context_for
 from sharehub.policy.fields import FieldView
 
 STATUS_CSS = {
@@ -68,6 +69,11 @@ def correction_list(request, ident):
         "purposes": Consent.Purpose.choices,
         "flaggable": flaggable,
         "record_id": request.GET.get("record", "")[:64],
+        "departments": list(
+            Department.objects.filter(pk__in=context_for(request.user).department_ids)
+            .order_by("name")
+            .values_list("pk", "name")
+        ),
         "owner_view": view.access.sees_all,
     }
     return render(request, "exchange/corrections.html", context)
@@ -91,6 +97,7 @@ def correction_report(request, ident):
             evidence=request.POST.get("evidence", ""),
             proposed=request.POST.get("proposed", "") or None,
             purpose=request.POST.get("purpose", ""),
+            department=request.POST.get("department") or None,
             attachment=(upload.name, upload.chunks()) if upload else None,
         )
     except NotFound:

@@ -350,3 +350,27 @@ def test_the_sweep_reminds_then_escalates_once(granted, people, org_units):
     assert hr_head_tax.pk in overdue.details["recipients"] and people["admin"].pk in overdue.details["recipients"]
     page = Api(people["social_member"]).get(f"/datasets/{granted.pk}/corrections").json()["items"][0]
     assert page["status"] == "open"
+
+
+def test_a_reader_of_two_departments_chooses_which_one_reports_on_the_page(granted, people, org_units, client_for):
+    from sharehub.org.models import Membership
+
+    reader = people["social_member"]
+    Membership.objects.create(user=reader, department=org_units["health"], role=Membership.Role.MEMBER)
+    client = client_for(reader)
+    url = f"/resources/{granted.code}/data/corrections/"
+    form = client.get(url).content.decode()
+    assert 'name="department"' in form and org_units["health"].name in form and org_units["social"].name in form
+    record_id = first_id(reader, granted)
+    body = {"record_id": record_id, "field": "name", "evidence": "名称不同"}
+    refused = client.post(url + "report/", body | {"department": str(org_units["tax"].pk)}, follow=True)
+    assert "only if you belong to it" in refused.content.decode() and not Correction.objects.exists()
+    assert client.post(url + "report/", body | {"department": "1; DROP TABLE"}, follow=True).status_code == 200
+    assert not Correction.objects.exists()
+    assert client.post(url + "report/", body | {"department": str(org_units["social"].pk)}).status_code == 302
+    assert Correction.objects.get().reporter_department_id == org_units["social"].pk
+
+
+def test_a_reader_of_one_department_is_not_asked_which(granted, people, client_for):
+    form = client_for(people["social_member"]).get(f"/resources/{granted.code}/data/corrections/").content.decode()
+    assert 'name="department"' not in form
