@@ -226,7 +226,10 @@ class CorrectionIn(BaseModel):
     proposed: Any = Field(None, description="The right value, if known (checked by the field's type)")
     evidence: str = Field(description="Why the value is wrong (required, up to 4000 characters)")
     purpose: str = Field("", description="Your purpose of use, where the dataset needs the data subject's consent")
-    department: int | None = Field(None, description="The department you report for (one of yours)")
+    department: int | None = Field(
+        None,
+        description="The department you report for (one of yours); by default one reading through a grant",
+    )
 
 
 class CorrectionAcceptIn(BaseModel):

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sharehub.access import calendar
-from sharehub.access.models import AccessSettings
+from sharehub.access.models import AccessSettings, Grant
 from sharehub.access.services import store_file
 from sharehub.catalog.models import Blob
 from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
@@ -31,7 +31,8 @@ from sharehub.exchange import crypto, queries, services
 from sharehub.exchange.masking import mask
 from sharehub.exchange.models import Correction, Dataset, Record
 from sharehub.exchange.types import FieldValueError, parse
-from sharehub.policy.engine import Action, can, reviewer_ids
+from sharehub.org.models import Department
+from sharehub.policy.engine import Action, can, context_for, reviewer_ids
 from sharehub.policy.fields import FieldView, correction_filter, reporting_department
 from sharehub.validation import clean_text
 
@@ -115,6 +116,8 @@ def report_correction(
     except Invalid as error:
         errors.update(error.fields)
     wanted = _department_id(department, errors)
+    if wanted is None and "department" not in errors:
+        wanted = next((pk for pk, _name in reporting_choices(actor, view)), None)
     department_id = reporting_department(actor, wanted)
     if department_id is None and "department" not in errors:
         errors["department"] = (
@@ -158,6 +161,19 @@ def report_correction(
             file=bool(stored),
         )
     return correction
+
+
+def reporting_choices(actor, view: queries.DatasetView) -> list[tuple[int, str]]:
+    """(id, name) of the departments the actor may report for: theirs, those that read the dataset through a
+    grant first (the default when a report names none), then by name."""
+    mine = context_for(actor).department_ids
+    granted = set(
+        Grant.objects.filter(pk__in=view.access.grant_ids, grantee_department_id__in=mine).values_list(
+            "grantee_department_id", flat=True
+        )
+    )
+    names = dict(Department.objects.filter(pk__in=mine).values_list("pk", "name"))
+    return sorted(names.items(), key=lambda item: (item[0] not in granted, item[1], item[0]))
 
 
 def _department_id(department, errors: dict) -> int | None:

@@ -17,8 +17,7 @@ from sharehub.catalog.views import page
 from sharehub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from sharehub.exchange import consents, corrections, queries
 from sharehub.exchange.models import Consent, Correction
-from sharehub.org.models import Department
-from sharehub.policy.engine import Action, can, context_for
+from sharehub.policy.engine import Action, can
 from sharehub.policy.fields import FieldView
 
 STATUS_CSS = {
@@ -69,11 +68,7 @@ def correction_list(request, ident):
         "purposes": Consent.Purpose.choices,
         "flaggable": flaggable,
         "record_id": request.GET.get("record", "")[:64],
-        "departments": list(
-            Department.objects.filter(pk__in=context_for(request.user).department_ids)
-            .order_by("name")
-            .values_list("pk", "name")
-        ),
+        "departments": corrections.reporting_choices(request.user, view),
         "owner_view": view.access.sees_all,
     }
     return render(request, "exchange/corrections.html", context)
