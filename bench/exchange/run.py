@@ -58,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, default=HERE / ".data")
     p.add_argument("--postgres-url", default=POSTGRES_URL, help="dropped and created; its name must contain 'bench'")
     p.add_argument("--results", type=Path, help="also write the table to this markdown file")
-    p.add_argument("--child", choices=("prepare", "bare-import"), help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=("prepare", "bare-import", "page-work"), help=argparse.SUPPRESS)
     p.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     return p
@@ -186,6 +186,7 @@ def run_database(db: str, args: argparse.Namespace, csv_path: Path, plain_db: Pa
                 say(f"round {n + 1}/{args.rounds} {walk}: " + ", ".join(
                     f"{name} {rounds[walk][name][-1]['rows_per_s']:,.0f} rows/s" for name in SERVERS))  # fmt: skip
         result["walks"] = rounds
+        result["page_work"] = _child("page-work", env, folder / "page-work.json")
         sh = started["sharehub"]
         values = data.lookup_values(args.rows, args.lookups)
         base = f"/api/v1/datasets/{fx['resource_id']}"
@@ -292,6 +293,21 @@ def render(result: dict) -> str:
             f"| bare Starlette endpoint, plain table in the same database "
             f"| {_spread([r['rows_per_s'] for r in w['bare']])} "
             f"| {_spread([r['page_p50_ms'] for r in w['bare']], '{:.0f}')} | | 100% | |",
+        ]
+    if "page_work" in result:
+        work = result["page_work"]
+        sharehub_p50 = statistics.median(r["page_p50_ms"] for r in result["walks"]["all"]["sharehub"])
+        datasette_p50 = statistics.median(r["page_p50_ms"] for r in result["walks"]["all"]["datasette"])
+        lines += [
+            "",
+            f"| where a 1,000-row page of all rows goes, grantee ({work['pages']} pages) | ms a page |",
+            "|---|---|",
+            f"| Sharehub over HTTP, p50 (above) | {sharehub_p50:.1f} |",
+            f"| `queries.read_records` in the process, CPU (fetch, decrypt, mask, shape; no HTTP, no read event) "
+            f"| {work['read_ms_per_page']:.1f} |",
+            f"| of which: decrypting `{data.ENCRYPTED}` of 1,000 rows alone, CPU (the baselines decrypt nothing) "
+            f"| {work['decrypt_ms_per_page']:.1f} |",
+            f"| Datasette over HTTP, p50 (above); 2× Datasette needs a page in half this time | {datasette_p50:.1f} |",
         ]
     lk = result["lookups"]
     lines += [
