@@ -94,7 +94,8 @@ _URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 def _unb64url(text: str) -> bytes:
     """base64.urlsafe_b64decode without its layers of Python (a page of records decodes two per row)."""
-    return binascii.a2b_base64((text + "=" * (-len(text) % 4)).encode("ascii").translate(_URLSAFE_TO_STANDARD))
+    padded = (text + "=" * (-len(text) % 4)).encode("ascii").translate(_URLSAFE_TO_STANDARD)
+    return binascii.a2b_base64(padded, strict_mode=True)
 
 
 def _key_bytes(text: object) -> bytes | None:
@@ -187,6 +188,13 @@ class Keyring:
         return hmac.new(self._hash_key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
     def _parse(self, token: str) -> tuple[str, bytes, bytes]:
+        if isinstance(token, str):  # the usual token, of a key this keyring has, without the regular expression
+            parts = token.split(".")
+            if len(parts) == 4 and parts[0] == TOKEN_VERSION and parts[1] in self._ciphers and len(parts[2]) == 16:
+                try:
+                    return parts[1], _unb64url(parts[2]), _unb64url(parts[3])
+                except (binascii.Error, ValueError):
+                    pass  # the checks below give the reason
         match = _TOKEN.fullmatch(token) if isinstance(token, str) else None
         if match is None:
             raise DecryptionError(_("A stored value is not an encrypted value this version of Sharehub can read."))
