@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from sharehub.events import bus
 from sharehub.events.chain import event_digest
-from sharehub.events.models import ChainHead, Event
+from sharehub.events.models import ChainHead, Event, EventDepartment
 
 
 def _target_fields(target) -> tuple[str, str, str]:
@@ -72,8 +72,10 @@ def record(
             hash=digest,
         )
         event.save()
-        if department_ids:
-            event.departments.set(department_ids)
+        if department_ids:  # a new event has no rows yet: insert them (`.set()` would read them first)
+            EventDepartment.objects.bulk_create(
+                [EventDepartment(event=event, department_id=department_id) for department_id in department_ids]
+            )
         ChainHead.objects.filter(pk=1).update(seq=seq, hash=digest)
         transaction.on_commit(lambda: bus.publish(event))
     return event
