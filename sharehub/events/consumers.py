@@ -33,16 +33,23 @@ class Consumer:
     prefixes: tuple[str, ...] = ("",)
     prepare: Callable[[list[Event]], Any] | None = None
     apply: Callable[[Any], None] | None = None
+    accepts: Callable[[Event], bool] | None = None  # a further test than the prefix, on the event as written
 
     def wants(self, event: Event) -> bool:
-        return event.action.startswith(self.prefixes)
+        return event.action.startswith(self.prefixes) and (self.accepts is None or self.accepts(event))
 
 
 _consumers: dict[str, Consumer] = {}
 
 
-def register(name: str, handle: Callable[[Event], None], prefixes: tuple[str, ...] = ("",)) -> None:
-    _consumers[name] = Consumer(name, handle=handle, prefixes=prefixes)
+def register(
+    name: str,
+    handle: Callable[[Event], None],
+    prefixes: tuple[str, ...] = ("",),
+    accepts: Callable[[Event], bool] | None = None,
+) -> None:
+    """`accepts`: which events of those prefixes the reader acts on (it is not handed the others)."""
+    _consumers[name] = Consumer(name, handle=handle, prefixes=prefixes, accepts=accepts)
 
 
 def register_prepared(
@@ -150,6 +157,11 @@ def _catch_up_forever() -> None:
 
 
 def _after_commit(event: Event) -> None:
+    # An event no reader acts on (a records-read event, written on every read by another department) sets
+    # no reader going: each reader's cursor passes it on its next round, started by the next event a reader
+    # wants or by the worker's periodic round. Catching up for it would cost two write transactions a read.
+    if not any(consumer.wants(event) for consumer in list(_consumers.values())):
+        return
     if _background is not None:
         _more.set()
     else:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast
@@ -73,13 +73,23 @@ class DatasetView:
         return self.dataset.record_count
 
 
+def _decidable_datasets() -> QuerySet[Resource]:
+    return Resource.objects.select_related("owner_department", "dataset").defer("body")
+
+
 def access_dataset(actor, ident: int | str, *, now=None) -> DatasetView:
     """A dataset the actor may see the entry of; NotFound otherwise (or when it is no dataset).
     Whether they may read its records is `view.access`; the readers below refuse without it."""
-    resource = access_resource(actor, ident, Action.VIEW)
+    # The resource with what the policy reads (owner department) and its dataset row in one query; the
+    # catalog's related rows (tags, category, ...) are not shown here. Scope departments load only when a
+    # decision needs them.
+    resource = access_resource(actor, ident, Action.VIEW, queryset=_decidable_datasets())
     if resource.kind != Resource.Kind.DATASET:
         raise NotFound()
-    dataset = Dataset.objects.filter(pk=resource.pk).first() or Dataset(resource=resource)  # no write on a read
+    try:
+        dataset = resource.dataset
+    except Dataset.DoesNotExist:
+        dataset = Dataset(resource=resource)  # no write on a read
     fields = [] if dataset._state.adding else list(dataset.fields.all())
     return DatasetView(
         resource, dataset, fields, Codec(dataset, fields), record_access(actor, resource, fields, now=now)
@@ -478,23 +488,23 @@ def note_records_read(actor, view: DatasetView, count: int, names: list[str], co
         return
     if view.resource.sharing_type == Resource.SharingType.OPEN and not view.dataset.consent_required:
         return
-    with transaction.atomic():
-        record(
-            actor,
-            "dataset.records_read",
-            view.resource,
-            departments=[view.resource.owner_department_id],
-            details={
-                "code": view.resource.code,
-                "via": via,
-                "rows": count,
-                "fields": names,
-                "masked": [n for n in names if view.access.views[n] == FieldView.MASKED],
-                "grants": list(view.access.grant_ids),
-                "consents": consents[:MAX_LOGGED_CONSENTS],
-                "consents_total": len(consents),  # the list stops at MAX_LOGGED_CONSENTS ids; this says if it did
-            },
-        )
+    # `record` is one transaction of its own (committed before the answer leaves), or part of the caller's
+    record(
+        actor,
+        "dataset.records_read",
+        view.resource,
+        departments=[view.resource.owner_department_id],
+        details={
+            "code": view.resource.code,
+            "via": via,
+            "rows": count,
+            "fields": names,
+            "masked": [n for n in names if view.access.views[n] == FieldView.MASKED],
+            "grants": list(view.access.grant_ids),
+            "consents": consents[:MAX_LOGGED_CONSENTS],
+            "consents_total": len(consents),  # the list stops at MAX_LOGGED_CONSENTS ids; this says if it did
+        },
+    )
 
 
 def _is_admin_outsider(actor, view: DatasetView) -> bool:

@@ -9,6 +9,6 @@ class FeedsConfig(AppConfig):
 
     def ready(self) -> None:
         from sharehub.events import consumers
-        from sharehub.feeds.services import notify_from_event
+        from sharehub.feeds.services import names_recipients, notify_from_event
 
-        consumers.register("notifications", notify_from_event)
+        consumers.register("notifications", notify_from_event, accepts=names_recipients)

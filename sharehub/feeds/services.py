@@ -8,6 +8,11 @@ from django.utils import timezone
 from sharehub.feeds.models import Notification
 
 
+def names_recipients(event) -> bool:
+    """Whether an event can notify anyone (the log reader is handed only these)."""
+    return bool((event.details or {}).get("recipients"))
+
+
 def notify_from_event(event) -> None:
     """Every event whose details name `recipients` (user ids) notifies them, except its own actor.
     Called by the log reader inside its transaction; the unique constraint makes a replay harmless."""
