@@ -4,19 +4,21 @@ the changes and records one event; it commits whole or not at all."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sharehub.catalog.models import Resource
 from sharehub.errors import Conflict, Forbidden, Invalid
 from sharehub.events.services import record
+from sharehub.exchange import bulk
 from sharehub.exchange.models import BlindIndex, Change, Dataset, Record
 from sharehub.exchange.rows import CheckedRows, RowError, check_rows
 from sharehub.exchange.storage import Codec
@@ -27,6 +29,7 @@ BATCH = 500  # rows per statement; SQLite allows 32,766 parameters
 # half-way through (tests/exchange/test_import_crash.py).
 PAUSE_ENV = "SHAREHUB_TEST_IMPORT_PAUSE"
 MAX_KEYS = 10_000
+INSERT, UPDATE = Change.Op.INSERT.value, Change.Op.UPDATE.value
 
 
 class Mode:
@@ -152,8 +155,8 @@ def write_checked(
     """Write checked rows. `replace_expected`: "replace all", so records whose key is not among the rows
     are deleted in the same transaction, when their number is the one the person was shown."""
     result = UpsertResult(rows=checked.rows, rejected=checked.rejected_rows, errors=checked.errors)
-    prepared = [(key, codec.fingerprint(values), values) for _row, key, values in checked.valid]
     pause = float(os.environ.get(PAUSE_ENV) or 0)
+    width = len(codec.fields)
     with transaction.atomic():
         locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
         if locked.schema_version != dataset.schema_version or locked.key_fields != dataset.key_fields:
@@ -168,47 +171,47 @@ def write_checked(
         now = timezone.now()
         seq = locked.last_change
         result.first_change = seq + 1
-        for start in range(0, len(prepared), BATCH):
-            batch = prepared[start : start + BATCH]
-            partial = any(len(values) < len(codec.fields) for _k, _f, values in batch)
-            columns = ("pk", "key", "fingerprint", "version", *(("values",) if partial else ()))
-            existing = {
-                r.key: r
-                for r in Record.objects.filter(dataset=locked, key__in=[k for k, _f, _v in batch]).only(*columns)
-            }
-            inserts, updates, changes = [], [], []
-            for key, fingerprint, values in batch:
-                current = existing.get(key)
-                if current is not None and len(values) < len(codec.fields):
-                    values = _with_stored(codec, current, values)
+        writer = bulk.Writer(locked.pk, getattr(_person(actor), "pk", None), now)
+        # A dataset without records needs no lookup of each batch's keys (the rows' keys are distinct).
+        empty = not Record.objects.filter(dataset=locked).exists()
+        with connection.cursor() as cursor:
+            for start in range(0, len(checked.valid), BATCH):
+                batch = checked.valid[start : start + BATCH]
+                partial = any(len(values) < width for _n, _k, values in batch)
+                existing = {} if empty else _existing(locked, [key for _n, key, _v in batch], with_values=partial)
+                inserts, updates, digests, changes = [], [], [], []
+                for _n, key, values in batch:
+                    current = existing.get(key)
+                    if current is not None and len(values) < width:
+                        values = _with_stored(codec, key, current[3], values)
                     fingerprint = codec.fingerprint(values)
-                if current is not None and current.fingerprint == fingerprint:
-                    result.unchanged += 1
-                    continue
-                seq += 1
-                row, change = _stage(actor, locked, codec, current, key, fingerprint, values, seq=seq, now=now)
-                (inserts if current is None else updates).append((row, values))
-                changes.append(change)
-            Record.objects.bulk_create([r for r, _v in inserts])
-            if updates:
-                Record.objects.bulk_update(
-                    [r for r, _v in updates], ["values", "fingerprint", "subject", "version", "updated_at"]
-                )
-                BlindIndex.objects.filter(record__in=[r.pk for r, _v in updates]).delete()
-            BlindIndex.objects.bulk_create(
-                [
-                    BlindIndex(record=r, dataset=locked, field=name, digest=digest)
-                    for r, values in (*inserts, *updates)
-                    for name, digest in codec.digests(values)
-                ]
-            )
-            Change.objects.bulk_create(changes)
-            result.inserted += len(inserts)
-            result.updated += len(updates)
-            if progress is not None:
-                progress(len(batch))
-            if pause:
-                time.sleep(pause)
+                    if current is not None and current[1] == fingerprint:
+                        result.unchanged += 1
+                        continue
+                    seq += 1
+                    stored = json.dumps(codec.store(key, values))
+                    subject = codec.subject_of(values)
+                    if current is None:
+                        inserts.append((key, stored, fingerprint, subject, codec.digests(values)))
+                        changes.append((seq, INSERT, key, stored, subject, 1))
+                    else:
+                        pk, version = current[0], current[2] + 1
+                        updates.append((pk, stored, fingerprint, subject, version, codec.digests(values)))
+                        changes.append((seq, UPDATE, key, stored, subject, version))
+                ids = writer.ids(cursor, len(inserts))
+                writer.insert_records(cursor, [(pk, *row[:4]) for pk, row in zip(ids, inserts, strict=True)])
+                writer.update_records(cursor, [row[:5] for row in updates])
+                writer.delete_digests(cursor, [row[0] for row in updates])
+                digests = [(pk, name, d) for pk, row in zip(ids, inserts, strict=True) for name, d in row[4]]
+                digests += [(row[0], name, d) for row in updates for name, d in row[5]]
+                writer.insert_digests(cursor, digests)
+                writer.insert_changes(cursor, changes)
+                result.inserted += len(inserts)
+                result.updated += len(updates)
+                if progress is not None:
+                    progress(len(batch))
+                if pause:
+                    time.sleep(pause)
         seq = _delete_keys(locked, stale, seq, actor, result)
         result.last_change = seq if seq >= result.first_change else None
         if result.last_change is None:
@@ -220,6 +223,13 @@ def write_checked(
         locked.save(update_fields=["last_change", "record_count", "records_updated_at"])
         _announce(actor, resource, "dataset.records_changed", result.counts(), result, via)
     return result
+
+
+def _existing(locked: Dataset, keys: list[str], *, with_values: bool) -> dict[str, tuple]:
+    """The stored records with these keys: key → (pk, fingerprint, version[, values])."""
+    columns = ("key", "pk", "fingerprint", "version", *(("values",) if with_values else ()))
+    found = Record.objects.filter(dataset=locked, key__in=keys).values_list(*columns)
+    return {row[0]: row[1:] for row in found}
 
 
 MAX_RECIPIENTS = 500
@@ -295,10 +305,10 @@ def write_one(actor, locked: Dataset, codec: Codec, current: Record, values: dic
     return change
 
 
-def _with_stored(codec: Codec, current: Record, values: dict[str, Any]) -> dict[str, Any]:
+def _with_stored(codec: Codec, key: str, stored: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """The row's values, with the stored ones for the fields it leaves out."""
     kept = [f.name for f in codec.fields if f.name not in values]
-    return {**codec.reveal(current.key, current.values, kept), **values}
+    return {**codec.reveal(key, stored, kept), **values}
 
 
 def _announce(actor, resource: Resource, action: str, counts: dict, result: UpsertResult, via: str) -> None:
