@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from django.db import connection
 
 from sharehub.exchange.models import BlindIndex, Change, Record
+from sharehub.exchange.storage import Prepared
 
 
 def _table(model) -> str:
@@ -97,30 +98,33 @@ class Writer:
         last = cursor.fetchone()[0]
         return list(range(last + 1, last + 1 + count))
 
-    def insert_records(self, cursor, rows: list[tuple[int, str, str, str, str]]) -> None:
-        """Rows of (id, key, values as JSON text, fingerprint, subject), version 1."""
+    def insert_records(self, cursor, rows: list[tuple[int, str, Prepared]]) -> None:
+        """Rows of (id, key, prepared values), version 1."""
         ds, now = self.dataset_id, self.now
         self._rows(
             cursor,
             Record,
             self._insert_record,
-            [(pk, ds, key, values, print_, subject, 1, now, now) for pk, key, values, print_, subject in rows],
+            [(pk, ds, key, r.text, r.fingerprint, r.subject, 1, now, now) for pk, key, r in rows],
         )
 
-    def update_records(self, cursor, rows: list[tuple[int, str, str, str, int]]) -> None:
-        """Rows of (id, values as JSON text, fingerprint, subject, new version)."""
+    def update_records(self, cursor, rows: list[tuple[int, int, Prepared]]) -> None:
+        """Rows of (id, new version, prepared values)."""
         if rows:
             now = self.now
-            cursor.executemany(self._update_record, [(v, f, s, n, now, pk) for pk, v, f, s, n in rows])
+            cursor.executemany(
+                self._update_record, [(r.text, r.fingerprint, r.subject, v, now, pk) for pk, v, r in rows]
+            )
 
     def delete_digests(self, cursor, record_ids: list[int]) -> None:
         if record_ids:
             cursor.execute(self._delete_digests + f"({', '.join(['%s'] * len(record_ids))})", record_ids)
 
-    def insert_digests(self, cursor, rows: list[tuple[int, str, str]]) -> None:
-        """Rows of (record id, field name, digest)."""
+    def insert_digests(self, cursor, rows: list[tuple[int, Prepared]]) -> None:
+        """The digests of each (record id, prepared values)."""
         ds = self.dataset_id
-        self._rows(cursor, BlindIndex, self._insert_digest, [(pk, ds, name, d) for pk, name, d in rows])
+        digests = [(pk, ds, name, digest) for pk, r in rows for name, digest in r.digests]
+        self._rows(cursor, BlindIndex, self._insert_digest, digests)
 
     def insert_changes(self, cursor, rows: list[tuple[int, str, str, str, str, int]]) -> None:
         """Rows of (seq, op, key, values as JSON text, subject, version)."""

@@ -4,7 +4,6 @@ the changes and records one event; it commits whole or not at all."""
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -86,10 +85,18 @@ def writable_dataset(actor, resource: Resource) -> Dataset:
     return dataset
 
 
-def check(actor, resource: Resource, rows: Iterable[dict[str, Any]], *, keep_sensitive: bool = True, progress=None):
+def check(
+    actor,
+    resource: Resource,
+    rows: Iterable[dict[str, Any]],
+    *,
+    keep_sensitive: bool = True,
+    progress=None,
+    prepare: bool = False,
+):
     dataset = writable_dataset(actor, resource)
     codec = codec_for(dataset)
-    return dataset, codec, check_rows(codec, rows, keep_sensitive=keep_sensitive, progress=progress)
+    return dataset, codec, check_rows(codec, rows, keep_sensitive=keep_sensitive, progress=progress, prepare=prepare)
 
 
 def upsert(
@@ -110,7 +117,9 @@ def upsert(
     twice changes nothing the second time."""
     if mode not in Mode.CHOICES:
         raise Invalid(fields={"mode": _("Choose %(choices)s.") % {"choices": " or ".join(Mode.CHOICES)}})
-    dataset, codec, checked = check(actor, resource, rows, keep_sensitive=keep_sensitive, progress=progress)
+    dataset, codec, checked = check(
+        actor, resource, rows, keep_sensitive=keep_sensitive, progress=progress, prepare=not dry_run
+    )
     if checked.errors and mode == Mode.ALL_OR_NOTHING:
         raise RowsInvalid(checked)
     if dry_run:
@@ -177,34 +186,36 @@ def write_checked(
         with connection.cursor() as cursor:
             for start in range(0, len(checked.valid), BATCH):
                 batch = checked.valid[start : start + BATCH]
-                partial = any(len(values) < width for _n, _k, values in batch)
-                existing = {} if empty else _existing(locked, [key for _n, key, _v in batch], with_values=partial)
-                inserts, updates, digests, changes = [], [], [], []
-                for _n, key, values in batch:
+                partial = any(isinstance(row, dict) and len(row) < width for _n, _k, row in batch)
+                existing = {} if empty else _existing(locked, [key for _n, key, _r in batch], with_values=partial)
+                inserts, updates, changes = [], [], []
+                for _n, key, row in batch:
                     current = existing.get(key)
-                    if current is not None and len(values) < width:
-                        values = _with_stored(codec, key, current[3], values)
-                    fingerprint = codec.fingerprint(values)
-                    if current is not None and current[1] == fingerprint:
+                    if isinstance(row, dict):  # parsed values: not prepared while checking, or leaving fields out
+                        if current is not None and len(row) < width:
+                            row = _with_stored(codec, key, current[3], row)
+                        if current is not None and current[1] == codec.fingerprint(row):
+                            result.unchanged += 1
+                            continue
+                        row = codec.prepare(key, row)
+                    elif current is not None and current[1] == row.fingerprint:
                         result.unchanged += 1
                         continue
                     seq += 1
-                    stored = json.dumps(codec.store(key, values))
-                    subject = codec.subject_of(values)
                     if current is None:
-                        inserts.append((key, stored, fingerprint, subject, codec.digests(values)))
-                        changes.append((seq, INSERT, key, stored, subject, 1))
+                        inserts.append((key, row))
+                        changes.append((seq, INSERT, key, row.text, row.subject, 1))
                     else:
                         pk, version = current[0], current[2] + 1
-                        updates.append((pk, stored, fingerprint, subject, version, codec.digests(values)))
-                        changes.append((seq, UPDATE, key, stored, subject, version))
-                ids = writer.ids(cursor, len(inserts))
-                writer.insert_records(cursor, [(pk, *row[:4]) for pk, row in zip(ids, inserts, strict=True)])
-                writer.update_records(cursor, [row[:5] for row in updates])
-                writer.delete_digests(cursor, [row[0] for row in updates])
-                digests = [(pk, name, d) for pk, row in zip(ids, inserts, strict=True) for name, d in row[4]]
-                digests += [(row[0], name, d) for row in updates for name, d in row[5]]
-                writer.insert_digests(cursor, digests)
+                        updates.append((pk, version, row))
+                        changes.append((seq, UPDATE, key, row.text, row.subject, version))
+                inserted = [
+                    (pk, key, r) for pk, (key, r) in zip(writer.ids(cursor, len(inserts)), inserts, strict=True)
+                ]
+                writer.insert_records(cursor, inserted)
+                writer.update_records(cursor, updates)
+                writer.delete_digests(cursor, [pk for pk, _v, _r in updates])
+                writer.insert_digests(cursor, [(pk, r) for pk, _k, r in inserted] + [(pk, r) for pk, _v, r in updates])
                 writer.insert_changes(cursor, changes)
                 result.inserted += len(inserts)
                 result.updated += len(updates)

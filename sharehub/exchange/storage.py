@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, NamedTuple
 
 from sharehub.exchange import crypto
 from sharehub.exchange.models import ENCRYPTED_LEVELS, Dataset
@@ -20,6 +20,27 @@ IDENTIFIER_TYPES = (FieldType.RESIDENT_ID, FieldType.CREDIT_CODE, FieldType.PHON
 # json.dumps(..., ensure_ascii=False[, separators=(",", ":")]) without building an encoder at each call.
 _PLAIN_JSON = json.JSONEncoder(ensure_ascii=False).encode
 _CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class Prepared(NamedTuple):
+    """A row as writing it stores it (`Codec.prepare`), made before the write transaction opens. Digests are
+    kept as bytes, their hex made when written: a file's rows are all held until then."""
+
+    raw_fingerprint: bytes
+    text: str  # the stored values as the database's JSON text (Django's json.dumps), for the record and its change
+    subject: str
+    digested: tuple[str, ...]  # the digested fields that hold a value (one tuple shared by the rows alike)
+    raw_digests: bytes  # their digests, 32 bytes each, in that order
+
+    @property
+    def fingerprint(self) -> str:
+        return self.raw_fingerprint.hex()
+
+    @property
+    def digests(self) -> list[tuple[str, str]]:
+        """(field name, digest) of the fields `Codec.digests` gives, in its order."""
+        raw = self.raw_digests
+        return [(name, raw[32 * i : 32 * i + 32].hex()) for i, name in enumerate(self.digested)]
 
 
 class Codec:
@@ -52,7 +73,19 @@ class Codec:
         return self.keyring.indexer(f"row:{self.dataset_id}")
 
     @cached_property
+    def _raw_row_index(self) -> Callable[[str], bytes]:
+        return self.keyring.raw_indexer(f"row:{self.dataset_id}")
+
+    @cached_property
     def _value_indexes(self) -> dict[str, Callable[[str], str]]:
+        return {}
+
+    @cached_property
+    def _raw_digesters(self) -> list[tuple[str, str, Callable[[str], bytes]]]:
+        return [(f.name, f.type, self.keyring.raw_indexer(f"value:{f.type}")) for f in self.digested]
+
+    @cached_property
+    def _digested_names(self) -> dict[tuple[str, ...], tuple[str, ...]]:
         return {}
 
     @cached_property
@@ -86,6 +119,9 @@ class Codec:
     def fingerprint(self, values: dict[str, Any]) -> str:
         return self._row_index(_CANONICAL_JSON([values.get(f.name) for f in self.fields]))
 
+    def _raw_fingerprint(self, values: dict[str, Any]) -> bytes:
+        return self._raw_row_index(_CANONICAL_JSON([values.get(f.name) for f in self.fields]))
+
     def aad(self, key: str, name: str) -> bytes:
         """The same bytes as `crypto.aad_for(self.dataset_id, key, name)` (json.dumps writes a str with
         `encode_basestring` when ensure_ascii is off; a test compares the two)."""
@@ -104,14 +140,22 @@ class Codec:
             stored[field.name] = value
         return stored
 
-    def prepare(self, key: str, values: dict[str, Any]) -> tuple[str, str, str, list[tuple[str, str]]]:
-        """What writing a row stores: (fingerprint, the stored values as the database's JSON text, subject,
-        digests); the JSON text is Django's (`json.dumps` with its defaults), for the record and its change."""
-        return (
-            self.fingerprint(values),
+    def prepare(self, key: str, values: dict[str, Any]) -> Prepared:
+        """What writing a row stores: its fingerprint, its encrypted values as JSON text, subject and digests."""
+        names, digests = [], []
+        for name, field_type, index in self._raw_digesters:
+            value = values.get(name)
+            if value is not None:
+                names.append(name)
+                digests.append(index(index_text(field_type, value)))
+        digested = tuple(names)
+        digested = self._digested_names.setdefault(digested, digested)
+        return Prepared(
+            self._raw_fingerprint(values),
             json.dumps(self.store(key, values)),
             self.subject_of(values),
-            self.digests(values),
+            digested,
+            b"".join(digests),
         )
 
     def reveal(self, key: str, stored: dict[str, Any], names: Sequence[str] | None = None) -> dict[str, Any]:

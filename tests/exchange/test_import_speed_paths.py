@@ -132,21 +132,41 @@ def test_the_encryptors_tokens_are_the_keyrings(plain, aad):
 def test_prepare_is_fingerprint_store_subject_and_digests(tax_dataset, people):
     codec = services.codec_for(tax_dataset.dataset)
     ring = codec.keyring
-    checked = services.check(people["tax_member"], tax_dataset, ROWS)[2]
-    for _n, key, values in checked.valid:
-        fingerprint, text, subject, digests = codec.prepare(key, values)
+    empty = dict.fromkeys(ROWS[0], "") | {"phone": None}  # every field named, most of them empty
+    rows = [*ROWS, empty | {"credit_code": make_credit_code(random.Random(5)), "name": "x"}]
+    checked = services.check(people["tax_member"], tax_dataset, rows)[2]
+    prepared = services.check(people["tax_member"], tax_dataset, rows, prepare=True)[2]
+    assert len(prepared.valid) == 3
+    assert [(n, k) for n, k, _v in prepared.valid] == [(n, k) for n, k, _v in checked.valid]
+    for (_n, key, values), (_m, _k, row) in zip(checked.valid, prepared.valid, strict=True):
         canonical = json.dumps([values.get(f.name) for f in codec.fields], ensure_ascii=False, separators=(",", ":"))
-        assert fingerprint == ring.blind_index(f"row:{tax_dataset.pk}", canonical) == codec.fingerprint(values)
-        stored = json.loads(text)
-        assert text == json.dumps(stored)  # Django's JSONField text
+        assert row.fingerprint == ring.blind_index(f"row:{tax_dataset.pk}", canonical) == codec.fingerprint(values)
+        stored = json.loads(row.text)
+        assert row.text == json.dumps(stored)  # Django's JSONField text
         assert codec.reveal(key, stored) == {f.name: values.get(f.name) for f in codec.fields}
         assert all(ring.is_token(stored[n]) for n in codec.encrypted if n in stored)
-        assert subject == codec.subject_of(values)
-        assert digests == [
-            (f.name, ring.blind_index(f"value:{f.type}", index_text(f.type, values[f.name])))
-            for f in codec.digested
-            if values.get(f.name) is not None
-        ]
+        assert row.subject == codec.subject_of(values)
+        assert (
+            row.digests
+            == codec.digests(values)
+            == [
+                (f.name, ring.blind_index(f"value:{f.type}", index_text(f.type, values[f.name])))
+                for f in codec.digested
+                if values.get(f.name) is not None
+            ]
+        )
+
+
+@pytest.mark.django_db
+def test_rows_that_leave_fields_out_are_kept_parsed_and_rows_alike_share_their_digested_names(tax_dataset, people):
+    codec = services.codec_for(tax_dataset.dataset)
+    partial = {k: v for k, v in ROWS[1].items() if k != "risk_note"}
+    checked = services.check(people["tax_member"], tax_dataset, [ROWS[0], partial], prepare=True)[2]
+    whole, left_out = checked.valid[0][2], checked.valid[1][2]
+    assert left_out == services.check(people["tax_member"], tax_dataset, [partial])[2].valid[0][2]
+    assert whole.digested == ("credit_code", "legal_person", "legal_id", "phone", "risk_note")
+    (_n, key, values), *_rest = services.check(people["tax_member"], tax_dataset, [ROWS[0]])[2].valid
+    assert codec.prepare(key, values).digested is codec.prepare(key, dict(values)).digested == whole.digested
 
 
 def _raw(sql: str) -> list[tuple]:
@@ -192,3 +212,40 @@ def test_decimal_fast_path_examples():
     for raw, expected in cases.items():
         assert fast(raw) == parse(FieldType.DECIMAL, raw) == expected
     assert fast(Decimal("1.50")) == "1.5"
+
+
+def _table_or_reason(data, filename: str):
+    from sharehub.errors import Invalid
+    from sharehub.exchange import files
+
+    try:
+        table = files.open_table(data, filename)
+        return table.columns, list(table.rows())
+    except Invalid as error:
+        return "refused", str(error.fields)
+
+
+FILES = {
+    "utf8.csv": "代码,名称\n1,福州\n2,厦门\n".encode(),
+    "bom.csv": "\ufeff代码,名称\r\n1,福州\r\n".encode(),
+    "gbk.csv": "代码;名称\n1;福州\n2;泉州\n".encode("gb18030"),
+    "tabs.csv": b"a\tb\n1\t2\n\n3\t4\n",
+    "quoted.csv": b'a,b\n"x,1","line\nbreak"\n',
+    "empty.csv": b"",
+    "blank.csv": b" \n\t\r\n",
+    "nul.csv": b"a,b\n1,\x002\n",
+    "latin1.csv": "a,b\n1,caf\xe9\n".encode("latin-1") + b"\xff\xfe",
+    "noheader.csv": b",,\n1,2,3\n",
+    "broken.csv": b'a,b\n"x\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+@pytest.mark.parametrize("chunk", [3, 1024 * 1024])
+def test_a_csv_file_read_from_its_path_gives_what_its_bytes_give(tmp_path, monkeypatch, name, chunk):
+    from sharehub.exchange import files
+
+    monkeypatch.setattr(files, "CHUNK_BYTES", chunk)  # 3: characters split between chunks
+    path = tmp_path / name
+    path.write_bytes(FILES[name])
+    assert _table_or_reason(path, name) == _table_or_reason(FILES[name], name)
