@@ -183,7 +183,7 @@ def write_checked(
         writer = bulk.Writer(locked.pk, getattr(_person(actor), "pk", None), now)
         # A dataset without records needs no lookup of each batch's keys (the rows' keys are distinct).
         empty = not Record.objects.filter(dataset=locked).exists()
-        with connection.cursor() as cursor:
+        with bulk.large_write(len(checked.valid)), connection.cursor() as cursor:
             for start in range(0, len(checked.valid), BATCH):
                 batch = checked.valid[start : start + BATCH]
                 partial = any(isinstance(row, dict) and len(row) < width for _n, _k, row in batch)
