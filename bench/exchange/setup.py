@@ -4,7 +4,9 @@
 steward and a head, a grantee department (社保局) with a member, a conditional dataset with the
 benchmark's schema, and a grant to the grantee department naming some fields, made the way people make
 one (a request, then its approval). `bare_import` is the baseline of the import: the same CSV read with
-the csv module and inserted with `executemany` into a plain table of the same database."""
+the csv module and inserted with `executemany` into a plain table of the same database. `floor` is the
+import's per-row work without the database: the CSV read, mapped, checked and prepared (parsed, encrypted,
+blind-indexed, fingerprinted) by the functions `sharehub records import` calls, nothing written."""
 
 from __future__ import annotations
 
@@ -171,6 +173,27 @@ def page_work(fx: dict, pages: int) -> dict:
     }
 
 
+def floor(path: Path, code: str) -> dict:
+    """What `sharehub records import` does before it writes, for every row of the file: read, map, check,
+    encrypt, blind-index and fingerprint it (`check_rows(..., prepare=True)`), then drop the result."""
+    from sharehub.catalog.models import Resource
+    from sharehub.exchange import files, services
+    from sharehub.exchange.rows import check_rows
+    from sharehub.org.models import User
+
+    resource = Resource.objects.get(code=code)
+    steward = User.objects.get(pk=resource.steward_id)
+    codec = services.codec_for(services.writable_dataset(steward, resource))
+    started, cpu = time.perf_counter(), time.process_time()
+    table = files.open_table(path, path.name)
+    mapping = files.check_mapping(files.guess_mapping(table.columns, codec.fields), table.columns, codec.fields)
+    checked = check_rows(codec, files.mapped_rows(table, mapping), prepare=True)
+    seconds = time.perf_counter() - started
+    if checked.errors or len(checked.valid) != checked.rows:
+        raise ValueError(f"the benchmark's rows must all pass: {checked.errors[:3]}")
+    return {"rows": checked.rows, "seconds": seconds, "cpu_seconds": time.process_time() - cpu}
+
+
 def datasette_db(csv_path: Path, db_path: Path) -> Path:
     """The plain SQLite file Datasette serves: the same rows and columns, one table `rows` (stdlib sqlite3)."""
     import sqlite3
@@ -195,7 +218,7 @@ def datasette_db(csv_path: Path, db_path: Path) -> Path:
     return db_path
 
 
-def child(what: str, out: Path, csv_path: Path | None) -> None:
+def child(what: str, out: Path, csv_path: Path | None, code: str | None = None) -> None:
     import json
 
     import django
@@ -211,5 +234,7 @@ def child(what: str, out: Path, csv_path: Path | None) -> None:
     elif what == "page-work":
         fixtures = json.loads((out.parent / "fixtures.json").read_text())
         out.write_text(json.dumps(page_work(fixtures, PAGE_WORK_PAGES)))
+    elif what == "floor":
+        out.write_text(json.dumps(floor(csv_path, code)))
     else:
         raise ValueError(what)

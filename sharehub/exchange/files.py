@@ -3,6 +3,7 @@ dataset's fields. Parsing happens here, outside any transaction; checking is `ex
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -17,6 +18,7 @@ from sharehub.errors import Invalid
 
 MAX_COLUMNS = 500
 SNIFF_BYTES = 64 * 1024
+CHUNK_BYTES = 1024 * 1024
 ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in Chinese saves "CSV" as GBK; gb18030 is its superset
 
 
@@ -49,7 +51,13 @@ def _is_xlsx(head: bytes) -> bool:
 
 
 def open_table(data: bytes | Path, filename: str = "") -> Table:
-    """A table from the bytes (or path) of a CSV or XLSX file; Invalid names the problem."""
+    """A table from the bytes (or path) of a CSV or XLSX file; Invalid names the problem. A CSV file given by
+    its path is read as its rows are (a file of a million rows is not held in memory)."""
+    if isinstance(data, Path) and not filename.lower().endswith(".xlsx"):
+        with data.open("rb") as handle:
+            head = handle.read(4)
+        if not _is_xlsx(head):
+            return _open_csv_file(data)
     raw = data.read_bytes() if isinstance(data, Path) else data
     if not raw.strip():
         raise Invalid(fields={"file": _("The file is empty.")})
@@ -74,6 +82,14 @@ def _open_xlsx(raw: bytes) -> Table:
     return Table(columns, "xlsx", sheet)
 
 
+def _not_text() -> Invalid:
+    return Invalid(fields={"file": _("The file is neither UTF-8 nor GB18030 text; save it as “CSV UTF-8”.")})
+
+
+def _holds_nul() -> Invalid:
+    return Invalid(fields={"file": _("The file holds NUL characters; it is not a text table.")})
+
+
 def _open_csv(raw: bytes) -> Table:
     for encoding in ENCODINGS:
         try:
@@ -82,14 +98,49 @@ def _open_csv(raw: bytes) -> Table:
         except UnicodeDecodeError:
             continue
     else:
-        raise Invalid(fields={"file": _("The file is neither UTF-8 nor GB18030 text; save it as “CSV UTF-8”.")})
+        raise _not_text()
     if "\x00" in text:
-        raise Invalid(fields={"file": _("The file holds NUL characters; it is not a text table.")})
+        raise _holds_nul()
+    head = text[:SNIFF_BYTES]
+    del text  # the rows are decoded again as they are read, rather than kept as a str of the whole file
+    return _csv_table(head, io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline=""))
+
+
+def _open_csv_file(path: Path) -> Table:
+    """`_open_csv` of a file's bytes, which are checked in chunks first (blank, encoding, NUL characters, in
+    that order, as for bytes) and then read as the rows are."""
+    blank, found = True, None
+    for encoding in ENCODINGS:
+        decoder, head, nul = codecs.getincrementaldecoder(encoding)(), [], False
+        try:
+            with path.open("rb") as handle:
+                while chunk := handle.read(CHUNK_BYTES):
+                    blank = blank and not chunk.strip()
+                    text = decoder.decode(chunk)
+                    nul = nul or "\x00" in text
+                    if sum(map(len, head)) < SNIFF_BYTES:
+                        head.append(text)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        found = encoding
+        break
+    if blank:
+        raise Invalid(fields={"file": _("The file is empty.")})
+    if found is None:
+        raise _not_text()
+    if nul:
+        raise _holds_nul()
+    return _csv_table("".join(head)[:SNIFF_BYTES], path.open(encoding=found, newline=""))
+
+
+def _csv_table(head: str, stream) -> Table:
+    """A table reading `stream` (text) as CSV in the dialect that `head`, its beginning, shows."""
     try:
-        dialect = csv.Sniffer().sniff(text[:SNIFF_BYTES], delimiters=",;\t|")
+        dialect = csv.Sniffer().sniff(head, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(stream, dialect)
     try:
         header = next(reader)
     except StopIteration:

@@ -9,8 +9,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from sharehub.exchange.storage import Codec
-from sharehub.exchange.types import FieldValueError, parse
+from sharehub.exchange.storage import Codec, Prepared
+from sharehub.exchange.types import FieldValueError, parser
 
 MAX_VALUE_SHOWN = 200
 
@@ -28,7 +28,9 @@ class RowError:
 
 @dataclass
 class CheckedRows:
-    valid: list[tuple[int, str, dict[str, Any]]]  # (row number, record key digest, parsed values)
+    # (row number, record key digest, parsed values), or with `prepare`, the row as writing stores it for a row
+    # that gives every field
+    valid: list[tuple[int, str, dict[str, Any] | Prepared]]
     errors: list[RowError]
     rows: int = 0
 
@@ -50,16 +52,24 @@ def check_rows(
     *,
     keep_sensitive: bool = True,
     progress: Callable[[int], None] | None = None,
+    prepare: bool = False,
 ) -> CheckedRows:
     """Parse every row by the schema. A row with any problem is left out of `valid` whole. A field the
     row leaves out (not even null) is left out of its parsed values too, so that updating keeps it.
 
     `keep_sensitive`: show the given value of an encrypted field in the report (the API answers the
-    caller at once); leave it out where the report is stored (the page's import)."""
+    caller at once); leave it out where the report is stored (the page's import).
+
+    `prepare` (when the rows are about to be written): a row that gives every field is kept as what writing
+    it stores (`Codec.prepare`: encrypted, digested, fingerprinted) instead of its parsed values, so that the
+    write transaction does only the writing, and a large file is not held twice."""
     checked = CheckedRows(valid=[], errors=[])
     seen: dict[str, int] = {}
-    known = codec.by_name
+    known = codec.by_name.keys()
     key_names = {f.name for f in codec.key_fields}
+    # Per field, resolved once: its name, its parser, and whether a row must give it a value.
+    columns = [(f.name, parser(f.type, choices=f.choices), f.required or f.name in key_names) for f in codec.fields]
+    width = len(columns)
     for number, row in enumerate(rows, start=1):
         checked.rows = number
         if progress is not None and number % 1000 == 0:
@@ -67,26 +77,31 @@ def check_rows(
         if not isinstance(row, dict):
             checked.errors.append(RowError(number, "", "", _("A row must be an object of field names and values.")))
             continue
-        problems = [
-            RowError(number, str(name)[:64], _shown(codec, "", raw, keep_sensitive=True), _("No such field."))
-            for name, raw in row.items()
-            if name not in known
-        ]
+        problems = []
+        if not known >= row.keys():
+            problems = [
+                RowError(number, str(name)[:64], _shown(codec, "", raw, keep_sensitive=True), _("No such field."))
+                for name, raw in row.items()
+                if name not in known
+            ]
         parsed: dict[str, Any] = {}
-        for field in codec.fields:
-            if field.name not in row and not (field.required or field.name in key_names):
+        for name, parse_field, must in columns:
+            if name in row:
+                raw = row[name]
+            elif must:
+                raw = None
+            else:
                 continue  # left out: an update keeps the stored value, an insert leaves it empty
-            raw = row.get(field.name)
             try:
-                value = parse(field.type, raw, choices=field.choices)
+                value = parse_field(raw)
             except FieldValueError as error:
-                shown = _shown(codec, field.name, raw, keep_sensitive=keep_sensitive)
-                problems.append(RowError(number, field.name, shown, str(error.reason)))
+                shown = _shown(codec, name, raw, keep_sensitive=keep_sensitive)
+                problems.append(RowError(number, name, shown, str(error.reason)))
                 continue
-            if value is None and (field.required or field.name in key_names):
-                reason = _("Part of the record key; cannot be empty.") if field.name in key_names else _("Required.")
-                problems.append(RowError(number, field.name, "", reason))
-            parsed[field.name] = value
+            if value is None and must:
+                reason = _("Part of the record key; cannot be empty.") if name in key_names else _("Required.")
+                problems.append(RowError(number, name, "", reason))
+            parsed[name] = value
         if problems:
             checked.errors.extend(problems)
             continue
@@ -97,7 +112,7 @@ def check_rows(
             checked.errors.append(RowError(number, names, "", _("Same record key as row %(row)s.") % {"row": first}))
             continue
         seen[key] = number
-        checked.valid.append((number, key, parsed))
+        checked.valid.append((number, key, codec.prepare(key, parsed) if prepare and len(parsed) == width else parsed))
     if progress is not None:
         progress(checked.rows % 1000)
     return checked

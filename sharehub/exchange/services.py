@@ -10,13 +10,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sharehub.catalog.models import Resource
 from sharehub.errors import Conflict, Forbidden, Invalid
 from sharehub.events.services import record
+from sharehub.exchange import bulk
 from sharehub.exchange.models import BlindIndex, Change, Dataset, Record
 from sharehub.exchange.rows import CheckedRows, RowError, check_rows
 from sharehub.exchange.storage import Codec
@@ -27,6 +28,7 @@ BATCH = 500  # rows per statement; SQLite allows 32,766 parameters
 # half-way through (tests/exchange/test_import_crash.py).
 PAUSE_ENV = "SHAREHUB_TEST_IMPORT_PAUSE"
 MAX_KEYS = 10_000
+INSERT, UPDATE = Change.Op.INSERT.value, Change.Op.UPDATE.value
 
 
 class Mode:
@@ -83,10 +85,18 @@ def writable_dataset(actor, resource: Resource) -> Dataset:
     return dataset
 
 
-def check(actor, resource: Resource, rows: Iterable[dict[str, Any]], *, keep_sensitive: bool = True, progress=None):
+def check(
+    actor,
+    resource: Resource,
+    rows: Iterable[dict[str, Any]],
+    *,
+    keep_sensitive: bool = True,
+    progress=None,
+    prepare: bool = False,
+):
     dataset = writable_dataset(actor, resource)
     codec = codec_for(dataset)
-    return dataset, codec, check_rows(codec, rows, keep_sensitive=keep_sensitive, progress=progress)
+    return dataset, codec, check_rows(codec, rows, keep_sensitive=keep_sensitive, progress=progress, prepare=prepare)
 
 
 def upsert(
@@ -107,7 +117,9 @@ def upsert(
     twice changes nothing the second time."""
     if mode not in Mode.CHOICES:
         raise Invalid(fields={"mode": _("Choose %(choices)s.") % {"choices": " or ".join(Mode.CHOICES)}})
-    dataset, codec, checked = check(actor, resource, rows, keep_sensitive=keep_sensitive, progress=progress)
+    dataset, codec, checked = check(
+        actor, resource, rows, keep_sensitive=keep_sensitive, progress=progress, prepare=not dry_run
+    )
     if checked.errors and mode == Mode.ALL_OR_NOTHING:
         raise RowsInvalid(checked)
     if dry_run:
@@ -152,8 +164,8 @@ def write_checked(
     """Write checked rows. `replace_expected`: "replace all", so records whose key is not among the rows
     are deleted in the same transaction, when their number is the one the person was shown."""
     result = UpsertResult(rows=checked.rows, rejected=checked.rejected_rows, errors=checked.errors)
-    prepared = [(key, codec.fingerprint(values), values) for _row, key, values in checked.valid]
     pause = float(os.environ.get(PAUSE_ENV) or 0)
+    width = len(codec.fields)
     with transaction.atomic():
         locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
         if locked.schema_version != dataset.schema_version or locked.key_fields != dataset.key_fields:
@@ -168,47 +180,49 @@ def write_checked(
         now = timezone.now()
         seq = locked.last_change
         result.first_change = seq + 1
-        for start in range(0, len(prepared), BATCH):
-            batch = prepared[start : start + BATCH]
-            partial = any(len(values) < len(codec.fields) for _k, _f, values in batch)
-            columns = ("pk", "key", "fingerprint", "version", *(("values",) if partial else ()))
-            existing = {
-                r.key: r
-                for r in Record.objects.filter(dataset=locked, key__in=[k for k, _f, _v in batch]).only(*columns)
-            }
-            inserts, updates, changes = [], [], []
-            for key, fingerprint, values in batch:
-                current = existing.get(key)
-                if current is not None and len(values) < len(codec.fields):
-                    values = _with_stored(codec, current, values)
-                    fingerprint = codec.fingerprint(values)
-                if current is not None and current.fingerprint == fingerprint:
-                    result.unchanged += 1
-                    continue
-                seq += 1
-                row, change = _stage(actor, locked, codec, current, key, fingerprint, values, seq=seq, now=now)
-                (inserts if current is None else updates).append((row, values))
-                changes.append(change)
-            Record.objects.bulk_create([r for r, _v in inserts])
-            if updates:
-                Record.objects.bulk_update(
-                    [r for r, _v in updates], ["values", "fingerprint", "subject", "version", "updated_at"]
-                )
-                BlindIndex.objects.filter(record__in=[r.pk for r, _v in updates]).delete()
-            BlindIndex.objects.bulk_create(
-                [
-                    BlindIndex(record=r, dataset=locked, field=name, digest=digest)
-                    for r, values in (*inserts, *updates)
-                    for name, digest in codec.digests(values)
+        writer = bulk.Writer(locked.pk, getattr(_person(actor), "pk", None), now)
+        # A dataset without records needs no lookup of each batch's keys (the rows' keys are distinct).
+        empty = not Record.objects.filter(dataset=locked).exists()
+        with bulk.large_write(len(checked.valid)), connection.cursor() as cursor:
+            for start in range(0, len(checked.valid), BATCH):
+                batch = checked.valid[start : start + BATCH]
+                partial = any(isinstance(row, dict) and len(row) < width for _n, _k, row in batch)
+                existing = {} if empty else _existing(locked, [key for _n, key, _r in batch], with_values=partial)
+                inserts, updates, changes = [], [], []
+                for _n, key, row in batch:
+                    current = existing.get(key)
+                    if isinstance(row, dict):  # parsed values: not prepared while checking, or leaving fields out
+                        if current is not None and len(row) < width:
+                            row = _with_stored(codec, key, current[3], row)
+                        if current is not None and current[1] == codec.fingerprint(row):
+                            result.unchanged += 1
+                            continue
+                        row = codec.prepare(key, row)
+                    elif current is not None and current[1] == row.fingerprint:
+                        result.unchanged += 1
+                        continue
+                    seq += 1
+                    if current is None:
+                        inserts.append((key, row))
+                        changes.append((seq, INSERT, key, row.text, row.subject, 1))
+                    else:
+                        pk, version = current[0], current[2] + 1
+                        updates.append((pk, version, row))
+                        changes.append((seq, UPDATE, key, row.text, row.subject, version))
+                inserted = [
+                    (pk, key, r) for pk, (key, r) in zip(writer.ids(cursor, len(inserts)), inserts, strict=True)
                 ]
-            )
-            Change.objects.bulk_create(changes)
-            result.inserted += len(inserts)
-            result.updated += len(updates)
-            if progress is not None:
-                progress(len(batch))
-            if pause:
-                time.sleep(pause)
+                writer.insert_records(cursor, inserted)
+                writer.update_records(cursor, updates)
+                writer.delete_digests(cursor, [pk for pk, _v, _r in updates])
+                writer.insert_digests(cursor, [(pk, r) for pk, _k, r in inserted] + [(pk, r) for pk, _v, r in updates])
+                writer.insert_changes(cursor, changes)
+                result.inserted += len(inserts)
+                result.updated += len(updates)
+                if progress is not None:
+                    progress(len(batch))
+                if pause:
+                    time.sleep(pause)
         seq = _delete_keys(locked, stale, seq, actor, result)
         result.last_change = seq if seq >= result.first_change else None
         if result.last_change is None:
@@ -220,6 +234,13 @@ def write_checked(
         locked.save(update_fields=["last_change", "record_count", "records_updated_at"])
         _announce(actor, resource, "dataset.records_changed", result.counts(), result, via)
     return result
+
+
+def _existing(locked: Dataset, keys: list[str], *, with_values: bool) -> dict[str, tuple]:
+    """The stored records with these keys: key → (pk, fingerprint, version[, values])."""
+    columns = ("key", "pk", "fingerprint", "version", *(("values",) if with_values else ()))
+    found = Record.objects.filter(dataset=locked, key__in=keys).values_list(*columns)
+    return {row[0]: row[1:] for row in found}
 
 
 MAX_RECIPIENTS = 500
@@ -295,10 +316,10 @@ def write_one(actor, locked: Dataset, codec: Codec, current: Record, values: dic
     return change
 
 
-def _with_stored(codec: Codec, current: Record, values: dict[str, Any]) -> dict[str, Any]:
+def _with_stored(codec: Codec, key: str, stored: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """The row's values, with the stored ones for the fields it leaves out."""
     kept = [f.name for f in codec.fields if f.name not in values]
-    return {**codec.reveal(current.key, current.values, kept), **values}
+    return {**codec.reveal(key, stored, kept), **values}
 
 
 def _announce(actor, resource: Resource, action: str, counts: dict, result: UpsertResult, via: str) -> None:

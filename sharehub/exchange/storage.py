@@ -5,9 +5,10 @@ fingerprint of the whole row so that importing the same row again changes nothin
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cached_property
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, NamedTuple
 
 from sharehub.exchange import crypto
 from sharehub.exchange.models import ENCRYPTED_LEVELS, Dataset
@@ -15,6 +16,31 @@ from sharehub.exchange.types import FieldType, index_text
 
 # Types whose values identify a person or an organization: digested for one-source detection.
 IDENTIFIER_TYPES = (FieldType.RESIDENT_ID, FieldType.CREDIT_CODE, FieldType.PHONE, FieldType.EMAIL)
+
+# json.dumps(..., ensure_ascii=False[, separators=(",", ":")]) without building an encoder at each call.
+_PLAIN_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class Prepared(NamedTuple):
+    """A row as writing it stores it (`Codec.prepare`), made before the write transaction opens. Digests are
+    kept as bytes, their hex made when written: a file's rows are all held until then."""
+
+    raw_fingerprint: bytes
+    text: str  # the stored values as the database's JSON text (Django's json.dumps), for the record and its change
+    subject: str
+    digested: tuple[str, ...]  # the digested fields that hold a value (one tuple shared by the rows alike)
+    raw_digests: bytes  # their digests, 32 bytes each, in that order
+
+    @property
+    def fingerprint(self) -> str:
+        return self.raw_fingerprint.hex()
+
+    @property
+    def digests(self) -> list[tuple[str, str]]:
+        """(field name, digest) of the fields `Codec.digests` gives, in its order."""
+        raw = self.raw_digests
+        return [(name, raw[32 * i : 32 * i + 32].hex()) for i, name in enumerate(self.digested)]
 
 
 class Codec:
@@ -37,14 +63,49 @@ class Codec:
         if isinstance(self.dataset_id, int) and not isinstance(self.dataset_id, bool):
             self._aad_head = json.dumps([crypto.TOKEN_VERSION, self.dataset_id], ensure_ascii=False)[:-1] + ", "
 
+    # The write side's keyed functions, made once per codec: an import calls each of them for every row.
+    @cached_property
+    def _key_index(self) -> Callable[[str], str]:
+        return self.keyring.indexer(f"key:{self.dataset_id}")
+
+    @cached_property
+    def _row_index(self) -> Callable[[str], str]:
+        return self.keyring.indexer(f"row:{self.dataset_id}")
+
+    @cached_property
+    def _raw_row_index(self) -> Callable[[str], bytes]:
+        return self.keyring.raw_indexer(f"row:{self.dataset_id}")
+
+    @cached_property
+    def _value_indexes(self) -> dict[str, Callable[[str], str]]:
+        return {}
+
+    @cached_property
+    def _raw_digesters(self) -> list[tuple[str, str, Callable[[str], bytes]]]:
+        return [(f.name, f.type, self.keyring.raw_indexer(f"value:{f.type}")) for f in self.digested]
+
+    @cached_property
+    def _digested_names(self) -> dict[tuple[str, ...], tuple[str, ...]]:
+        return {}
+
+    @cached_property
+    def _encrypt(self) -> Callable[[str, bytes], str]:
+        return self.keyring.encryptor()
+
+    def _value_indexer(self, field_type: str) -> Callable[[str], str]:
+        index = self._value_indexes.get(field_type)
+        if index is None:
+            index = self._value_indexes[field_type] = self.keyring.indexer(f"value:{field_type}")
+        return index
+
     def key_of(self, values: dict[str, Any]) -> str:
         """The record key's digest, bound to this dataset (keys of two datasets never compare equal)."""
         parts = [index_text(f.type, values.get(f.name)) for f in self.key_fields]
-        return self.keyring.blind_index(f"key:{self.dataset_id}", "\x1f".join(parts))
+        return self._key_index("\x1f".join(parts))
 
     def digest(self, field, value) -> str:
         """A field value's digest: depends on the type and the value only, so it matches across datasets."""
-        return self.keyring.blind_index(f"value:{field.type}", index_text(field.type, value))
+        return self._value_indexer(field.type)(index_text(field.type, value))
 
     def digests(self, values: dict[str, Any]) -> list[tuple[str, str]]:
         return [(f.name, self.digest(f, values[f.name])) for f in self.digested if values.get(f.name) is not None]
@@ -56,8 +117,10 @@ class Codec:
         return self.digest(field, values[field.name])
 
     def fingerprint(self, values: dict[str, Any]) -> str:
-        canonical = json.dumps([values.get(f.name) for f in self.fields], ensure_ascii=False, separators=(",", ":"))
-        return self.keyring.blind_index(f"row:{self.dataset_id}", canonical)
+        return self._row_index(_CANONICAL_JSON([values.get(f.name) for f in self.fields]))
+
+    def _raw_fingerprint(self, values: dict[str, Any]) -> bytes:
+        return self._raw_row_index(_CANONICAL_JSON([values.get(f.name) for f in self.fields]))
 
     def aad(self, key: str, name: str) -> bytes:
         """The same bytes as `crypto.aad_for(self.dataset_id, key, name)` (json.dumps writes a str with
@@ -73,10 +136,27 @@ class Codec:
             if value is None:
                 continue
             if field.name in self.encrypted:
-                plain = json.dumps(value, ensure_ascii=False)
-                value = self.keyring.encrypt(plain, aad=self.aad(key, field.name))
+                value = self._encrypt(_PLAIN_JSON(value), self.aad(key, field.name))
             stored[field.name] = value
         return stored
+
+    def prepare(self, key: str, values: dict[str, Any]) -> Prepared:
+        """What writing a row stores: its fingerprint, its encrypted values as JSON text, subject and digests."""
+        names, digests = [], []
+        for name, field_type, index in self._raw_digesters:
+            value = values.get(name)
+            if value is not None:
+                names.append(name)
+                digests.append(index(index_text(field_type, value)))
+        digested = tuple(names)
+        digested = self._digested_names.setdefault(digested, digested)
+        return Prepared(
+            self._raw_fingerprint(values),
+            json.dumps(self.store(key, values)),
+            self.subject_of(values),
+            digested,
+            b"".join(digests),
+        )
 
     def reveal(self, key: str, stored: dict[str, Any], names: Sequence[str] | None = None) -> dict[str, Any]:
         """Plain values of the named fields (all by default); encrypted ones are decrypted."""

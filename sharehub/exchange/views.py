@@ -326,11 +326,12 @@ def import_job(request, ident, job):
                 mode = request.POST.get("mode", services.Mode.ALL_OR_NOTHING)
                 job.mode = mode if mode in services.Mode.CHOICES else services.Mode.ALL_OR_NOTHING
             mapping = files.check_mapping(job.mapping, table.columns, codec.fields)
-            checked = check_rows(codec, files.mapped_rows(table, mapping), keep_sensitive=False)
+            applying = request.method == "POST" and request.POST.get("action") == "apply"
+            checked = check_rows(codec, files.mapped_rows(table, mapping), keep_sensitive=False, prepare=applying)
             job.counts = {"rows": checked.rows, "valid": len(checked.valid), "rejected": checked.rejected_rows}
             job.errors = [e.as_dict() for e in checked.errors[:10_000]]
             job.status = ImportJob.Status.CHECKED
-            if request.method == "POST" and request.POST.get("action") == "apply":
+            if applying:
                 if checked.errors and job.mode == services.Mode.ALL_OR_NOTHING:
                     message = _("%(n)s rows have problems; nothing was written. Fix them, or keep the valid rows.")
                     raise Invalid(message % {"n": checked.rejected_rows})

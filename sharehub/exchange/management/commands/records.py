@@ -113,7 +113,9 @@ class Command(SharehubCommand):
                 % {"columns": ", ".join(unmapped)}
             )
         with progress(self, 0, _("Checking"), unit=" " + _("rows")) as bar:
-            checked = check_rows(codec, files.mapped_rows(table, mapping), progress=bar.update)
+            checked = check_rows(
+                codec, files.mapped_rows(table, mapping), progress=bar.update, prepare=not options["dry_run"]
+            )
         if options["errors"]:
             self._write_report(Path(options["errors"]), checked.errors)
         summary = _("%(rows)s rows, %(valid)s valid, %(bad)s with problems") % {
