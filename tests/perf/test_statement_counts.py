@@ -485,11 +485,12 @@ CASES = [
     ),
 ]
 
-# Statements per route: the same on SQLite and on PostgreSQL (no route needs a per-vendor count).
-PINNED = {
+# Statements per route, the same on SQLite and on PostgreSQL except where the route appends to the event log:
+# there PostgreSQL writes the event, its departments and the chain head in one statement, SQLite in three.
+PINNED: dict[str, int | dict[str, int]] = {
     "api resources": 7,
     "api resources conditional": 8,
-    "api resources with bodies": 17,
+    "api resources with bodies": {"sqlite": 15, "postgresql": 13},
     "page catalog": 10,
     "page catalog by requests": 10,
     "page catalog export": 7,
@@ -639,6 +640,8 @@ def test_statement_count_does_not_grow_with_the_page(db, measured, case: Case):
     many = case.many
     small, large = len(counts[1]), len(counts[MANY])
     pinned = PINNED[case.name]
+    if isinstance(pinned, dict):
+        pinned = pinned[connection.vendor]
     shown = _summary(counts[MANY])
     if case.api:
         wanted = case.listed or min(case.many, PAGE_LIMITS.get(case.name, case.many))
