@@ -12,6 +12,7 @@ import gettext
 import importlib
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -316,3 +317,15 @@ def test_inbox_is_chinese(people, org_units, client_for):
 def test_english_is_still_available(people, client_for):
     html = _page(client_for(people["tax_member"]), "/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Sign out" in html
+
+
+def test_the_catalog_holds_every_message_of_the_code(tmp_path):
+    """makemessages over a copy of the tree adds nothing to translate: a string added to the code without an
+    entry in the catalog would show in English on Chinese pages, and the checks above would not see it."""
+    copy = tmp_path / "sharehub"
+    shutil.copytree(SHAREHUB_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "static", "*.mo"))
+    with contextlib.chdir(copy):
+        call_command("makemessages", locale=["zh_Hans"], no_obsolete=True, verbosity=0)
+    entries = parse_po(copy / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")
+    missing = [_label(e) for e in entries if "fuzzy" in e["flags"] or not all(s.strip() for s in e["msgstr"])]
+    assert not missing, f"messages of the code without a zh_Hans translation: {missing}"
