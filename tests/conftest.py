@@ -6,6 +6,19 @@ from django.test import Client
 from tests import factories
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory) -> None:
+    """The SQLite test database is a file in WAL mode, as it is in use. Django's default, one in-memory
+    database in a cache shared by the connections, locks tables: a thread reading a table another
+    thread is writing fails at once with "database table is locked" instead of reading its snapshot,
+    and tests with threads (the server's delivery thread, search's helper) failed by chance."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _data_dir(settings, tmp_path):
     """Each test writes files into its own folder, and no background worker thread runs."""
