@@ -55,6 +55,18 @@ def test_pages_work_under_the_content_security_policy(world, live_server, new_pa
     query = parse_qs(urlsplit(page.url).query, keep_blank_values=True)
     assert query["kind"] == ["document"] and "q" not in query, query
     assert all("" not in values for values in query.values()), query
+    # The text box asks as it is typed in, and leaving it asks nothing more (that second answer could
+    # replace the result being clicked); the other fields ask on change.
+    asked = []
+    page.on("request", lambda request: "/resources/?" in request.url and asked.append(request.url))
+    page.fill("#filters input[name=q]", "budget")
+    page.wait_for_url("**/resources/?*q=budget*")
+    page.locator("#filters input[name=tag]").focus()
+    page.wait_for_timeout(800)
+    assert len(asked) == 1, asked
+    page.fill("#filters input[name=tag]", "finance")
+    page.locator("#filters input[name=include_sub]").uncheck()
+    page.wait_for_url(lambda url: "tag=finance" in url and "include_sub" not in url)
 
     # The publish form shows the fields of the chosen kind (catalog/form.js).
     page.goto(f"{base}/resources/new/")

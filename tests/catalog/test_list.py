@@ -261,7 +261,7 @@ def test_archived_entries_are_hidden_unless_asked(client_for, people, org_units,
 def test_filters_apply_on_change_without_inline_script(client_for, people, catalog):
     html = titles(client_for(people["health_member"]).get(LIST))
     form = html[html.index('<form id="filters"') : html.index("</form>", html.index('<form id="filters"'))]
-    assert 'hx-trigger="change, submit' in form
+    assert 'hx-trigger="change target:{select, input[type=checkbox], input[type=date], input[name=tag]}, submit' in form
     assert "data-drop-empty" in form and "/static/web/sharehub.js" in html
     content = html[html.index("<main") :]
     assert "<script>" not in content and "onchange=" not in content and "onclick=" not in content
