@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast
@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sharehub.catalog.models import Resource
-from sharehub.catalog.queries import access_resource
+from sharehub.catalog.queries import authorize, resource_key
+from sharehub.db.prepared import PreparedRead
 from sharehub.errors import Forbidden, Invalid, NotFound
 from sharehub.events.services import record
 from sharehub.exchange.masking import masker
@@ -30,6 +31,7 @@ from sharehub.exchange.models import BlindIndex, Change, Consent, Dataset, Datas
 from sharehub.exchange.schema import as_dict
 from sharehub.exchange.storage import Codec
 from sharehub.exchange.types import FieldType, FieldValueError, parse
+from sharehub.org.models import Department
 from sharehub.policy.engine import Action
 from sharehub.policy.fields import FieldView, RecordAccess, record_access
 from sharehub.validation import MAX_DB_INT
@@ -73,24 +75,84 @@ class DatasetView:
         return self.dataset.record_count
 
 
-def _decidable_datasets() -> QuerySet[Resource]:
-    return Resource.objects.select_related("owner_department", "dataset").defer("body")
+def _columns(model, skip: tuple[str, ...] = ()) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in skip]
+
+
+_RESOURCE_COLUMNS = _columns(Resource, skip=("body",))  # the body is not shown here and may be long
+_OWNER_COLUMNS = _columns(Department)
+_DATASET_COLUMNS = _columns(Dataset)
+
+
+def _dataset_entry_read(by: str, kind: type) -> PreparedRead:
+    """The resource with what the policy reads (its owner department) and its dataset row, in one query
+    compiled once: the fixed cost of every records request (sharehub.db.prepared)."""
+    return PreparedRead(
+        lambda value: (
+            Resource.objects.filter(**{by: value})
+            .order_by()
+            .values_list(
+                *_RESOURCE_COLUMNS,
+                *(f"owner_department__{name}" for name in _OWNER_COLUMNS),
+                *(f"dataset__{name}" for name in _DATASET_COLUMNS),
+            )[:1]
+        ),
+        value=kind,
+    )
+
+
+_DATASET_ENTRY = {"pk": _dataset_entry_read("pk", int), "code": _dataset_entry_read("code", str)}
+
+
+def _dataset_entry(ident: int | str) -> Resource | None:
+    """The catalog entry `ident` names, its owner department and dataset row attached as select_related
+    would attach them (no dataset row: `resource.dataset` raises without a query)."""
+    key = resource_key(ident)
+    rows = _DATASET_ENTRY[key[0]].rows(value=key[1]) if key is not None else []
+    if not rows:
+        return None
+    row = rows[0]
+    ends = (len(_RESOURCE_COLUMNS), len(_RESOURCE_COLUMNS) + len(_OWNER_COLUMNS))
+    resource = Resource.from_db(DEFAULT_DB_ALIAS, _RESOURCE_COLUMNS, row[: ends[0]])
+    owner = Department.from_db(DEFAULT_DB_ALIAS, _OWNER_COLUMNS, row[ends[0] : ends[1]])
+    Resource.owner_department.field.set_cached_value(resource, owner)
+    dataset_values = row[ends[1] :]
+    dataset = None
+    if dataset_values[_DATASET_COLUMNS.index("resource_id")] is not None:
+        dataset = Dataset.from_db(DEFAULT_DB_ALIAS, _DATASET_COLUMNS, dataset_values)
+        Dataset.resource.field.set_cached_value(dataset, resource)
+    Resource.dataset.related.set_cached_value(resource, dataset)
+    return resource
+
+
+_FIELD_NAMES = [f.attname for f in DatasetField._meta.concrete_fields]
+# Read on every records request: compiled once (sharehub.db.prepared).
+_FIELDS = PreparedRead(
+    lambda dataset_id: DatasetField.objects.filter(dataset_id=dataset_id).values_list(*_FIELD_NAMES), dataset_id=int
+)
+
+
+def dataset_fields(dataset: Dataset) -> list[DatasetField]:
+    """The dataset's fields in order, each knowing its dataset (as `dataset.fields.all()` gives them)."""
+    fields = [DatasetField.from_db(DEFAULT_DB_ALIAS, _FIELD_NAMES, row) for row in _FIELDS.rows(dataset_id=dataset.pk)]
+    for item in fields:
+        DatasetField.dataset.field.set_cached_value(item, dataset)
+    return fields
 
 
 def access_dataset(actor, ident: int | str, *, now=None) -> DatasetView:
     """A dataset the actor may see the entry of; NotFound otherwise (or when it is no dataset).
     Whether they may read its records is `view.access`; the readers below refuse without it."""
-    # The resource with what the policy reads (owner department) and its dataset row in one query; the
-    # catalog's related rows (tags, category, ...) are not shown here. Scope departments load only when a
-    # decision needs them.
-    resource = access_resource(actor, ident, Action.VIEW, queryset=_decidable_datasets())
+    # The catalog's related rows (tags, category, ...) are not shown here. Scope departments load only when
+    # a decision needs them.
+    resource = authorize(actor, _dataset_entry(ident), Action.VIEW)
     if resource.kind != Resource.Kind.DATASET:
         raise NotFound()
     try:
         dataset = resource.dataset
     except Dataset.DoesNotExist:
         dataset = Dataset(resource=resource)  # no write on a read
-    fields = [] if dataset._state.adding else list(dataset.fields.all())
+    fields = [] if dataset._state.adding else dataset_fields(dataset)
     return DatasetView(
         resource, dataset, fields, Codec(dataset, fields), record_access(actor, resource, fields, now=now)
     )
@@ -415,6 +477,15 @@ def _consents_used(consents: QuerySet[Consent] | None, subjects: list[str]) -> l
     return sorted(consents.filter(subject__in=set(subjects)).values_list("pk", flat=True))
 
 
+_RECORD_BY_KEY = PreparedRead(
+    lambda dataset_id, key: (
+        Record.objects.filter(dataset_id=dataset_id, key=key).order_by().values_list("key", "values", "subject")[:1]
+    ),  # the key is unique within the dataset
+    dataset_id=int,
+    key=str,
+)
+
+
 def record_by_key(actor, view: DatasetView, key_values: dict[str, str], *, purpose: str = "", via: str = "api"):
     """One record by its key fields' values (the key fields must be ones the reader sees in full)."""
     require_read(view)
@@ -427,11 +498,13 @@ def record_by_key(actor, view: DatasetView, key_values: dict[str, str], *, purpo
             raise Invalid(fields={item.name: _("Part of the record key; give it.")})
         parsed[item.name] = _value(item, key_values[item.name], item.name)
     key = view.codec.key_of(parsed)
-    queryset = Record.objects.filter(dataset_id=view.dataset.pk, key=key)
     consents = _consented(view, purpose, timezone.now())
-    if consents is not None:
-        queryset = queryset.filter(subject__in=consents.values("subject"))
-    found = queryset.values_list("key", "values", "subject").first()
+    if consents is None:
+        rows = _RECORD_BY_KEY.rows(dataset_id=view.dataset.pk, key=key)
+        found = rows[0] if rows else None
+    else:
+        queryset = Record.objects.filter(dataset_id=view.dataset.pk, key=key)
+        found = queryset.filter(subject__in=consents.values("subject")).values_list("key", "values", "subject").first()
     if found is None:
         raise NotFound(_("No record with this key."))
     names = view.access.shown()

@@ -11,10 +11,11 @@ from datetime import timedelta
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sharehub.db.prepared import PreparedRead
 from sharehub.errors import Forbidden, Invalid, NotFound
 from sharehub.events.services import record
 from sharehub.org.models import ApiToken, Department, Membership, User
@@ -331,13 +332,29 @@ def user_for_token(raw: str) -> User | None:
     """The active user a bearer token belongs to, or None. Notes the last use (at most once a minute)."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.select_related("user").filter(digest=_digest(raw), revoked_at__isnull=True).first()
-    if token is None or not token.user.is_active:
+    found = _TOKEN_USER.rows(digest=_digest(raw))
+    if not found:
+        return None
+    token_id, last_used_at, *user_values = found[0]
+    user = User.from_db(DEFAULT_DB_ALIAS, _USER_FIELDS, user_values)
+    if not user.is_active:
         return None
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return user
+
+
+_USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
+# Read on every API request: compiled once (sharehub.db.prepared); the user comes whole, as select_related gives it.
+_TOKEN_USER = PreparedRead(
+    lambda digest: (
+        ApiToken.objects.filter(digest=digest, revoked_at__isnull=True)
+        .order_by()
+        .values_list("pk", "last_used_at", *(f"user__{name}" for name in _USER_FIELDS))[:1]
+    ),
+    digest=str,
+)
 
 
 @transaction.atomic

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from sharehub.access.models import AccessRequest, ApprovalRule, Grant
 from sharehub.catalog.models import Resource
+from sharehub.db.prepared import PreparedRead
 from sharehub.org.models import Department, Membership
 
 
@@ -165,6 +166,28 @@ def _check_rollbacks() -> None:
         _generation = next(_generations)
 
 
+# Read on every request: compiled once (sharehub.db.prepared).
+_MEMBERSHIPS = PreparedRead(
+    lambda user_id: (
+        Membership.objects.filter(user_id=user_id)
+        .order_by()  # Membership's default ordering joins the user table for nothing here
+        .values_list("department_id", "role", "department__path")
+    ),
+    user_id=int,
+)
+# The grants to the person or to a department they are a member of, not revoked, not ended by `after`.
+_HELD_GRANTS = PreparedRead(
+    lambda user_id, after: Grant.objects.filter(
+        Q(grantee_user_id=user_id)
+        | Q(grantee_department_id__in=Membership.objects.filter(user_id=user_id).values("department_id")),
+        revoked_at__isnull=True,
+        valid_until__gt=after,
+    ).values_list("resource_id", "valid_from", "valid_until", "purpose", "fields", "pk"),
+    user_id=int,
+    after=datetime,
+)
+
+
 def context_for(actor) -> ActorContext:
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return ActorContext(user_id=None)
@@ -174,11 +197,7 @@ def context_for(actor) -> ActorContext:
     if cached is not None and cached.generation == _generation:
         return cached
     generation = _generation
-    rows = list(
-        Membership.objects.filter(user_id=actor.pk)
-        .order_by()  # Membership's default ordering joins the user table for nothing here
-        .values_list("department_id", "role", "department__path")
-    )
+    rows = _MEMBERSHIPS.rows(user_id=actor.pk)
     scope: set[int] = set()
     for _dept, _role, path in rows:
         scope.update(int(part) for part in path.strip("/").split("/") if part)
@@ -290,11 +309,7 @@ def _held_grants(ctx: ActorContext, now: datetime) -> dict[int, tuple[HeldGrant,
     if ctx.grants is None:
         loaded_at = min(now, timezone.now())
         held: dict[int, list[HeldGrant]] = {}
-        rows = Grant.objects.filter(
-            Q(grantee_user_id=ctx.user_id) | Q(grantee_department_id__in=ctx.department_ids),
-            revoked_at__isnull=True,
-            valid_until__gt=loaded_at,
-        ).values_list("resource_id", "valid_from", "valid_until", "purpose", "fields", "pk")
+        rows = _HELD_GRANTS.rows(user_id=ctx.user_id, after=loaded_at)
         for resource_id, valid_from, valid_until, purpose, fields, pk in rows:
             held.setdefault(resource_id, []).append(
                 HeldGrant(valid_from, valid_until, purpose, tuple(fields or ()), pk)
