@@ -17,6 +17,9 @@ from django.utils.translation import gettext as _
 from sharehub.errors import Invalid
 
 MAX_COLUMNS = 500
+# The record id column of an export (CSV, XLSX): read back in, it is left out without a warning, since
+# records are matched by their key.
+RECORD_ID_COLUMN = "_id"
 SNIFF_BYTES = 64 * 1024
 CHUNK_BYTES = 1024 * 1024
 ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in Chinese saves "CSV" as GBK; gb18030 is its superset
@@ -197,6 +200,12 @@ def guess_mapping(columns: list[str], fields) -> dict[str, str]:
         used.add(name)
         mapping[column] = name
     return mapping
+
+
+def left_out(mapping: dict[str, str]) -> list[str]:
+    """The columns a mapping leaves out that the person should hear of: all unmapped ones but the record
+    ids of an export."""
+    return [column for column, field in mapping.items() if not field and column != RECORD_ID_COLUMN]
 
 
 def check_mapping(mapping: Any, columns: list[str], fields) -> dict[str, str]:

@@ -381,7 +381,10 @@ def import_job(request, ident, job):
         "job": job,
         "error": error,
         "columns": list(enumerate(table.columns)) if table is not None else [],
-        "unmapped": [c for c in table.columns if not job.mapping.get(c)] if table is not None else [],
+        "unmapped": files.left_out({c: job.mapping.get(c, "") for c in table.columns}) if table is not None else [],
+        "record_ids_left_out": table is not None
+        and files.RECORD_ID_COLUMN in table.columns
+        and not job.mapping.get(files.RECORD_ID_COLUMN),
         "fields": view.fields,
         "preview": preview,
         "errors": job.errors[:200],

@@ -105,3 +105,14 @@ def test_replace_needs_the_count(tax_dataset, tmp_path):
         run(tax_dataset.code, str(one), "--replace", "--expect-deletes", "3")
     assert "1 deleted" in run(tax_dataset.code, str(one), "--replace", "--expect-deletes", "1")
     assert Record.objects.count() == 1
+
+
+def test_only_columns_left_out_by_surprise_are_named(tax_dataset, tmp_path):
+    """An export's record ids (`_id`) are left out quietly; a column that matches no field is named."""
+    path = tmp_path / "export.csv"
+    path.write_text("_id," + HEADER + "abc," + GOOD, encoding="utf-8")
+    errors = io.StringIO()
+    call_command("records", "import", tax_dataset.code, str(path), stdout=io.StringIO(), stderr=errors, verbosity=1)
+    said = errors.getvalue()
+    assert "ignored column" in said and "_id" not in said
+    assert Record.objects.count() == 1

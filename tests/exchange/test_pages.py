@@ -63,6 +63,27 @@ def test_upload_map_fix_and_apply(client_for, tax_dataset, people):
     assert "credit_code" in report
 
 
+def test_an_export_read_back_in_leaves_its_record_ids_out_without_a_warning(client_for, loaded, people):
+    client = client_for(people["tax_member"])
+    export = client.get(url("data", loaded).replace("/resources/", "/api/v1/datasets/").replace("/data/", "/records"),
+                        {"format": "csv"})  # fmt: skip
+    assert export.status_code == 200, export.content[:300]
+    content = export.content.decode("utf-8-sig")
+    assert content.startswith("_id,")
+    client.post(url("import", loaded), {"file": SimpleUploadedFile("export.csv", content.encode())})
+    job = ImportJob.objects.get()
+    page = client.get(url("import_job", loaded, job.pk)).content.decode()
+    assert "sh-record-ids" in page and "sh-unmapped" not in page
+    assert job.mapping["_id"] == "" and all(target for column, target in job.mapping.items() if column != "_id")
+    before = Record.objects.count()
+    columns = content.splitlines()[0].split(",")
+    mapping = {f"map-{i}": job.mapping[column] for i, column in enumerate(columns)}
+    applied = client.post(url("import_job", loaded, job.pk), {"action": "apply", "mode": "all"} | mapping)
+    assert applied.status_code == 302 and Record.objects.count() == before
+    job.refresh_from_db()
+    assert job.counts["unchanged"] == before, job.counts
+
+
 def test_outsider_cannot_import(client_for, loaded, people, org_units):
     grant(loaded, department=org_units["social"])
     assert client_for(people["social_member"]).get(url("import", loaded)).status_code == 403

@@ -106,7 +106,7 @@ class Command(SharehubCommand):
                 raise CommandError(_("--map %(item)r: write COLUMN=FIELD.") % {"item": item})
             mapping[column.strip()] = field.strip()
         mapping = files.check_mapping(mapping, table.columns, codec.fields)
-        unmapped = [c for c, f in mapping.items() if not f]
+        unmapped = files.left_out(mapping)
         if unmapped and self.verbosity:
             self.stderr.write(
                 _("Columns not imported (no field of that name; use --map): %(columns)s")
