@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from sharehub.errors import Invalid
-from sharehub.exchange import files, queries
+from sharehub.exchange import queries
 
 MAX_EXPORT = 100_000
 CONTENT_TYPES = {
@@ -50,7 +50,7 @@ def collect(actor, view: queries.DatasetView, query: queries.RecordQuery, *, via
 
 def export_response(actor, view: queries.DatasetView, query: queries.RecordQuery, output: str, *, via: str):
     names, rows = collect(actor, view, query, via=via)
-    header = [files.RECORD_ID_COLUMN, *names]
+    header = [queries.RECORD_ID, *names]
     if output == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)

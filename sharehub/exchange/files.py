@@ -15,11 +15,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from sharehub.errors import Invalid
+from sharehub.exchange.queries import RECORD_ID
 
 MAX_COLUMNS = 500
-# The record id column of an export (CSV, XLSX): read back in, it is left out without a warning, since
-# records are matched by their key.
-RECORD_ID_COLUMN = "_id"
 SNIFF_BYTES = 64 * 1024
 CHUNK_BYTES = 1024 * 1024
 ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in Chinese saves "CSV" as GBK; gb18030 is its superset
@@ -204,8 +202,8 @@ def guess_mapping(columns: list[str], fields) -> dict[str, str]:
 
 def left_out(mapping: dict[str, str]) -> list[str]:
     """The columns a mapping leaves out that the person should hear of: all unmapped ones but the record
-    ids of an export."""
-    return [column for column, field in mapping.items() if not field and column != RECORD_ID_COLUMN]
+    ids of an export (records are matched by their key)."""
+    return [column for column, field in mapping.items() if not field and column != RECORD_ID]
 
 
 def check_mapping(mapping: Any, columns: list[str], fields) -> dict[str, str]:

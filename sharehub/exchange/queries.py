@@ -43,6 +43,9 @@ MAX_LOGGED_CONSENTS = 1000
 OPERATORS = ("eq", "in", "gt", "gte", "lt", "lte", "prefix", "null")
 RANGE_OPERATORS = {"gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
 NUMERIC = (FieldType.INTEGER, FieldType.DECIMAL)
+# How a record's id is named in every row it is shown in: the API, the change feed and exports (a field name
+# starts with a letter, so no field can take it).
+RECORD_ID = "_id"
 
 
 def field_lists(dataset_ids: list[int]) -> dict[int, list[dict]]:
@@ -345,7 +348,7 @@ class RowShape:
         codec = view.codec
         self.names = names
         masked = masked_fields(view, names)
-        self._columns = ("_id", *names)  # "_id" first in every row; the stored values never hold it
+        self._columns = (RECORD_ID, *names)  # first in every row; the stored values never hold it
         self._steps = []
         for name in names:
             if name in codec.encrypted:
@@ -369,7 +372,7 @@ class RowShape:
     def __call__(self, key: str, stored: dict[str, Any]) -> dict[str, Any]:
         get = stored.get
         shown = {name: get(name) for name in self._columns}
-        shown["_id"] = key
+        shown[RECORD_ID] = key
         for name, step in self._steps:
             value = shown[name]
             if value is not None:
@@ -541,12 +544,12 @@ def read_changes(actor, view: DatasetView, *, since: int, limit: int, purpose: s
     shape = RowShape(view, names)
     changes = []
     for seq, op, key, version, created_at, _subject, stored in rows:
-        change = {"seq": seq, "op": op, "_id": key, "version": version, "at": created_at}
+        change = {"seq": seq, "op": op, RECORD_ID: key, "version": version, "at": created_at}
         if op == Change.Op.DELETE:
             change["values"] = None
         else:
             change["values"] = shape(key, stored)
-            del change["values"]["_id"]
+            del change["values"][RECORD_ID]
         changes.append(change)
     last = rows[-1][0] if rows else since
     used = _consents_used(consents, [row[5] for row in rows])

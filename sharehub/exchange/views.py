@@ -124,7 +124,7 @@ def data(request, ident):
     context["rows"] = [
         [(row.get(f.name), f.name in result.masked, f.type in UNBROKEN_TYPES) for f in fields] for row in result.rows
     ]
-    context["row_ids"] = [row["_id"] for row in result.rows]
+    context["row_ids"] = [row[queries.RECORD_ID] for row in result.rows]
     if result.next_cursor:
         params = request.GET.copy()
         params["cursor"] = result.next_cursor
@@ -383,8 +383,8 @@ def import_job(request, ident, job):
         "columns": list(enumerate(table.columns)) if table is not None else [],
         "unmapped": files.left_out({c: job.mapping.get(c, "") for c in table.columns}) if table is not None else [],
         "record_ids_left_out": table is not None
-        and files.RECORD_ID_COLUMN in table.columns
-        and not job.mapping.get(files.RECORD_ID_COLUMN),
+        and queries.RECORD_ID in table.columns
+        and not job.mapping.get(queries.RECORD_ID),
         "fields": view.fields,
         "preview": preview,
         "errors": job.errors[:200],
