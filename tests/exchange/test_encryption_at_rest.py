@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import subprocess
 
 import pytest
@@ -17,6 +18,7 @@ from sharehub.errors import Conflict
 from sharehub.events.models import Event
 from sharehub.exchange import schema
 from sharehub.exchange.models import Change, ImportJob, Record
+from sharehub.exchange.types import resident_id_check
 from tests import factories
 from tests.exchange.world import found_in
 
@@ -31,19 +33,45 @@ FIELDS = [
     {"name": "mail", "type": "email", "sensitivity": "secret"},
     {"name": "note", "type": "text", "sensitivity": "secret"},
 ]
+
+
+def _digits(n: int) -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(n))
+
+
+def _resident(birth: str, *, valid: bool = True) -> str:
+    first17 = "110105" + birth + _digits(3)
+    check = resident_id_check(first17)
+    return first17 + (check if valid else "0123456789X"[("0123456789X".index(check) + 1) % 11])
+
+
+# Values unique to this run: the SQLite test database is a file whose free pages and WAL still hold what earlier
+# tests wrote and deleted, and other tests store the same sample values in the clear where they are not secret.
+RUN = secrets.token_hex(4)
 API_ROWS = [
-    {"code": "A1", "name": "公开名称一", "holder": "欧阳明月", "resident": "11010519491231002X",
-     "phone": "13812345678", "mail": "ouyang.mingyue@example.com", "note": "绝密备注内容甲"},
-    {"code": "A2", "name": "公开名称二", "holder": "Zhang Sanfeng", "resident": "110105198001011238",
-     "phone": "13987654321", "mail": "zsf@example.org", "note": "secret note number two"},
+    {"code": "A1", "name": "公开名称一", "holder": f"欧阳明月{RUN}", "resident": _resident("19491231"),
+     "phone": "138" + _digits(8), "mail": f"ouyang.{RUN}@example.com", "note": f"绝密备注内容甲{RUN}"},
+    {"code": "A2", "name": "公开名称二", "holder": f"Zhang Sanfeng {RUN}", "resident": _resident("19800101"),
+     "phone": "139" + _digits(8), "mail": f"zsf.{RUN}@example.org", "note": f"secret note number two {RUN}"},
 ]  # fmt: skip
-UPLOAD = (
-    "code,name,holder,resident,phone,mail,note\n"
-    "U1,上传名称,司马相如,44030519900101123X,13700001111,sima.xr@example.net,上传的机密备注\n"
-    "U2,坏行,诸葛孔明,440305199001019999,13700002222,zhuge.km@example.net,坏行的机密备注\n"  # bad check digit
+UPLOADED = [
+    f"司马相如{RUN}",
+    _resident("19900101"),
+    "137" + _digits(8),
+    f"sima.{RUN}@example.net",
+    f"上传的机密备注{RUN}",
+]
+BAD_ROW = [
+    f"诸葛孔明{RUN}",
+    _resident("19900101", valid=False),  # a wrong check digit
+    "137" + _digits(8),
+    f"zhuge.{RUN}@example.net",
+    f"坏行的机密备注{RUN}",
+]
+UPLOAD = "code,name,holder,resident,phone,mail,note\n" + "".join(
+    f"{code},{name},{','.join(values)}\n"
+    for code, name, values in (("U1", "上传名称", UPLOADED), ("U2", "坏行", BAD_ROW))
 )
-UPLOADED = ["司马相如", "44030519900101123X", "13700001111", "sima.xr@example.net", "上传的机密备注"]
-BAD_ROW = ["诸葛孔明", "440305199001019999", "13700002222", "zhuge.km@example.net", "坏行的机密备注"]
 ENCRYPTED = [f["name"] for f in FIELDS if f["sensitivity"] in ("sensitive", "secret")]
 
 
