@@ -21,7 +21,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from sharehub.catalog.models import Attachment, DraftReview, Project, Resource, ResourceVersion
+from sharehub.catalog.models import Attachment, DraftReview, Project, Resource, ResourceVersion, Tag
 from sharehub.catalog.snapshots import referenced_codes, without_codes
 from sharehub.errors import Forbidden, NotFound
 from sharehub.org.models import Membership, User
@@ -357,3 +357,8 @@ def steward_candidates(department_ids, also_id: int | None = None) -> QuerySet[U
 
 def projects_of(department_ids) -> QuerySet[Project]:
     return Project.objects.filter(department_id__in=list(department_ids)).select_related("department")
+
+
+def tag_named(name: str) -> Tag | None:
+    name = name.strip()
+    return Tag.objects.filter(name=name).first() if name else None

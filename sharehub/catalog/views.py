@@ -83,6 +83,20 @@ def _partial(request) -> bool:
 # --- the list and the export ---------------------------------------------------------------------
 
 
+def _followable(form: FilterForm) -> list[dict]:
+    """The department, category and tag the list is narrowed to, each with a follow button."""
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    found = []
+    for kind, label in (("department", _("Department")), ("category", _("Category"))):
+        if data.get(kind):
+            found.append({"kind": kind, "id": data[kind].pk, "kind_label": label, "name": data[kind].name})
+    tag = queries.tag_named(data.get("tag") or "")
+    if tag is not None:
+        found.append({"kind": "tag", "id": tag.pk, "kind_label": _("Tag"), "name": tag.name})
+    return found
+
+
 @page
 def resource_list(request):
     form = FilterForm(request.user, request.GET)
@@ -104,6 +118,7 @@ def resource_list(request):
         "resources": queries.with_tag_names(page_obj.object_list),
         "total": paginator.count,
         "sharing_counts": sharing_counts,
+        "followable": _followable(form) if request.user.is_authenticated else [],
     }
     if _partial(request):
         template = "catalog/_results.html"

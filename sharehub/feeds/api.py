@@ -1,4 +1,4 @@
-"""Notifications API: the caller's own notifications, newest first, and marking them read."""
+"""Notifications API: the caller's own notifications, newest first, and marking them read; follows."""
 
 from __future__ import annotations
 
@@ -11,9 +11,19 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from sharehub.errors import Invalid
-from sharehub.feeds import queries, services
+from sharehub.feeds import follows, queries, services
 from sharehub.feeds.models import Notification
-from sharehub.feeds.schemas import MarkReadIn, MarkReadOut, NotificationPage, UnreadCountOut
+from sharehub.feeds.schemas import (
+    FollowIn,
+    FollowList,
+    FollowOut,
+    MarkReadIn,
+    MarkReadOut,
+    NotificationPage,
+    UnfollowIn,
+    UnfollowOut,
+    UnreadCountOut,
+)
 from sharehub.org.queries import person_labels
 from sharehub.org.schemas import MAX_DB_INT
 
@@ -87,3 +97,48 @@ def unread_count(request):
 def mark_read(request, payload: MarkReadIn):
     marked = services.mark_read(request.user, payload.ids)
     return {"marked": marked, "unread": queries.unread_count(request.user)}
+
+
+def _follow_out(row: queries.FollowRow) -> dict:
+    follow = row.follow
+    return {
+        "id": follow.pk,
+        "kind": follow.kind,
+        "target_id": follow.target_id,
+        "label": row.label,
+        "link": row.link,
+        "delivery": follow.delivery,
+        "until": follow.until,
+        "department": row.via_department or None,
+    }
+
+
+@router.get("/follows", response=FollowList, summary="What you follow, and what your departments are subscribed to")
+def list_follows(request):
+    return {"items": [_follow_out(row) for row in queries.following(request.user)]}
+
+
+@router.post("/follows", response=FollowOut, summary="Follow something, or change how (or subscribe a department)")
+def create_follow(request, payload: FollowIn):
+    if payload.department_id is not None:
+        follow = follows.subscribe_department(
+            request.user, payload.department_id, payload.kind, payload.target_id, until=payload.until
+        )
+    else:
+        follow = follows.follow(
+            request.user, payload.kind, payload.target_id, delivery=payload.delivery, until=payload.until
+        )
+    found = follows.target(request.user, follow.kind, follow.target_id)
+    department = follow.department.name if follow.department_id else ""
+    return _follow_out(queries.FollowRow(follow, found.label, found.link, department))
+
+
+@router.post(
+    "/follows/unfollow", response=UnfollowOut, summary="Stop following (opting out of a department's subscription)"
+)
+def remove_follow(request, payload: UnfollowIn):
+    if payload.department_id is not None:
+        changed = follows.unsubscribe_department(request.user, payload.department_id, payload.kind, payload.target_id)
+    else:
+        changed = follows.unfollow(request.user, payload.kind, payload.target_id)
+    return {"changed": changed}

@@ -9,6 +9,9 @@ class FeedsConfig(AppConfig):
 
     def ready(self) -> None:
         from sharehub.events import consumers
+        from sharehub.feeds import follows, notifications
         from sharehub.feeds.services import names_recipients, notify_from_event
 
         consumers.register("notifications", notify_from_event, accepts=names_recipients)
+        consumers.register("follows", follows.notify_followers, accepts=follows.wants)
+        notifications.register()

@@ -20,10 +20,11 @@ class Template:
 
 
 _templates: dict[str, Template] = {}
+_followed: dict[str, Template] = {}  # how an event reads to someone who follows what it is about
 
 
-def register(action: str, text, link: Callable[[dict], str] | None = None) -> None:
-    _templates[action] = Template(text, link)
+def register(action: str, text, link: Callable[[dict], str] | None = None, *, followed: bool = False) -> None:
+    (_followed if followed else _templates)[action] = Template(text, link)
 
 
 class _Details(dict):
@@ -42,15 +43,16 @@ def named_resource(event) -> int | None:
     return int(raw) if str(raw).isdigit() and len(str(raw)) <= 18 else None
 
 
-def render(event, people: dict | None = None, *, hidden: bool = False) -> tuple[str, str]:
+def render(event, people: dict | None = None, *, hidden: bool = False, followed: bool = False) -> tuple[str, str]:
     """(sentence, link) for an event, in the active language. The actor is named by display name and
     department from `people` (a `person_labels` answer), else looked up, else by the login name logged.
 
     `hidden`: the reader may not see, now, the resource the event names (invariant 10); the sentence
-    then says so instead of naming it, and there is no link."""
+    then says so instead of naming it, and there is no link. `followed`: the reader was told because they
+    follow what the event is about, not as a party to it."""
     if people is None:
         people = person_labels([event.actor_id])
-    template = _templates.get(event.action)
+    template = (_followed if followed else _templates).get(event.action)
     details = _Details(event.details or {})
     person = people.get(event.actor_id)
     details.setdefault("actor", str(person) if person else (event.actor_name or _("Sharehub")))

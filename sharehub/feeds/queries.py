@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from sharehub.catalog.models import Resource
 from sharehub.feeds.messages import named_resource, render
-from sharehub.feeds.models import Notification
+from sharehub.feeds.models import Follow, Notification
+from sharehub.org.models import Membership
 from sharehub.org.queries import person_labels
 from sharehub.policy.engine import Action, visible
 
@@ -34,4 +40,82 @@ def shown(actor, notifications, people: dict | None = None) -> list[tuple[Notifi
     if named:
         seen = set(visible(actor, Resource.objects.filter(pk__in=named), Action.VIEW).values_list("pk", flat=True))
     hidden = named - seen
-    return [(n, *render(n.event, people, hidden=named_resource(n.event) in hidden)) for n in notifications]
+    return [
+        (n, *render(n.event, people, hidden=named_resource(n.event) in hidden, followed=n.reason == n.Reason.FOLLOWING))
+        for n in notifications
+    ]
+
+
+@dataclass(frozen=True)
+class FollowRow:
+    follow: Follow
+    label: str
+    link: str
+    via_department: str = ""  # the department whose subscription this is ("" for the person's own)
+
+
+def _labels(actor, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, str]]:
+    """(label, link) of each followed thing the actor may see now; what they may not see is left out."""
+    from sharehub.feeds.follows import _MODELS, Kind
+
+    by_kind: dict[str, set[int]] = {}
+    for kind, number in pairs:
+        by_kind.setdefault(kind, set()).add(number)
+    out = {}
+    resource_ids = by_kind.get(Kind.RESOURCE, set()) | by_kind.get(Kind.DATASET, set())
+    if resource_ids:
+        rows = visible(actor, Resource.objects.filter(pk__in=resource_ids), Action.VIEW).values_list(
+            "pk", "code", "title"
+        )
+        for pk, code, title in rows:
+            for kind, suffix in ((Kind.RESOURCE, ""), (Kind.DATASET, "data/")):
+                out[(kind, pk)] = (f"{code} {title}", f"/resources/{code}/{suffix}")
+    for kind, model in _MODELS.items():
+        for pk, name in model.objects.filter(pk__in=by_kind.get(kind, ())).values_list("pk", "name"):
+            links = {
+                Kind.DEPARTMENT: reverse("org:department", args=[pk]),
+                Kind.TAG: reverse("catalog:list") + "?" + urlencode({"tag": name}),
+                Kind.CATEGORY: reverse("catalog:list") + "?" + urlencode({"category": pk}),
+                Kind.PROJECT: "",  # a project has no page of its own yet
+            }
+            out[(kind, pk)] = (name, links[kind])
+    return out
+
+
+def following(actor) -> list[FollowRow]:
+    """The actor's own follows and their departments' subscriptions, newest first. A followed thing the
+    actor may no longer see (or that is gone) is listed without its name, so it can still be unfollowed."""
+    own = list(Follow.objects.filter(person_id=actor.pk).order_by("-created_at", "-id"))
+    member_of = Membership.objects.filter(user_id=actor.pk).values("department_id")
+    subscribed = list(
+        Follow.objects.filter(department_id__in=member_of).select_related("department").order_by("-created_at", "-id")
+    )
+    labels = _labels(actor, {(f.kind, f.target_id) for f in own + subscribed})
+    unseen = (_("something you cannot see now"), "")
+    rows = [FollowRow(f, *labels.get((f.kind, f.target_id), unseen)) for f in own]
+    rows += [FollowRow(f, *labels.get((f.kind, f.target_id), unseen), f.department.name) for f in subscribed]
+    return rows
+
+
+def follow_state(actor, kind: str, target_id: int) -> dict:
+    """For a follow button: whether the actor hears of it, and how (their own follow, or a department's)."""
+    if not getattr(actor, "is_authenticated", False):
+        return {"following": False, "own": None, "departments": []}
+    own = Follow.objects.filter(person_id=actor.pk, kind=kind, target_id=target_id).first()
+    member_of = Membership.objects.filter(user_id=actor.pk).values("department_id")
+    departments = list(
+        Follow.objects.filter(department_id__in=member_of, kind=kind, target_id=target_id).values_list(
+            "department__name", flat=True
+        )
+    )
+    hears = own.delivery != Follow.Delivery.OFF if own is not None else bool(departments)
+    return {"following": hears, "own": own, "departments": departments}
+
+
+def subscribed_departments(kind: str, target_id: int, department_ids) -> list[int]:
+    """Which of these departments are subscribed to this thing."""
+    return list(
+        Follow.objects.filter(department_id__in=list(department_ids), kind=kind, target_id=target_id).values_list(
+            "department_id", flat=True
+        )
+    )

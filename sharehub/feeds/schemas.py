@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from ninja import Field, Schema
 
@@ -45,3 +45,38 @@ class MarkReadOut(Schema):
 
 class UnreadCountOut(Schema):
     unread: int
+
+
+class FollowIn(StrictSchema):
+    kind: str = Field(description="resource, dataset (its records), department, tag, category or project")
+    target_id: BodyId = Field(description="The id of what to follow")
+    delivery: str = Field("in_app", description="in_app, or off (opt out of a department's subscription)")
+    until: date | None = Field(None, description="Stop on this day (empty: no end)")
+    department_id: BodyId | None = Field(
+        None, description="Subscribe this department instead (its stewards and heads; members may opt out)"
+    )
+
+
+class UnfollowIn(StrictSchema):
+    kind: str
+    target_id: BodyId
+    department_id: BodyId | None = Field(None, description="Unsubscribe this department instead")
+
+
+class UnfollowOut(Schema):
+    changed: bool = Field(description="False when there was nothing to stop")
+
+
+class FollowOut(Schema):
+    id: int
+    kind: str
+    target_id: int
+    label: str = Field(description="What it is; a thing you may no longer see is not named")
+    link: str
+    delivery: str
+    until: date | None
+    department: str | None = Field(description="The subscribed department, for a department's subscription")
+
+
+class FollowList(Schema):
+    items: list[FollowOut]

@@ -1,14 +1,19 @@
-"""The notification list: what happened that involves the person, newest first."""
+"""The notification list (what happened that involves the person, newest first) and what they follow."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from sharehub.feeds import queries, services
+from sharehub.errors import Forbidden, Invalid, NotFound
+from sharehub.feeds import follows, queries, services
+from sharehub.feeds.models import Follow
+from sharehub.feeds.templatetags.feeds_tags import follow_button_context
 from sharehub.web.redirects import back_to
 
 PAGE_SIZE = 30
@@ -36,3 +41,80 @@ def mark_read(request, nid=None):
     else:
         services.mark_read(request.user)
     return back_to(request, reverse("feeds:list"))
+
+
+def error_sentence(error: Invalid | Forbidden) -> str:
+    return " ".join(str(m) for m in error.fields.values()) or str(error.message)
+
+
+def _follow_fields(request) -> tuple[str, str]:
+    return request.POST.get("kind", ""), request.POST.get("target_id", "")
+
+
+def _answer(request, kind: str, target_id: str, default: str):
+    """htmx swaps the button in place; a plain form goes back where it came from."""
+    if request.headers.get("HX-Request") == "true":
+        context = follow_button_context(request, kind, target_id)
+        return render(request, "feeds/_follow.html", context)
+    return back_to(request, default)
+
+
+def _change(request, for_department, for_person):
+    """Follow or unfollow from a form: a department's subscription when `department` is posted."""
+    kind, target_id = _follow_fields(request)
+    department = request.POST.get("department", "")
+    try:
+        if department:
+            for_department(request.user, department, kind, target_id)
+        else:
+            for_person(request.user, kind, target_id)
+    except NotFound:
+        raise Http404 from None
+    except (Invalid, Forbidden) as error:
+        messages.error(request, error_sentence(error))
+        return back_to(request, reverse("feeds:following"))
+    return _answer(request, kind, target_id, reverse("feeds:following"))
+
+
+@require_POST
+@login_required
+def follow(request):
+    until = request.POST.get("until")
+    return _change(
+        request,
+        lambda actor, department, kind, target_id: follows.subscribe_department(
+            actor, department, kind, target_id, until=until
+        ),
+        lambda actor, kind, target_id: follows.follow(actor, kind, target_id, until=until),
+    )
+
+
+@require_POST
+@login_required
+def unfollow(request):
+    return _change(request, follows.unsubscribe_department, follows.unfollow)
+
+
+@login_required
+def following(request):
+    rows = queries.following(request.user)
+    opted_out = {
+        (row.follow.kind, row.follow.target_id)
+        for row in rows
+        if not row.via_department and row.follow.delivery == Follow.Delivery.OFF
+    }
+    context = {
+        "own": [row for row in rows if not row.via_department],
+        "subscribed": [
+            {
+                "follow": row.follow,
+                "label": row.label,
+                "link": row.link,
+                "via_department": row.via_department,
+                "opted_out": (row.follow.kind, row.follow.target_id) in opted_out,
+            }
+            for row in rows
+            if row.via_department
+        ],
+    }
+    return render(request, "feeds/following.html", context)

@@ -462,6 +462,17 @@ def _decide_create(ctx: ActorContext, department: Department) -> Decision:
     )
 
 
+def _decide_subscribe(ctx: ActorContext, department: Department) -> Decision:
+    """Subscribing a whole department to something (its members hear of it unless they opt out)."""
+    if ctx.is_admin or department.pk in ctx.manager_department_ids:
+        return Decision(True, "manager", _("You manage %(dept)s.") % {"dept": department.name})
+    return Decision(
+        False,
+        "not_manager",
+        _("Only stewards and heads of %(dept)s subscribe it to updates.") % {"dept": department.name},
+    )
+
+
 def _decide_request_access(ctx: ActorContext, resource: Resource, now=None) -> Decision:
     """May the actor ask for this resource's content? Only conditional resources they can see, and
     only when they cannot read it for another reason than a grant (a grant is renewed by a new request)."""
@@ -582,8 +593,8 @@ def can(actor, action: Action | OrgAction | ProcessAction | str, target=None, *,
     """Decide whether `actor` may perform `action` on `target` and say why.
 
     Targets: a Resource (view/read/edit/manage/review, and "request"), a Department (action "create":
-    publish into it), an AccessRequest (see/decide), a Grant (see/revoke), or None for
-    organization-wide actions (audit.read, org.manage, admin.site).
+    publish into it; "subscribe": subscribe its members to updates), an AccessRequest (see/decide), a
+    Grant (see/revoke), or None for organization-wide actions (audit.read, org.manage, admin.site).
     """
     ctx = context_for(actor)
     if isinstance(target, Resource) and action == ProcessAction.REQUEST:
@@ -594,10 +605,10 @@ def can(actor, action: Action | OrgAction | ProcessAction | str, target=None, *,
         return _decide_access_request(ctx, ProcessAction(action), target)
     if isinstance(target, Grant):
         return _decide_grant(ctx, ProcessAction(action), target)
-    if isinstance(target, Department) and action == "create":
+    if isinstance(target, Department) and action in ("create", "subscribe"):
         if not ctx.authenticated:
             return Decision(False, "anonymous", _("Sign in first."))
-        return _decide_create(ctx, target)
+        return _decide_create(ctx, target) if action == "create" else _decide_subscribe(ctx, target)
     if target is None:
         return _decide_org(ctx, OrgAction(action))
     raise TypeError(f"policy has no rule for {type(target).__name__}")

@@ -1,0 +1,324 @@
+"""Follows: what a person (or a department, subscribed by its steward) hears about, and turning the
+log's events into notifications for followers. A follower hears of an event only if the policy lets
+them see the resource when the notification is made; the list re-checks when it is shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sharehub.catalog.models import Category, Project, Resource, Tag
+from sharehub.errors import Forbidden, Invalid, NotFound
+from sharehub.events.services import record
+from sharehub.feeds.messages import named_resource
+from sharehub.feeds.models import Follow, Notification
+from sharehub.org.models import Department, Membership
+from sharehub.org.schemas import MAX_DB_INT
+from sharehub.policy.engine import Action, can, visible
+
+Kind = Follow.Kind
+Delivery = Follow.Delivery
+MAX_UNTIL_DAYS = 3660
+FOLLOWING = Notification.Reason.FOLLOWING
+
+# What each followed event is about: a published resource is news for whoever follows it, its
+# department, its tags, its category or its project; the rest concern the resource (or its records) alone.
+NEW_ITEM = "resource.published"
+ABOUT_RESOURCE = (
+    "resource.updated",
+    "resource.sharing_changed",
+    "resource.archived",
+    "resource.restored",
+    "resource.attachment_added",
+)
+ABOUT_RECORDS = (
+    "dataset.records_changed",
+    "dataset.records_deleted",
+    "dataset.schema_changed",
+    "dataset.correction_accepted",
+)
+FOLLOWED_ACTIONS = frozenset((NEW_ITEM, *ABOUT_RESOURCE, *ABOUT_RECORDS))
+# Who started something follows it from then on: the author of a resource, the requester of access.
+FOLLOWED_BY_ACTOR = frozenset(("resource.created", "access.requested"))
+
+_MODELS = {Kind.DEPARTMENT: Department, Kind.TAG: Tag, Kind.CATEGORY: Category, Kind.PROJECT: Project}
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str
+    target_id: int
+    label: str
+    link: str
+
+
+def _clean(kind, target_id) -> tuple[str, int]:
+    if kind not in Kind.values:
+        raise Invalid(fields={"kind": _("Choose one of %(kinds)s.") % {"kinds": ", ".join(Kind.values)}})
+    try:
+        number = int(str(target_id))
+    except ValueError:
+        number = 0
+    if isinstance(target_id, bool) or not 0 < number <= MAX_DB_INT:
+        raise Invalid(fields={"target_id": _("The id of what to follow, a whole number.")})
+    return kind, number
+
+
+def target(actor, kind, target_id) -> Target:
+    """What `kind`/`target_id` names, if the actor may see it (else NotFound: unknown means 404)."""
+    kind, number = _clean(kind, target_id)
+    if kind in (Kind.RESOURCE, Kind.DATASET):
+        resource = visible(actor, Resource.objects.filter(pk=number), Action.VIEW).first()
+        if resource is None or (kind == Kind.DATASET and resource.kind != Resource.Kind.DATASET):
+            raise NotFound()
+        link = f"/resources/{resource.code}/" + ("data/" if kind == Kind.DATASET else "")
+        return Target(kind, number, f"{resource.code} {resource.title}", link)
+    if not getattr(actor, "is_authenticated", False):
+        raise NotFound()
+    item = _MODELS[kind].objects.filter(pk=number).first()
+    if item is None:
+        raise NotFound()
+    links = {
+        Kind.DEPARTMENT: f"/departments/{number}/",
+        Kind.TAG: f"/resources/?tag={item.name}",
+        Kind.CATEGORY: f"/resources/?category={number}",
+        Kind.PROJECT: "",
+    }
+    return Target(kind, number, str(getattr(item, "name", item)), links[kind])
+
+
+def _until(value) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            raise Invalid(fields={"until": _("A date such as 2027-06-30.")}) from None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise Invalid(fields={"until": _("A date such as 2027-06-30.")})
+    today = timezone.localdate()
+    if value < today:
+        raise Invalid(fields={"until": _("The end date has passed; leave it empty to follow with no end.")})
+    if value > today + dt.timedelta(days=MAX_UNTIL_DAYS):
+        raise Invalid(fields={"until": _("At most ten years ahead; leave it empty to follow with no end.")})
+    return value
+
+
+def _delivery(value) -> str:
+    if value not in Delivery.values:
+        raise Invalid(fields={"delivery": _("Choose one of %(ways)s.") % {"ways": ", ".join(Delivery.values)}})
+    return value
+
+
+def _department_covers(person_id: int, kind: str, number: int) -> bool:
+    member_of = Membership.objects.filter(user_id=person_id).values("department_id")
+    return Follow.objects.filter(
+        department_id__in=member_of, kind=kind, target_id=number, delivery=Delivery.IN_APP
+    ).exists()
+
+
+@transaction.atomic
+def follow(actor, kind, target_id, *, delivery: str = Delivery.IN_APP, until=None) -> Follow:
+    """Follow something (or change how): the actor's own follow, made or updated."""
+    found = target(actor, kind, target_id)
+    delivery, until = _delivery(delivery), _until(until)
+    now = timezone.now()
+    item, created = Follow.objects.update_or_create(
+        person_id=actor.pk,
+        kind=found.kind,
+        target_id=found.target_id,
+        defaults={"delivery": delivery, "until": until},
+        create_defaults={"delivery": delivery, "until": until, "created_at": now, "created_by_id": actor.pk},
+    )
+    record(
+        actor,
+        "follow.created" if created else "follow.changed",
+        ("feeds.follow", item.pk, found.label),
+        details={"kind": found.kind, "target_id": found.target_id, "delivery": delivery, "until": until},
+    )
+    return item
+
+
+@transaction.atomic
+def unfollow(actor, kind, target_id) -> bool:
+    """Stop following. Where a department subscription still covers the actor, their own follow is kept
+    with delivery off (opting out of it); otherwise it is removed. False if nothing changed."""
+    kind, number = _clean(kind, target_id)
+    if not getattr(actor, "is_authenticated", False):
+        raise NotFound()
+    own = Follow.objects.select_for_update().filter(person_id=actor.pk, kind=kind, target_id=number).first()
+    label = f"{kind} {number}"
+    if _department_covers(actor.pk, kind, number):
+        if own is not None and own.delivery == Delivery.OFF:
+            return False
+        if own is None:
+            own = Follow.objects.create(
+                person_id=actor.pk,
+                kind=kind,
+                target_id=number,
+                delivery=Delivery.OFF,
+                created_at=timezone.now(),
+                created_by_id=actor.pk,
+            )
+        else:
+            own.delivery, own.until = Delivery.OFF, None
+            own.save(update_fields=["delivery", "until"])
+        record(actor, "follow.changed", ("feeds.follow", own.pk, label), details={"kind": kind, "delivery": "off"})
+        return True
+    if own is None:
+        return False
+    pk = own.pk
+    own.delete()
+    record(actor, "follow.removed", ("feeds.follow", pk, label), details={"kind": kind, "target_id": number})
+    return True
+
+
+def _department(actor, department_id) -> Department:
+    department = Department.objects.filter(pk=department_id).first() if str(department_id).isdigit() else None
+    if department is None or len(str(department_id)) > 18:
+        raise NotFound()
+    decision = can(actor, "subscribe", department)
+    if not decision.allowed:
+        raise Forbidden(decision.message)
+    return department
+
+
+@transaction.atomic
+def subscribe_department(actor, department_id, kind, target_id, *, until=None) -> Follow:
+    """A steward subscribes their whole department: every member hears of it unless they opt out."""
+    department = _department(actor, department_id)
+    found = target(actor, kind, target_id)
+    until = _until(until)
+    item, _created = Follow.objects.update_or_create(
+        department=department,
+        kind=found.kind,
+        target_id=found.target_id,
+        defaults={"delivery": Delivery.IN_APP, "until": until},
+        create_defaults={"until": until, "created_at": timezone.now(), "created_by_id": actor.pk},
+    )
+    record(
+        actor,
+        "follow.department_subscribed",
+        ("feeds.follow", item.pk, found.label),
+        departments=[department],
+        details={"kind": found.kind, "target_id": found.target_id, "until": until},
+    )
+    return item
+
+
+@transaction.atomic
+def unsubscribe_department(actor, department_id, kind, target_id) -> bool:
+    department = _department(actor, department_id)
+    kind, number = _clean(kind, target_id)
+    item = Follow.objects.filter(department=department, kind=kind, target_id=number).first()
+    if item is None:
+        return False
+    pk = item.pk
+    item.delete()
+    record(
+        actor,
+        "follow.department_unsubscribed",
+        ("feeds.follow", pk, f"{kind} {number}"),
+        departments=[department],
+        details={"kind": kind, "target_id": number},
+    )
+    return True
+
+
+def _about(event, resource: Resource) -> list[tuple[str, int]]:
+    """The (kind, id) pairs whose followers hear of this event."""
+    if event.action in ABOUT_RECORDS:
+        return [(Kind.DATASET, resource.pk)]
+    pairs = [(Kind.RESOURCE, resource.pk)]
+    if event.action == NEW_ITEM:
+        pairs.append((Kind.DEPARTMENT, resource.owner_department_id))
+        pairs += [(Kind.TAG, tag_id) for tag_id in resource.tags.values_list("pk", flat=True)]
+        if resource.category_id:
+            pairs.append((Kind.CATEGORY, resource.category_id))
+        if resource.project_id:
+            pairs.append((Kind.PROJECT, resource.project_id))
+    return pairs
+
+
+def followers(pairs: Iterable[tuple[str, int]], at: dt.datetime) -> set[int]:
+    """The people who hear of something about these (kind, id) pairs that happened at `at`: their own
+    follows that were on then, and their departments' subscriptions unless they turned that one off. A
+    follow made after the event (a reader catching up late) does not hear of it."""
+    pairs = list(pairs)
+    if not pairs:
+        return set()
+    matching = Q()
+    for kind, number in pairs:
+        matching |= Q(kind=kind, target_id=number)
+    on = timezone.localdate(at)
+    rows = Follow.objects.filter(matching, created_at__lte=at).filter(Q(until__isnull=True) | Q(until__gte=on))
+    people: set[int] = set()
+    opted_out: set[tuple[int, str, int]] = set()
+    subscribed: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for person_id, department_id, kind, number, delivery in rows.values_list(
+        "person_id", "department_id", "kind", "target_id", "delivery"
+    ):
+        if person_id is not None:
+            if delivery == Delivery.OFF:
+                opted_out.add((person_id, kind, number))
+            else:
+                people.add(person_id)
+        elif delivery != Delivery.OFF:
+            subscribed[department_id].append((kind, number))
+    if subscribed:
+        members = Membership.objects.filter(department_id__in=list(subscribed)).values_list("user_id", "department_id")
+        for user_id, department_id in members:
+            if any((user_id, kind, number) not in opted_out for kind, number in subscribed[department_id]):
+                people.add(user_id)
+    return people
+
+
+def notify_followers(event) -> None:
+    """The log reader's handler: an in-app notification for each follower who may see the resource now."""
+    if event.action in FOLLOWED_BY_ACTOR:
+        _follow_by_default(event)
+        return
+    resource_id = named_resource(event)
+    resource = Resource.objects.filter(pk=resource_id).first() if resource_id else None
+    if resource is None:
+        return
+    candidates = followers(_about(event, resource), event.created_at)
+    candidates.discard(event.actor_id)
+    if not candidates:
+        return
+    users = get_user_model().objects.filter(pk__in=candidates, is_active=True)
+    recipients = [user.pk for user in users if can(user, Action.VIEW, resource).allowed]
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=pk, event=event, created_at=event.created_at, reason=Notification.Reason.FOLLOWING
+            )
+            for pk in sorted(recipients)
+        ],
+        ignore_conflicts=True,  # already told as a party to it (or a replay)
+    )
+
+
+def _follow_by_default(event) -> None:
+    resource_id = named_resource(event)
+    if event.actor_id is None or resource_id is None or not Resource.objects.filter(pk=resource_id).exists():
+        return
+    Follow.objects.get_or_create(
+        person_id=event.actor_id,
+        kind=Kind.RESOURCE,
+        target_id=resource_id,
+        defaults={"created_at": event.created_at, "created_by_id": event.actor_id},
+    )
+
+
+def wants(event) -> bool:
+    return event.action in FOLLOWED_ACTIONS or event.action in FOLLOWED_BY_ACTOR

@@ -1,0 +1,35 @@
+"""How followed events read to followers (a party to an event reads the owning app's sentence)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from sharehub.feeds import messages
+
+
+def _resource_link(details: dict) -> str:
+    return f"/resources/{details.get('code', '')}/"
+
+
+def _data_link(details: dict) -> str:
+    return f"/resources/{details.get('code', '')}/data/"
+
+
+def register() -> None:
+    followed = {
+        "resource.published": (_("%(actor)s published %(target)s."), _resource_link),
+        "resource.updated": (_("%(actor)s updated %(target)s."), _resource_link),
+        "resource.sharing_changed": (_("%(actor)s changed who may see %(target)s."), _resource_link),
+        "resource.archived": (_("%(actor)s archived %(target)s."), _resource_link),
+        "resource.restored": (_("%(actor)s restored %(target)s."), _resource_link),
+        "resource.attachment_added": (_("%(actor)s added an attachment to %(target)s."), _resource_link),
+        "dataset.records_changed": (
+            _("%(actor)s updated the records of %(target)s: %(inserted)s new, %(updated)s changed."),
+            _data_link,
+        ),
+        "dataset.records_deleted": (_("%(actor)s deleted %(deleted)s records of %(target)s."), _data_link),
+        "dataset.schema_changed": (_("%(actor)s changed the fields of %(target)s."), _resource_link),
+        "dataset.correction_accepted": (_("A value in %(target)s was corrected."), _data_link),
+    }
+    for action, (text, link) in followed.items():
+        messages.register(action, text, link, followed=True)
