@@ -9,6 +9,7 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
 
 from sharehub.bodies import PLAINTEXT_BODY_LIMIT, carries_plaintext
+from sharehub.feeds import live
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sharehub.settings")
 # WhiteNoise serves static files as a synchronous file iterator; under ASGI Django wraps it and warns
@@ -54,6 +55,8 @@ class SyncRequestASGIHandler(ASGIHandler):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
+        if scope["path"] == live.STREAM_PATH:  # a held connection: served on the event loop, not a thread
+            return await live.stream(scope, receive, send)
         if self._readers_in_background:
             from sharehub.events import consumers
 

@@ -33,6 +33,7 @@ from sharehub.demo import data, records
 from sharehub.demo.history import DAY_MINUTES, WORKING_DAYS, Clock, Timeline, WorkingTime, frozen_time
 from sharehub.events import consumers
 from sharehub.events.models import Event
+from sharehub.feeds import follows
 from sharehub.feeds import services as feeds
 from sharehub.org import services as org
 from sharehub.org.models import Department, Membership, User
@@ -588,9 +589,10 @@ EXPIRY_DAYS = {
     "late": (-150, 200),
 }
 PERIOD_DAYS = (30, 90, 180, 365)
-# The log reader that turns events into notifications (registered as such by the feeds app), run on
-# its own during the history: the other reader, search indexing, would index once per event.
+# The log readers that turn events into notifications (registered as such by the feeds app), run on
+# their own during the history: the other reader, search indexing, would index once per event.
 NOTIFICATIONS = consumers.Consumer("notifications", feeds.notify_from_event)
+FOLLOWS = consumers.Consumer("follows", follows.notify_followers, accepts=follows.wants)
 
 
 @dataclass
@@ -865,6 +867,7 @@ class _Loader:
         rebuilt once at the end instead)."""
         access.sweep()
         consumers.run_consumer(NOTIFICATIONS)
+        consumers.run_consumer(FOLLOWS)
 
     def _create(self, spec: Spec) -> None:
         rng, owner = self.rng, self.departments[spec.dept]

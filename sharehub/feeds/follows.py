@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from sharehub.catalog.models import Category, Project, Resource, Tag
 from sharehub.errors import Forbidden, Invalid, NotFound
 from sharehub.events.services import record
+from sharehub.feeds import live
 from sharehub.feeds.messages import named_resource
 from sharehub.feeds.models import Follow, Notification
 from sharehub.org.models import Department, Membership
@@ -306,6 +307,7 @@ def notify_followers(event) -> None:
         ],
         ignore_conflicts=True,  # already told as a party to it (or a replay)
     )
+    live.wake_after_commit(recipients)
 
 
 def _follow_by_default(event) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from sharehub.catalog.models import Resource
 from sharehub.feeds.messages import named_resource, render
 from sharehub.feeds.models import Follow, Notification
-from sharehub.org.models import Membership
+from sharehub.org.models import Department, Membership
 from sharehub.org.queries import person_labels
 from sharehub.policy.engine import Action, visible
 
@@ -30,8 +30,9 @@ def unread_count(actor) -> int:
 
 def shown(actor, notifications, people: dict | None = None) -> list[tuple[Notification, str, str]]:
     """(notification, sentence, link) for each, in the active language. A resource the actor may not
-    see now is not named, whatever they could see when the event happened (invariant 10): one
-    filtered query for the whole page, and one for the people named (unless `people` is given)."""
+    see now is not named, whatever they could see when the event happened (invariant 10), and a
+    notification they had only because they follow it is left out: one filtered query for the whole
+    page, and one for the people named (unless `people` is given)."""
     notifications = list(notifications)
     if people is None:
         people = person_labels({n.event.actor_id for n in notifications})
@@ -40,10 +41,25 @@ def shown(actor, notifications, people: dict | None = None) -> list[tuple[Notifi
     if named:
         seen = set(visible(actor, Resource.objects.filter(pk__in=named), Action.VIEW).values_list("pk", flat=True))
     hidden = named - seen
-    return [
-        (n, *render(n.event, people, hidden=named_resource(n.event) in hidden, followed=n.reason == n.Reason.FOLLOWING))
-        for n in notifications
-    ]
+    rows = []
+    for n in notifications:
+        unseen = named_resource(n.event) in hidden
+        followed = n.reason == Notification.Reason.FOLLOWING
+        if followed and unseen:
+            continue
+        rows.append((n, *render(n.event, people, hidden=unseen, followed=followed)))
+    return rows
+
+
+def newest_notification_id(actor) -> int:
+    return Notification.objects.filter(recipient_id=actor.pk).order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def notifications_after(actor, after: int, limit: int) -> list[Notification]:
+    """The actor's notifications with ids above `after`, oldest first (the live stream's order)."""
+    return list(
+        Notification.objects.filter(recipient_id=actor.pk, pk__gt=after).select_related("event").order_by("id")[:limit]
+    )
 
 
 @dataclass(frozen=True)
@@ -98,24 +114,26 @@ def following(actor) -> list[FollowRow]:
 
 
 def follow_state(actor, kind: str, target_id: int) -> dict:
-    """For a follow button: whether the actor hears of it, and how (their own follow, or a department's)."""
+    """For a follow button: whether the actor hears of it, and how (their own follow, or a department's).
+    One query: the actor's own follow and their departments' subscriptions together."""
     if not getattr(actor, "is_authenticated", False):
         return {"following": False, "own": None, "departments": []}
-    own = Follow.objects.filter(person_id=actor.pk, kind=kind, target_id=target_id).first()
     member_of = Membership.objects.filter(user_id=actor.pk).values("department_id")
-    departments = list(
-        Follow.objects.filter(department_id__in=member_of, kind=kind, target_id=target_id).values_list(
-            "department__name", flat=True
-        )
+    rows = list(
+        Follow.objects.filter(kind=kind, target_id=target_id)
+        .filter(Q(person_id=actor.pk) | Q(department_id__in=member_of))
+        .select_related("department")
     )
+    own = next((f for f in rows if f.person_id == actor.pk), None)
+    departments = sorted(f.department.name for f in rows if f.department_id is not None)
     hears = own.delivery != Follow.Delivery.OFF if own is not None else bool(departments)
     return {"following": hears, "own": own, "departments": departments}
 
 
-def subscribed_departments(kind: str, target_id: int, department_ids) -> list[int]:
-    """Which of these departments are subscribed to this thing."""
-    return list(
-        Follow.objects.filter(department_id__in=list(department_ids), kind=kind, target_id=target_id).values_list(
-            "department_id", flat=True
-        )
-    )
+def managed_subscriptions(kind: str, target_id: int, department_ids) -> list[dict]:
+    """The departments a steward manages, each with whether it is subscribed to this thing (one query)."""
+    if not department_ids:
+        return []
+    subscribed = Follow.objects.filter(department_id=OuterRef("pk"), kind=kind, target_id=target_id)
+    departments = Department.objects.filter(pk__in=list(department_ids)).annotate(subscribed=Exists(subscribed))
+    return [{"department": d, "subscribed": d.subscribed} for d in departments.order_by("name")]

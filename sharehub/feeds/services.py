@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from sharehub.feeds import live
 from sharehub.feeds.models import Notification
 
 
@@ -24,6 +25,7 @@ def notify_from_event(event) -> None:
         [Notification(recipient_id=r, event=event, created_at=event.created_at) for r in sorted(recipients)],
         ignore_conflicts=True,
     )
+    live.wake_after_commit(recipients)
 
 
 @transaction.atomic

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from sharehub.errors import Forbidden, Invalid, NotFound
-from sharehub.feeds import follows, queries, services
+from sharehub.feeds import follows, live, queries, services
 from sharehub.feeds.models import Follow
 from sharehub.feeds.templatetags.feeds_tags import follow_button_context
 from sharehub.web.redirects import back_to
@@ -30,6 +30,27 @@ def notification_list(request):
     ]
     context = {"items": items, "page_obj": page_obj, "unread_only": unread_only}
     return render(request, "feeds/notifications.html", context)
+
+
+LATEST = 8
+
+
+@login_required
+def latest(request):
+    """The bell's dropdown: the newest notifications."""
+    notifications = queries.notifications_of(request.user)[:LATEST]
+    items = [
+        {"n": n, "sentence": sentence, "link": link} for n, sentence, link in queries.shown(request.user, notifications)
+    ]
+    return render(request, "feeds/_latest.html", {"items": items})
+
+
+def stream_once(request):
+    """The notification stream where no ASGI server holds it (runserver, WSGI): the state now, then the
+    browser reconnects after `retry` (so it polls). Under `sharehub serve` `live.stream` answers instead."""
+    if not request.user.is_authenticated:
+        return HttpResponse("Sign in first.", status=401, content_type="text/plain")
+    return HttpResponse(live.stream_snapshot(request), content_type="text/event-stream; charset=utf-8")
 
 
 @require_POST

@@ -499,7 +499,7 @@ PINNED: dict[str, int | dict[str, int]] = {
     "api versions": 6,
     "page versions": 10,
     "api attachments": 6,
-    "page resource detail attachments": 9,
+    "page resource detail attachments": 11,  # with a follow button for the resource and one for its project
     "api requests mine": 3,
     "api requests inbox": 3,
     "api requests all": 3,
@@ -527,7 +527,7 @@ PINNED: dict[str, int | dict[str, int]] = {
     "api explain": 6,
     "page explain": 8,
     "page departments": 7,
-    "page department": 14,
+    "page department": 15,  # with its follow button
     "page tokens": 5,
     "api search": 6,
     "page search": 9,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import template
 
 from sharehub.feeds import queries
-from sharehub.org.models import Department
 from sharehub.policy.engine import context_for
 
 register = template.Library()
@@ -13,14 +12,8 @@ register = template.Library()
 
 def follow_button_context(request, kind: str, target_id) -> dict:
     state = queries.follow_state(request.user, kind, int(target_id))
-    managed = []
     ctx = context_for(request.user)
-    if ctx.manager_department_ids:
-        subscribed = set(queries.subscribed_departments(kind, int(target_id), ctx.manager_department_ids))
-        managed = [
-            {"department": d, "subscribed": d.pk in subscribed}
-            for d in Department.objects.filter(pk__in=ctx.manager_department_ids).order_by("name")
-        ]
+    managed = queries.managed_subscriptions(kind, int(target_id), ctx.manager_department_ids)
     return {"request": request, "kind": kind, "target_id": target_id, "state": state, "managed": managed}
 
 

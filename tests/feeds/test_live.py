@@ -1,0 +1,172 @@
+"""The live notification stream: the ASGI handler that holds the connection (run here on an event loop
+with a fake client), and the one-shot answer Django gives where no ASGI server holds it. What is sent
+passes the policy when it is sent; a reconnect with Last-Event-ID resumes after the last one received."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import Client
+from django.urls import reverse
+
+from sharehub.catalog import services as catalog
+from sharehub.events.consumers import run_pending
+from sharehub.feeds import follows, live
+from sharehub.feeds.models import Notification
+from tests import factories
+
+
+def events_in(body: bytes) -> list[tuple[str | None, str, dict]]:
+    """(id, event, data) of each message in an event-stream body."""
+    out = []
+    for block in body.decode().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.split("\n") if ": " in line and not line.startswith(":"))
+        if "event" in fields:
+            out.append((fields.get("id"), fields["event"], json.loads(fields["data"])))
+    return out
+
+
+@pytest.fixture
+def notice(org_units, people):
+    return factories.resource(org_units["tax"], by=people["tax_steward"], title="办税指南")
+
+
+def test_django_answers_once_with_what_is_new(client_for, people, notice):
+    follows.follow(people["health_member"], "resource", notice.pk)
+    run_pending()
+    client = client_for(people["health_member"])
+    first = client.get(reverse("feeds:stream"))
+    assert first.status_code == 200 and first["Content-Type"].startswith("text/event-stream")
+    ((last, kind, data),) = events_in(first.content)
+    assert kind == "unread" and data == {"unread": 0}
+    catalog.update_resource(people["tax_steward"], notice, {"summary": "一"})
+    catalog.update_resource(people["tax_steward"], notice, {"summary": "二"})
+    run_pending()
+    again = events_in(client.get(reverse("feeds:stream"), HTTP_LAST_EVENT_ID=last).content)
+    assert [k for _i, k, _d in again] == ["notification", "notification", "unread"]
+    assert again[0][2]["text"].startswith("tax_steward (税务局) updated ") and again[-1][2] == {"unread": 2}
+    resumed = events_in(client.get(reverse("feeds:stream"), HTTP_LAST_EVENT_ID=again[0][0]).content)
+    assert [i for i, k, _d in resumed if k == "notification"] == [again[1][0]]  # nothing twice
+    assert Client().get(reverse("feeds:stream")).status_code == 401
+
+
+def test_a_follower_who_lost_sight_gets_nothing(client_for, org_units, people, notice):
+    follows.follow(people["health_member"], "resource", notice.pk)
+    run_pending()
+    catalog.update_resource(people["tax_steward"], notice, {"summary": "改"})
+    run_pending()
+    assert Notification.objects.filter(recipient=people["health_member"]).count() == 1
+    catalog.update_resource(
+        people["tax_steward"], notice, {"scope_all": False, "scope_departments": [org_units["tax"]]}
+    )
+    client = client_for(people["health_member"])
+    sent = events_in(client.get(reverse("feeds:stream"), HTTP_LAST_EVENT_ID="0").content)
+    assert [k for _i, k, _d in sent] == ["unread"]
+    assert "办税指南" not in client.get(reverse("feeds:list")).content.decode()
+
+
+class FakeClient:
+    """The ASGI side of one browser connection: what the server sent, and a way to hang up."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+        self.arrived = asyncio.Event()
+        self.hang_up = asyncio.Event()
+
+    async def receive(self) -> dict:
+        await self.hang_up.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict) -> None:
+        self.sent.append(message)
+        self.arrived.set()
+
+    def body(self) -> bytes:
+        return b"".join(m.get("body", b"") for m in self.sent if m["type"] == "http.response.body")
+
+    async def until(self, test, timeout: float = 10.0) -> None:
+        async def wait() -> None:
+            while not test():
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        await asyncio.wait_for(wait(), timeout)
+
+
+def scope_for(user, last: str | None = None) -> dict:
+    """A signed-in browser's request for the stream (made on a thread of its own, whose connection it closes)."""
+    from django.db import connection
+
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    connection.close()
+    headers = [(b"cookie", f"sessionid={session.session_key}".encode())]
+    if last is not None:
+        headers.append((b"last-event-id", last.encode()))
+    return {"type": "http", "method": "GET", "path": live.STREAM_PATH, "headers": headers, "query_string": b""}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_delivers_as_it_happens_and_resumes(org_units, people, notice, monkeypatch):
+    monkeypatch.setattr(live, "POLL_SECONDS", 60.0)  # only a wake-up can deliver within the test's wait
+    reader = people["health_member"]
+    follows.follow(reader, "resource", notice.pk)
+    run_pending()
+
+    async def scenario() -> tuple[list, list]:
+        browser = FakeClient()
+        scope = await asyncio.to_thread(scope_for, reader)
+        task = asyncio.create_task(live.stream(scope, browser.receive, browser.send))
+        await browser.until(lambda: b"event: unread" in browser.body())
+        assert browser.sent[0]["status"] == 200
+        await asyncio.to_thread(_edit_and_deliver, people["tax_steward"], notice, "第一版")
+        await browser.until(lambda: b"event: notification" in browser.body())
+        first = events_in(browser.body())
+        browser.hang_up.set()
+        await asyncio.wait_for(task, 5)
+
+        await asyncio.to_thread(_edit_and_deliver, people["tax_steward"], notice, "第二版")  # while away
+        last_id = [i for i, k, _d in first if k == "notification"][-1]
+        again = FakeClient()
+        scope = await asyncio.to_thread(scope_for, reader, last_id)
+        task = asyncio.create_task(live.stream(scope, again.receive, again.send))
+        await again.until(lambda: b"event: unread" in again.body())
+        second = events_in(again.body())
+        again.hang_up.set()
+        await asyncio.wait_for(task, 5)
+        return first, second
+
+    first, second = asyncio.run(scenario())
+    told = [d["text"] for _i, k, d in first if k == "notification"]
+    assert len(told) == 1 and "办税指南" in told[0]
+    resumed = [i for i, k, _d in second if k == "notification"]
+    assert len(resumed) == 1 and int(resumed[0]) > int(next(i for i, k, _d in first if k == "notification"))
+    assert ("unread", {"unread": 2}) in [(k, d) for _i, k, d in second]
+
+
+def _edit_and_deliver(actor, resource, summary: str) -> None:
+    from django.db import connection
+
+    try:
+        catalog.update_resource(actor, resource, {"summary": summary})
+        run_pending()
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_refuses_strangers_and_other_methods():
+    async def ask(scope) -> list[dict]:
+        browser = FakeClient()
+        await asyncio.wait_for(live.stream(scope, browser.receive, browser.send), 5)
+        return browser.sent
+
+    stranger = {"type": "http", "method": "GET", "path": live.STREAM_PATH, "headers": [(b"cookie", b"sessionid=nope")]}
+    assert asyncio.run(ask(stranger))[0]["status"] == 401
+    assert asyncio.run(ask({**stranger, "method": "POST"}))[0]["status"] == 405
