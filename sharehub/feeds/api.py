@@ -70,10 +70,13 @@ def _notification(notification: Notification, text: str, link: str, people: dict
 def list_notifications(
     request,
     unread: bool = Query(False, description="Only unread ones"),
+    type: str = Query("", description="Only about requests, grants, resources, data, or what you follow (following)"),
     cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
 ):
-    notifications = queries.notifications_of(request.user, unread_only=unread)
+    if type and type not in queries.TOPICS:
+        raise Invalid(fields={"type": _("Choose one of %(kinds)s.") % {"kinds": ", ".join(queries.TOPICS)}})
+    notifications = queries.notifications_of(request.user, unread_only=unread, topic=type)
     if cursor:
         notifications = notifications.filter(_decode_cursor(cursor))
     page = list(notifications[: limit + 1])

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sharehub.catalog.models import Resource
 from sharehub.feeds.messages import named_resource, render
@@ -16,11 +17,23 @@ from sharehub.org.models import Department, Membership
 from sharehub.org.queries import person_labels
 from sharehub.policy.engine import Action, visible
 
+# What a notification is about, for the list's filter: event action prefixes, or being a follower.
+TOPICS = {
+    "requests": (gettext_lazy("Requests"), Q(event__action__startswith="access.")),
+    "grants": (gettext_lazy("Grants"), Q(event__action__startswith="grant.")),
+    "resources": (gettext_lazy("Resources"), Q(event__action__startswith="resource.")),
+    "data": (gettext_lazy("Data"), Q(event__action__startswith="dataset.")),
+    "following": (gettext_lazy("Following"), Q(reason=Notification.Reason.FOLLOWING)),
+}
 
-def notifications_of(actor, *, unread_only: bool = False) -> QuerySet[Notification]:
+
+def notifications_of(actor, *, unread_only: bool = False, topic: str = "") -> QuerySet[Notification]:
+    """The actor's notifications, newest first; `topic` one of TOPICS (anything else: all)."""
     queryset = Notification.objects.filter(recipient_id=getattr(actor, "pk", None)).select_related("event")
     if unread_only:
         queryset = queryset.filter(read_at__isnull=True)
+    if topic in TOPICS:
+        queryset = queryset.filter(TOPICS[topic][1])
     return queryset.order_by("-created_at", "-id")
 
 

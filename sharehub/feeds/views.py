@@ -22,13 +22,16 @@ PAGE_SIZE = 30
 @login_required
 def notification_list(request):
     unread_only = request.GET.get("unread") == "1"
-    queryset = queries.notifications_of(request.user, unread_only=unread_only)
+    topic = request.GET.get("type", "")
+    topic = topic if topic in queries.TOPICS else ""
+    queryset = queries.notifications_of(request.user, unread_only=unread_only, topic=topic)
     page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     items = [
         {"n": n, "sentence": sentence, "link": link}
         for n, sentence, link in queries.shown(request.user, page_obj.object_list)
     ]
-    context = {"items": items, "page_obj": page_obj, "unread_only": unread_only}
+    topics = [(key, label) for key, (label, _q) in queries.TOPICS.items()]
+    context = {"items": items, "page_obj": page_obj, "unread_only": unread_only, "topic": topic, "topics": topics}
     return render(request, "feeds/notifications.html", context)
 
 

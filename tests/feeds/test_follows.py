@@ -241,3 +241,18 @@ def test_followers_are_told_exactly_when_the_policy_lets_them_see(org_units, peo
     for person in everyone:
         heard = told(person) == ["resource.published"]
         assert heard == (person.pk in following and can(person, Action.VIEW, item).allowed), (person, scoped, kinds)
+
+
+def test_the_list_filters_by_type(client_for, people, notice):
+    follows.follow(people["health_member"], "resource", notice.pk)
+    run_pending()
+    catalog.update_resource(people["admin"], notice, {"summary": "管理员改"})
+    run_pending()
+    client = client_for(people["health_member"])
+    following = client.get(reverse("feeds:list") + "?type=following").content.decode()
+    assert "updated" in following and 'value="following" selected' in following
+    assert "updated" not in client.get(reverse("feeds:list") + "?type=requests").content.decode()
+    assert client.get("/api/v1/notifications?type=following").json()["items"][0]["action"] == "resource.updated"
+    assert client.get("/api/v1/notifications?type=requests").json()["items"] == []
+    bad = client.get("/api/v1/notifications?type=planets")
+    assert bad.status_code == 422 and "type" in bad.json()["error"]["fields"]
