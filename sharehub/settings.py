@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "sharehub.web.middleware.UserTimezoneMiddleware",
     "sharehub.web.middleware.DatabaseBusyMiddleware",
     "axes.middleware.AxesMiddleware",
+    "sharehub.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "sharehub.urls"

@@ -120,3 +120,25 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to an API write sent with an `Idempotency-Key` header (IETF draft
+    httpapi-idempotency-key-header): a replay with the same key and request gets it again and changes
+    nothing; the same key with another request is refused. Kept for `sharehub.idempotency.KEEP`."""
+
+    caller = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", verbose_name=_("caller"))
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)  # SHA-256 of method, path, body
+    status = models.PositiveSmallIntegerField(_("status"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    body = models.BinaryField(_("answer"))
+    created_at = models.DateTimeField(_("created"), db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["caller", "key"], name="one_answer_per_idempotency_key")]
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+
+    def __str__(self) -> str:
+        return f"{self.caller_id}: {self.key}"
