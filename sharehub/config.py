@@ -96,3 +96,39 @@ def env_rate(name: str, default: str) -> tuple[int, int] | None:
     if not count.isdecimal() or int(count) < 1 or unit not in periods:
         raise ConfigError(f"{name} must be a rate like 600/min (per s, min or hour) or off, not {raw!r}")
     return int(count), periods[unit]
+
+
+def email_settings(url: str) -> dict[str, object]:
+    """Django's EMAIL_* settings from SHAREHUB_EMAIL_URL: `smtp://[user:password@]host[:port]` (add
+    `?starttls=true` to upgrade the connection) or `smtps://...` (TLS from the start). Empty: no email."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    if not url:
+        return {}
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise ConfigError(f"SHAREHUB_EMAIL_URL cannot be read: {error}") from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(
+            "SHAREHUB_EMAIL_URL must look like smtp://user:password@host:587?starttls=true or smtps://host"
+        )
+    query = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
+    unknown = set(query) - {"starttls", "timeout"}
+    if unknown:
+        raise ConfigError(f"SHAREHUB_EMAIL_URL has options it does not know: {', '.join(sorted(unknown))}")
+    starttls = query.get("starttls", "false") in ("1", "true", "yes", "on")
+    timeout = query.get("timeout", "20")
+    if not timeout.isdigit() or not 1 <= int(timeout) <= 300:
+        raise ConfigError("SHAREHUB_EMAIL_URL timeout must be 1 to 300 seconds")
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": starttls and parts.scheme == "smtp",
+        "EMAIL_TIMEOUT": int(timeout),
+    }

@@ -122,6 +122,18 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Email (notifications of what people follow, at once or as digests): off unless SHAREHUB_EMAIL_URL is set.
+EMAIL_URL = config.env_str("SHAREHUB_EMAIL_URL", "")
+globals().update(config.email_settings(EMAIL_URL))
+EMAIL_ENABLED = bool(EMAIL_URL)
+DEFAULT_FROM_EMAIL = config.env_str("SHAREHUB_EMAIL_FROM", "Sharehub <sharehub@localhost>")
+SITE_URL = config.env_str("SHAREHUB_SITE_URL", "").rstrip("/")  # links in email point here
+if EMAIL_ENABLED and not SITE_URL.startswith(("http://", "https://")):
+    raise config.ConfigError(
+        "SHAREHUB_SITE_URL must give the address people open Sharehub at (https://sharehub.example.org) "
+        "when SHAREHUB_EMAIL_URL is set: email links point there"
+    )
+
 AUTH_USER_MODEL = "org.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -3,11 +3,12 @@ from django.urls import include, path, register_converter
 
 from sharehub.api import api
 from sharehub.validation import IdConverter
+from sharehub.web import views as web_views
 
 register_converter(IdConverter, "id")
 
 urlpatterns = [
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", web_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("sharehub.web.urls")),

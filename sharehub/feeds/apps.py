@@ -9,7 +9,7 @@ class FeedsConfig(AppConfig):
 
     def ready(self) -> None:
         from sharehub.events import consumers
-        from sharehub.feeds import follows, notifications
+        from sharehub.feeds import follows, notifications, tasks  # noqa: F401  (tasks registers the mail job)
         from sharehub.feeds.services import names_recipients, notify_from_event
 
         consumers.register("notifications", notify_from_event, accepts=names_recipients)

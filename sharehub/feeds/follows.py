@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
@@ -114,9 +115,19 @@ def _until(value) -> dt.date | None:
     return value
 
 
-def _delivery(value) -> str:
+BY_MAIL = (Delivery.EMAIL, Delivery.DAILY, Delivery.WEEKLY)
+# When several follows bring one notification, the one that tells soonest decides how it is mailed.
+_URGENCY = {Delivery.IN_APP: 0, Delivery.WEEKLY: 1, Delivery.DAILY: 2, Delivery.EMAIL: 3}
+
+
+def _delivery(actor, value) -> str:
     if value not in Delivery.values:
         raise Invalid(fields={"delivery": _("Choose one of %(ways)s.") % {"ways": ", ".join(Delivery.values)}})
+    if value in BY_MAIL:
+        if not settings.EMAIL_ENABLED:
+            raise Invalid(fields={"delivery": _("Email is not set up on this Sharehub; ask an administrator.")})
+        if not (getattr(actor, "email", "") or "").strip():
+            raise Invalid(fields={"delivery": _("Your account has no email address; ask an administrator to add one.")})
     return value
 
 
@@ -128,10 +139,15 @@ def _department_covers(person_id: int, kind: str, number: int) -> bool:
 
 
 @transaction.atomic
-def follow(actor, kind, target_id, *, delivery: str = Delivery.IN_APP, until=None) -> Follow:
-    """Follow something (or change how): the actor's own follow, made or updated."""
+def follow(actor, kind, target_id, *, delivery: str | None = None, until=None) -> Follow:
+    """Follow something (or change how): the actor's own follow, made or updated. Without `delivery` a new
+    follow is in the app and an existing one keeps its way (unless it was off)."""
     found = target(actor, kind, target_id)
-    delivery, until = _delivery(delivery), _until(until)
+    if delivery is None:
+        current = Follow.objects.filter(person_id=actor.pk, kind=found.kind, target_id=found.target_id).first()
+        keep = current is not None and current.delivery != Delivery.OFF
+        delivery = current.delivery if keep else Delivery.IN_APP
+    delivery, until = _delivery(actor, delivery), _until(until)
     now = timezone.now()
     item, created = Follow.objects.update_or_create(
         person_id=actor.pk,
@@ -250,21 +266,27 @@ def _about(event, resource: Resource) -> list[tuple[str, int]]:
     return pairs
 
 
-def followers(pairs: Iterable[tuple[str, int]], at: dt.datetime) -> set[int]:
-    """The people who hear of something about these (kind, id) pairs that happened at `at`: their own
-    follows that were on then, and their departments' subscriptions unless they turned that one off. A
-    follow made after the event (a reader catching up late) does not hear of it."""
+def followers(pairs: Iterable[tuple[str, int]], at: dt.datetime) -> dict[int, str]:
+    """The people who hear of something about these (kind, id) pairs that happened at `at`, each with how
+    (the most urgent delivery of their follows that match): their own follows that were on then, and their
+    departments' subscriptions (in the app) unless they turned that one off. A follow made after the
+    event (a reader catching up late) does not hear of it."""
     pairs = list(pairs)
     if not pairs:
-        return set()
+        return {}
     matching = Q()
     for kind, number in pairs:
         matching |= Q(kind=kind, target_id=number)
     on = timezone.localdate(at)
     rows = Follow.objects.filter(matching, created_at__lte=at).filter(Q(until__isnull=True) | Q(until__gte=on))
-    people: set[int] = set()
+    people: dict[int, str] = {}
     opted_out: set[tuple[int, str, int]] = set()
     subscribed: dict[int, list[tuple[str, int]]] = defaultdict(list)
+
+    def hear(person_id: int, delivery: str) -> None:
+        if _URGENCY[delivery] >= _URGENCY[people.get(person_id, Delivery.IN_APP)]:
+            people[person_id] = delivery
+
     for person_id, department_id, kind, number, delivery in rows.values_list(
         "person_id", "department_id", "kind", "target_id", "delivery"
     ):
@@ -272,14 +294,14 @@ def followers(pairs: Iterable[tuple[str, int]], at: dt.datetime) -> set[int]:
             if delivery == Delivery.OFF:
                 opted_out.add((person_id, kind, number))
             else:
-                people.add(person_id)
+                hear(person_id, delivery)
         elif delivery != Delivery.OFF:
             subscribed[department_id].append((kind, number))
     if subscribed:
         members = Membership.objects.filter(department_id__in=list(subscribed)).values_list("user_id", "department_id")
         for user_id, department_id in members:
             if any((user_id, kind, number) not in opted_out for kind, number in subscribed[department_id]):
-                people.add(user_id)
+                hear(user_id, Delivery.IN_APP)
     return people
 
 
@@ -293,15 +315,20 @@ def notify_followers(event) -> None:
     if resource is None:
         return
     candidates = followers(_about(event, resource), event.created_at)
-    candidates.discard(event.actor_id)
+    candidates.pop(event.actor_id, None)
     if not candidates:
         return
-    users = get_user_model().objects.filter(pk__in=candidates, is_active=True)
+    users = get_user_model().objects.filter(pk__in=list(candidates), is_active=True)
     recipients = [user.pk for user in users if can(user, Action.VIEW, resource).allowed]
+    mailing = settings.EMAIL_ENABLED
     Notification.objects.bulk_create(
         [
             Notification(
-                recipient_id=pk, event=event, created_at=event.created_at, reason=Notification.Reason.FOLLOWING
+                recipient_id=pk,
+                event=event,
+                created_at=event.created_at,
+                reason=FOLLOWING,
+                mail=candidates[pk] if mailing and candidates[pk] in BY_MAIL else "",
             )
             for pk in sorted(recipients)
         ],

@@ -21,11 +21,19 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("time"))
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices, default="", blank=True)
+    # how it is to be mailed ("" not at all), from the follow that brought it; set once mailed
+    mail = models.CharField(_("email"), max_length=10, blank=True, default="")
+    mailed_at = models.DateTimeField(_("mailed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["recipient", "event"], name="one_notification_per_event")]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(
+                fields=["mail", "mailed_at"], condition=Q(mailed_at__isnull=True) & ~Q(mail=""), name="to_mail"
+            ),
+        ]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
 
@@ -47,6 +55,9 @@ class Follow(models.Model):
 
     class Delivery(models.TextChoices):
         IN_APP = "in_app", _("in the app")
+        EMAIL = "email", _("in the app and by email at once")
+        DAILY = "daily", _("in the app and in a daily email")
+        WEEKLY = "weekly", _("in the app and in a weekly email")
         OFF = "off", _("off")
 
     person = models.ForeignKey(
@@ -103,3 +114,41 @@ class Follow(models.Model):
     def __str__(self) -> str:
         who = f"person {self.person_id}" if self.person_id else f"department {self.department_id}"
         return f"{who} → {self.kind} {self.target_id}"
+
+
+class Mail(models.Model):
+    """One email to send: a notification at once, or a digest of several. The outbox is durable: a mail is
+    claimed, sent outside any transaction, and retried with backoff when the server refuses it."""
+
+    class Kind(models.TextChoices):
+        AT_ONCE = "email", _("at once")
+        DAILY = "daily", _("daily digest")
+        WEEKLY = "weekly", _("weekly digest")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        DROPPED = "dropped", _("not sent")  # nobody to send to, or nothing left the person may see
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("recipient")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    notifications = models.JSONField(_("notifications"), default=list)  # their ids
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="mail_queue")]
+        verbose_name = _("email")
+        verbose_name_plural = _("emails")
+
+    def __str__(self) -> str:
+        return f"{self.kind} mail to {self.recipient_id} ({self.status})"

@@ -12,4 +12,5 @@ urlpatterns = [
     path("following/", views.following, name="following"),
     path("following/follow/", views.follow, name="follow"),
     path("following/unfollow/", views.unfollow, name="unfollow"),
+    path("mail/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

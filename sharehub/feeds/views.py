@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from sharehub.errors import Forbidden, Invalid, NotFound
-from sharehub.feeds import follows, live, queries, services
+from sharehub.feeds import follows, live, mail, queries, services
 from sharehub.feeds.models import Follow
 from sharehub.feeds.templatetags.feeds_tags import follow_button_context
 from sharehub.web.redirects import back_to
@@ -54,6 +56,21 @@ def stream_once(request):
     if not request.user.is_authenticated:
         return HttpResponse("Sign in first.", status=401, content_type="text/plain")
     return HttpResponse(live.stream_snapshot(request), content_type="text/event-stream; charset=utf-8")
+
+
+@csrf_exempt  # the signed token in the address is the authority; mail clients post without a CSRF token
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    """A mail's one-click unsubscribe (RFC 8058): POST stops those emails; GET asks first, since mail
+    scanners open links."""
+    found = mail.mail_of_token(token)
+    if found is None:
+        return render(request, "feeds/unsubscribe.html", {"invalid": True}, status=404)
+    done = False
+    if request.method == "POST":
+        mail.unsubscribe(found)
+        done = True
+    return render(request, "feeds/unsubscribe.html", {"mail": found, "done": done})
 
 
 @require_POST
@@ -104,12 +121,13 @@ def _change(request, for_department, for_person):
 @login_required
 def follow(request):
     until = request.POST.get("until")
+    delivery = request.POST.get("delivery") or None
     return _change(
         request,
         lambda actor, department, kind, target_id: follows.subscribe_department(
             actor, department, kind, target_id, until=until
         ),
-        lambda actor, kind, target_id: follows.follow(actor, kind, target_id, until=until),
+        lambda actor, kind, target_id: follows.follow(actor, kind, target_id, delivery=delivery, until=until),
     )
 
 
@@ -127,7 +145,10 @@ def following(request):
         for row in rows
         if not row.via_department and row.follow.delivery == Follow.Delivery.OFF
     }
+    mail_ready = settings.EMAIL_ENABLED and bool((request.user.email or "").strip())
+    deliveries = [(value, label) for value, label in Follow.Delivery.choices if value != Follow.Delivery.OFF]
     context = {
+        "deliveries": deliveries if mail_ready else [],
         "own": [row for row in rows if not row.via_department],
         "subscribed": [
             {

@@ -52,6 +52,7 @@ class User(AbstractUser):
     is_org_admin = models.BooleanField(_("organization admin"), default=False)
     is_auditor = models.BooleanField(_("auditor"), default=False)
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)  # for email; "" the site's default
     service_owner = models.ForeignKey(
         Department,
         null=True,

@@ -384,3 +384,10 @@ def unlock_sign_in(actor, username: str) -> int:
     if cleared:
         record(actor, "auth.unlocked", ("org.user", "", username[:150]), details={"username": username})
     return cleared
+
+
+def set_language(actor, language: str) -> None:
+    """The language a person reads Sharehub in, kept for what is sent to them (email)."""
+    if actor.language != language:
+        actor.language = language
+        actor.save(update_fields=["language"])

@@ -12,7 +12,9 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
+from django.views import i18n as i18n_views
 
 from sharehub.catalog import queries as catalog_queries
 from sharehub.errors import BadRequest, Invalid, from_request_error, is_database_busy
@@ -22,6 +24,15 @@ from sharehub.policy.engine import context_for
 from sharehub.web.middleware import busy_response
 
 CREATE_RESOURCE_FALLBACK = "/resources/new/"
+
+
+def set_language(request):
+    """Django's language switch, which also keeps a signed-in person's choice: their email comes in it."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language", "")
+    if request.method == "POST" and request.user.is_authenticated and check_for_language(language):
+        org_services.set_language(request.user, language)
+    return response
 
 
 def _create_url() -> str:
