@@ -8,21 +8,28 @@ from datetime import UTC, datetime
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from sharehub.errors import Invalid
-from sharehub.feeds import follows, queries, services
+from sharehub.feeds import follows, queries, services, webhooks
 from sharehub.feeds.models import Notification
 from sharehub.feeds.schemas import (
+    DeliveryOut,
+    DeliveryPage,
     FollowIn,
     FollowList,
     FollowOut,
     MarkReadIn,
     MarkReadOut,
     NotificationPage,
+    SecretOut,
     UnfollowIn,
     UnfollowOut,
     UnreadCountOut,
+    WebhookCreated,
+    WebhookIn,
+    WebhookOut,
+    WebhookPatch,
 )
 from sharehub.org.queries import person_labels
 from sharehub.org.schemas import MAX_DB_INT
@@ -145,3 +152,88 @@ def remove_follow(request, payload: UnfollowIn):
     else:
         changed = follows.unfollow(request.user, payload.kind, payload.target_id)
     return {"changed": changed}
+
+
+def _webhook_out(endpoint) -> dict:
+    return {
+        "id": endpoint.pk,
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "event_types": endpoint.event_types,
+        "department": endpoint.department_id,
+        "department_filter": endpoint.department_filter,
+        "active": endpoint.active,
+        "disabled_reason": endpoint.disabled_reason,
+        "allow_private": endpoint.allow_private,
+        "created_at": endpoint.created_at,
+    }
+
+
+@router.get("/webhooks", response=list[WebhookOut], tags=["webhooks"], summary="Webhook endpoints you manage")
+def list_webhooks(request):
+    return [_webhook_out(e) for e in queries.endpoints_of(request.user)]
+
+
+@router.post("/webhooks", response={201: WebhookCreated}, tags=["webhooks"], summary="Register a webhook endpoint")
+def create_webhook(request, payload: WebhookIn):
+    endpoint, secret = webhooks.register(request.user, **payload.dict())
+    return Status(201, {**_webhook_out(endpoint), "secret": secret})
+
+
+@router.get("/webhooks/{webhook_id}", response=WebhookOut, tags=["webhooks"], summary="One webhook endpoint")
+def get_webhook(request, webhook_id: int):
+    return _webhook_out(queries.access_endpoint(request.user, webhook_id))
+
+
+@router.patch("/webhooks/{webhook_id}", response=WebhookOut, tags=["webhooks"], summary="Change or turn on/off")
+def patch_webhook(request, webhook_id: int, payload: WebhookPatch):
+    endpoint = queries.access_endpoint(request.user, webhook_id)
+    return _webhook_out(webhooks.change(request.user, endpoint, **payload.dict(exclude_unset=True)))
+
+
+@router.post(
+    "/webhooks/{webhook_id}/rotate-secret", response=SecretOut, tags=["webhooks"], summary="A new signing secret"
+)
+def rotate_webhook_secret(request, webhook_id: int):
+    endpoint = queries.access_endpoint(request.user, webhook_id)
+    return {"secret": webhooks.rotate_secret(request.user, endpoint)}
+
+
+@router.get(
+    "/webhooks/{webhook_id}/deliveries",
+    response=DeliveryPage,
+    tags=["webhooks"],
+    summary="The delivery log, newest first",
+)
+def list_deliveries(
+    request,
+    webhook_id: int,
+    cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+):
+    endpoint = queries.access_endpoint(request.user, webhook_id)
+    deliveries = endpoint.deliveries.select_related("event").order_by("-id")
+    if cursor:
+        if not cursor.isdigit() or len(cursor) > 18:
+            raise Invalid(fields={"cursor": _("This cursor is not one the API gave out.")})
+        deliveries = deliveries.filter(pk__lt=int(cursor))
+    page = list(deliveries[: limit + 1])
+    items = [_delivery_out(d) for d in page[:limit]]
+    return {"items": items, "next_cursor": str(page[limit - 1].pk) if len(page) > limit else None}
+
+
+@router.post(
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    response=DeliveryOut,
+    tags=["webhooks"],
+    summary="Send a delivery again (same webhook-id)",
+)
+def redeliver(request, webhook_id: int, delivery_id: int):
+    endpoint = queries.access_endpoint(request.user, webhook_id)
+    delivery = webhooks.redeliver(request.user, endpoint, delivery_id)
+    return _delivery_out(delivery)
+
+
+def _delivery_out(delivery) -> dict:
+    fields = {f: getattr(delivery, f) for f in DeliveryOut.model_fields if f != "event_type"}
+    return {**fields, "event_type": delivery.event.action}

@@ -9,9 +9,10 @@ class FeedsConfig(AppConfig):
 
     def ready(self) -> None:
         from sharehub.events import consumers
-        from sharehub.feeds import follows, notifications, tasks  # noqa: F401  (tasks registers the mail job)
+        from sharehub.feeds import follows, notifications, tasks, webhooks  # noqa: F401  (tasks: the periodic jobs)
         from sharehub.feeds.services import names_recipients, notify_from_event
 
         consumers.register("notifications", notify_from_event, accepts=names_recipients)
         consumers.register("follows", follows.notify_followers, accepts=follows.wants)
+        consumers.register("webhooks", webhooks.deliveries_from_event, accepts=webhooks.wants)
         notifications.register()

@@ -152,3 +152,77 @@ class Mail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} mail to {self.recipient_id} ({self.status})"
+
+
+class WebhookEndpoint(models.Model):
+    """An address that receives events as signed JSON (Standard Webhooks). Registered by a service account
+    or a person for themselves, or by a steward for their department; what it receives passes the policy
+    as its owner. The signing secrets are stored encrypted with a key derived from SECRET_KEY."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("owner")
+    )
+    department = models.ForeignKey(
+        "org.Department",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
+        verbose_name=_("department"),
+    )
+    url = models.URLField(_("address"), max_length=500)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    event_types = models.JSONField(_("event types"), default=list)  # actions, or prefixes ending in "."
+    department_filter = models.JSONField(_("only resources of these departments"), default=list, blank=True)
+    secret = models.TextField(_("secret (encrypted)"))
+    previous_secret = models.TextField(_("previous secret (encrypted)"), blank=True)
+    previous_until = models.DateTimeField(_("previous secret signs until"), null=True, blank=True)
+    allow_private = models.BooleanField(_("may reach private addresses"), default=False)  # set by an admin
+    active = models.BooleanField(_("active"), default=True)
+    disabled_reason = models.CharField(_("why disabled"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: sent at least once, retried with backoff, its attempts logged."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+        DROPPED = "dropped", _("not sent")  # the owner may not see it (any more), or the endpoint is off
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("endpoint")
+    )
+    event = models.ForeignKey("events.Event", on_delete=models.PROTECT, related_name="+", verbose_name=_("event"))
+    message_id = models.CharField(_("message id"), max_length=40)  # webhook-id: the same on every attempt
+    payload = models.TextField(_("payload"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response_body = models.TextField(_("response"), blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="one_delivery_per_event")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_queue")]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.message_id} → {self.endpoint_id} ({self.status})"

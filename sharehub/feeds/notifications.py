@@ -16,6 +16,11 @@ def _data_link(details: dict) -> str:
 
 
 def register() -> None:
+    messages.register(
+        "webhook.disabled",
+        _("Your webhook to %(url)s was turned off: its deliveries kept failing. Turn it on again once it works."),
+        lambda details: "/webhooks/",
+    )
     followed = {
         "resource.published": (_("%(actor)s published %(target)s."), _resource_link),
         "resource.updated": (_("%(actor)s updated %(target)s."), _resource_link),

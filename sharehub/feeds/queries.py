@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sharehub.catalog.models import Resource
+from sharehub.errors import NotFound
 from sharehub.feeds.messages import named_resource, render
-from sharehub.feeds.models import Follow, Notification
+from sharehub.feeds.models import Follow, Notification, WebhookEndpoint
 from sharehub.org.models import Department, Membership
 from sharehub.org.queries import person_labels
-from sharehub.policy.engine import Action, visible
+from sharehub.policy.engine import Action, context_for, decide_owned, visible
 
 # What a notification is about, for the list's filter: event action prefixes, or being a follower.
 TOPICS = {
@@ -150,3 +151,24 @@ def managed_subscriptions(kind: str, target_id: int, department_ids) -> list[dic
     subscribed = Follow.objects.filter(department_id=OuterRef("pk"), kind=kind, target_id=target_id)
     departments = Department.objects.filter(pk__in=list(department_ids)).annotate(subscribed=Exists(subscribed))
     return [{"department": d, "subscribed": d.subscribed} for d in departments.order_by("name")]
+
+
+def managed_departments(actor) -> list[Department]:
+    """The departments the actor is a steward or head of (they may register webhooks for them)."""
+    return list(Department.objects.filter(pk__in=context_for(actor).manager_department_ids).order_by("name"))
+
+
+def access_endpoint(actor, endpoint_id) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first() if str(endpoint_id).isdigit() else None
+    if endpoint is None or not decide_owned(actor, endpoint.owner_id, endpoint.department_id).allowed:
+        raise NotFound()
+    return endpoint
+
+
+def endpoints_of(actor):
+    """The endpoints the actor manages: their own, their departments' (as steward or head), all (admins)."""
+    ctx = context_for(actor)
+    queryset = WebhookEndpoint.objects.select_related("owner", "department")
+    if ctx.is_admin:
+        return queryset
+    return queryset.filter(Q(owner_id=ctx.user_id) | Q(department_id__in=ctx.manager_department_ids))

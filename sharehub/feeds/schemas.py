@@ -80,3 +80,61 @@ class FollowOut(Schema):
 
 class FollowList(Schema):
     items: list[FollowOut]
+
+
+class WebhookIn(StrictSchema):
+    url: str = Field(description="http(s) address that receives the events; internal addresses are refused")
+    event_types: list[str] = Field(description="Event types (e.g. `resource.updated`), or prefixes such as `dataset.`")
+    description: str = ""
+    department: BodyId | None = Field(None, description="Register it for this department (its stewards and heads)")
+    department_filter: list[BodyId] = Field(default_factory=list, description="Only resources of these departments")
+
+
+class WebhookPatch(StrictSchema):
+    url: str | None = None
+    event_types: list[str] | None = None
+    description: str | None = None
+    department_filter: list[BodyId] | None = None
+    active: bool | None = None
+    allow_private: bool | None = Field(None, description="Let it reach private addresses (organization admins)")
+
+
+class WebhookOut(Schema):
+    id: int
+    url: str
+    description: str
+    event_types: list[str]
+    department: int | None = Field(description="The department it was registered for, if any")
+    department_filter: list[int]
+    active: bool
+    disabled_reason: str
+    allow_private: bool
+    created_at: datetime
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="The signing secret (`whsec_…`), shown this once")
+
+
+class SecretOut(Schema):
+    secret: str = Field(description="The new signing secret; the previous one also signs for 24 hours")
+
+
+class DeliveryOut(Schema):
+    id: int
+    message_id: str = Field(description="`webhook-id`: the same on every attempt")
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    response_status: int | None
+    response_body: str
+    error: str
+    duration_ms: int | None
+    created_at: datetime
+    payload: str
+
+
+class DeliveryPage(Schema):
+    items: list[DeliveryOut]
+    next_cursor: str | None = None

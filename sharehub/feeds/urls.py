@@ -13,4 +13,6 @@ urlpatterns = [
     path("following/follow/", views.follow, name="follow"),
     path("following/unfollow/", views.unfollow, name="unfollow"),
     path("mail/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("webhooks/", views.webhook_list, name="webhooks"),
+    path("webhooks/<id:pk>/", views.webhook_detail, name="webhook"),
 ]

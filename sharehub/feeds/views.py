@@ -9,11 +9,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sharehub.errors import Forbidden, Invalid, NotFound
-from sharehub.feeds import follows, live, mail, queries, services
+from sharehub.feeds import follows, live, mail, queries, services, webhooks
 from sharehub.feeds.models import Follow
 from sharehub.feeds.templatetags.feeds_tags import follow_button_context
 from sharehub.web.redirects import back_to
@@ -163,3 +164,72 @@ def following(request):
         ],
     }
     return render(request, "feeds/following.html", context)
+
+
+def _endpoint_or_404(request, pk: int):
+    try:
+        return queries.access_endpoint(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+
+
+def _no_store(response):
+    response["Cache-Control"] = "no-store"  # a page that may show a signing secret
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhook_list(request):
+    context = {"errors": {}, "form": {}, "event_types": webhooks.EVENT_TYPES}
+    context["departments"] = queries.managed_departments(request.user)
+    status = 200
+    if request.method == "POST":
+        form = {
+            "url": request.POST.get("url", ""),
+            "description": request.POST.get("description", ""),
+            "event_types": request.POST.getlist("event_types"),
+            "department": request.POST.get("department", ""),
+        }
+        try:
+            endpoint, secret = webhooks.register(request.user, **form)
+        except (Invalid, Forbidden) as error:
+            context.update(errors=error.fields or {"url": error.message}, form=form)
+            status = 422
+        else:
+            detail = _webhook_context(request, endpoint)
+            return _no_store(render(request, "feeds/webhook.html", {**detail, "secret": secret}))
+    context["endpoints"] = queries.endpoints_of(request.user)
+    return _no_store(render(request, "feeds/webhooks.html", context, status=status))
+
+
+def _webhook_context(request, endpoint) -> dict:
+    deliveries = Paginator(endpoint.deliveries.select_related("event").order_by("-created_at", "-id"), PAGE_SIZE)
+    return {"endpoint": endpoint, "page_obj": deliveries.get_page(request.GET.get("page")), "errors": {}}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhook_detail(request, pk: int):
+    endpoint = _endpoint_or_404(request, pk)
+    secret, errors = None, {}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "rotate":
+                secret = webhooks.rotate_secret(request.user, endpoint)
+            elif action in ("on", "off"):
+                webhooks.change(request.user, endpoint, active=action == "on")
+            elif action == "redeliver":
+                webhooks.redeliver(request.user, endpoint, request.POST.get("delivery", ""))
+                messages.success(request, _("Sent again; the log below shows the answer in a moment."))
+            else:
+                errors = {"action": _("Unknown action.")}
+        except NotFound:
+            raise Http404 from None
+        except (Invalid, Forbidden) as error:
+            errors = error.fields or {"action": error.message}
+        if secret is None and not errors:
+            return back_to(request, reverse("feeds:webhook", args=[endpoint.pk]))
+    context = {**_webhook_context(request, endpoint), "secret": secret, "errors": errors}
+    return _no_store(render(request, "feeds/webhook.html", context, status=422 if errors else 200))

@@ -614,6 +614,21 @@ def can(actor, action: Action | OrgAction | ProcessAction | str, target=None, *,
     raise TypeError(f"policy has no rule for {type(target).__name__}")
 
 
+def decide_owned(actor, owner_id: int, department_id: int | None) -> Decision:
+    """Something registered by a person for themselves or for their department (a webhook endpoint): its
+    owner, the department's stewards and heads, and organization admins see and manage it."""
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return Decision(False, "anonymous", _("Sign in first."))
+    if ctx.user_id == owner_id:
+        return Decision(True, "owner", _("You registered it."))
+    if department_id is not None and department_id in ctx.manager_department_ids:
+        return Decision(True, "manager", _("You manage the department it belongs to."))
+    if ctx.is_admin:
+        return Decision(True, "admin", _("You are an organization admin."))
+    return Decision(False, "not_owner", _("Only its owner and the stewards of its department manage it."))
+
+
 def reviewer_ids(department_id: int) -> list[int]:
     """The people told when a draft of the department is submitted for review: its active stewards and
     heads (organization admins may review too, but are not told of every draft)."""
