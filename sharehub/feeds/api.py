@@ -157,6 +157,7 @@ def remove_follow(request, payload: UnfollowIn):
 def _webhook_out(endpoint) -> dict:
     return {
         "id": endpoint.pk,
+        "kind": endpoint.kind,
         "url": endpoint.url,
         "description": endpoint.description,
         "event_types": endpoint.event_types,

@@ -159,9 +159,16 @@ class WebhookEndpoint(models.Model):
     or a person for themselves, or by a steward for their department; what it receives passes the policy
     as its owner. The signing secrets are stored encrypted with a key derived from SECRET_KEY."""
 
+    class Kind(models.TextChoices):
+        STANDARD = "standard", _("Standard Webhooks (JSON, signed)")
+        FEISHU = "feishu", _("Feishu (飞书) group robot")
+        DINGTALK = "dingtalk", _("DingTalk (钉钉) group robot")
+        WECOM = "wecom", _("WeCom (企业微信) group robot")
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("owner")
     )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.STANDARD)
     department = models.ForeignKey(
         "org.Department",
         null=True,

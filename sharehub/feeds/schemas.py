@@ -83,6 +83,8 @@ class FollowList(Schema):
 
 
 class WebhookIn(StrictSchema):
+    kind: str = Field("standard", description="standard (Standard Webhooks JSON), feishu, dingtalk or wecom")
+    robot_secret: str = Field("", description="A Feishu or DingTalk robot's signing secret, from the chat app")
     url: str = Field(description="http(s) address that receives the events; internal addresses are refused")
     event_types: list[str] = Field(description="Event types (e.g. `resource.updated`), or prefixes such as `dataset.`")
     description: str = ""
@@ -97,10 +99,12 @@ class WebhookPatch(StrictSchema):
     department_filter: list[BodyId] | None = None
     active: bool | None = None
     allow_private: bool | None = Field(None, description="Let it reach private addresses (organization admins)")
+    robot_secret: str | None = Field(None, description="A chat robot's new signing secret (empty: none)")
 
 
 class WebhookOut(Schema):
     id: int
+    kind: str
     url: str
     description: str
     event_types: list[str]
@@ -113,7 +117,7 @@ class WebhookOut(Schema):
 
 
 class WebhookCreated(WebhookOut):
-    secret: str = Field(description="The signing secret (`whsec_…`), shown this once")
+    secret: str | None = Field(description="The signing secret (`whsec_…`), shown this once; null for a chat robot")
 
 
 class SecretOut(Schema):

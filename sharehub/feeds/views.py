@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sharehub.errors import Forbidden, Invalid, NotFound
 from sharehub.feeds import follows, live, mail, queries, services, webhooks
-from sharehub.feeds.models import Follow
+from sharehub.feeds.models import Follow, WebhookEndpoint
 from sharehub.feeds.templatetags.feeds_tags import follow_button_context
 from sharehub.web.redirects import back_to
 
@@ -181,7 +181,7 @@ def _no_store(response):
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhook_list(request):
-    context = {"errors": {}, "form": {}, "event_types": webhooks.EVENT_TYPES}
+    context = {"errors": {}, "form": {}, "event_types": webhooks.EVENT_TYPES, "kinds": WebhookEndpoint.Kind.choices}
     context["departments"] = queries.managed_departments(request.user)
     status = 200
     if request.method == "POST":
@@ -190,6 +190,8 @@ def webhook_list(request):
             "description": request.POST.get("description", ""),
             "event_types": request.POST.getlist("event_types"),
             "department": request.POST.get("department", ""),
+            "kind": request.POST.get("kind", "standard"),
+            "robot_secret": request.POST.get("robot_secret", ""),
         }
         try:
             endpoint, secret = webhooks.register(request.user, **form)

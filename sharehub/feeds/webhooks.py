@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from sharehub.catalog.models import Resource
 from sharehub.errors import Forbidden, Invalid, NotFound
 from sharehub.events.services import record
+from sharehub.feeds import robots
 from sharehub.feeds.follows import FOLLOWED_ACTIONS
 from sharehub.feeds.messages import named_resource
 from sharehub.feeds.models import WebhookDelivery, WebhookEndpoint
@@ -152,10 +153,20 @@ def _clean(errors: dict, url, event_types, department_filter) -> tuple[str, list
 
 @transaction.atomic
 def register(
-    actor, *, url, event_types, description: str = "", department=None, department_filter=(), allow_private=False
+    actor,
+    *,
+    url,
+    event_types,
+    description: str = "",
+    department=None,
+    department_filter=(),
+    allow_private=False,
+    kind: str = WebhookEndpoint.Kind.STANDARD,
+    robot_secret: str = "",
 ):
-    """Register an endpoint; returns it with its secret in the clear (shown once). Only an admin lets it
-    reach private addresses."""
+    """Register an endpoint; returns it with its signing secret in the clear (shown once; a chat robot's
+    secret comes from the chat app instead, and None is returned). Only an admin lets it reach private
+    addresses."""
     if allow_private and not context_for(actor).is_admin:
         raise Forbidden(_("Only organization admins let a webhook reach private addresses."))
     errors: dict = {}
@@ -169,11 +180,14 @@ def register(
             raise Forbidden(
                 _("Only stewards and heads of %(dept)s register webhooks for it.") % {"dept": owner_department.name}
             )
+    if kind not in WebhookEndpoint.Kind.values:
+        errors["kind"] = _("Choose one of %(kinds)s.") % {"kinds": ", ".join(WebhookEndpoint.Kind.values)}
+    robot_secret = _robot_secret(errors, kind, robot_secret)
     if "url" not in errors and (why := _refused_address(url, allow_private=bool(allow_private))):
         errors["url"] = why
     if errors:
         raise Invalid(fields=errors)
-    secret = new_secret()
+    secret = new_secret() if kind == WebhookEndpoint.Kind.STANDARD else robot_secret
     endpoint = WebhookEndpoint.objects.create(
         owner=actor,
         department=owner_department,
@@ -182,19 +196,31 @@ def register(
         event_types=types,
         department_filter=departments,
         allow_private=bool(allow_private),
+        kind=kind,
         secret="",
         created_at=timezone.now(),
     )
-    endpoint.secret = _seal(secret, endpoint.pk)
+    endpoint.secret = _seal(secret, endpoint.pk) if secret else ""
     endpoint.save(update_fields=["secret"])
     record(actor, "webhook.registered", endpoint, departments=[owner_department] if owner_department else [],
-           details={"url": url, "event_types": types})  # fmt: skip
-    return endpoint, secret
+           details={"url": url, "event_types": types, "kind": kind})  # fmt: skip
+    return endpoint, (secret if kind == WebhookEndpoint.Kind.STANDARD else None)
+
+
+def _robot_secret(errors: dict, kind: str, secret) -> str:
+    secret = str(secret or "").strip()
+    if kind == WebhookEndpoint.Kind.STANDARD or not secret:
+        return ""
+    if kind == WebhookEndpoint.Kind.WECOM:
+        errors["robot_secret"] = _("A WeCom robot has no signing secret: its address's key authenticates.")
+    elif len(secret) > 200 or not secret.isascii() or not secret.isprintable():
+        errors["robot_secret"] = _("The robot's secret, as the chat app shows it (printable ASCII).")
+    return secret
 
 
 @transaction.atomic
 def change(actor, endpoint: WebhookEndpoint, *, url=None, event_types=None, description=None, department_filter=None,
-           active=None, allow_private=None) -> WebhookEndpoint:  # fmt: skip
+           active=None, allow_private=None, robot_secret=None) -> WebhookEndpoint:  # fmt: skip
     """Change an endpoint's address, types, filter, description; turn it on or off. Only an admin lets it
     reach private addresses."""
     errors: dict = {}
@@ -208,10 +234,16 @@ def change(actor, endpoint: WebhookEndpoint, *, url=None, event_types=None, desc
         if not context_for(actor).is_admin:
             raise Forbidden(_("Only organization admins let a webhook reach private addresses."))
         endpoint.allow_private = bool(allow_private)
+    if robot_secret is not None:
+        if endpoint.kind == WebhookEndpoint.Kind.STANDARD:
+            errors["robot_secret"] = _("A Standard Webhooks endpoint gets a new secret by rotating it.")
+        cleaned = _robot_secret(errors, endpoint.kind, robot_secret)
     if "url" not in errors and (why := _refused_address(new_url, endpoint.allow_private)):
         errors["url"] = why
     if errors:
         raise Invalid(fields=errors)
+    if robot_secret is not None:
+        endpoint.secret = _seal(cleaned, endpoint.pk) if cleaned else ""
     endpoint.url, endpoint.event_types, endpoint.department_filter = new_url, types, departments
     if description is not None:
         endpoint.description = str(description)[:200]
@@ -229,6 +261,8 @@ def change(actor, endpoint: WebhookEndpoint, *, url=None, event_types=None, desc
 @transaction.atomic
 def rotate_secret(actor, endpoint: WebhookEndpoint) -> str:
     """A new secret; for SECRET_OVERLAP the old one signs too (two signatures), so receivers can switch."""
+    if endpoint.kind != WebhookEndpoint.Kind.STANDARD:
+        raise Invalid(fields={"secret": _("A chat robot's secret comes from the chat app; change it there and here.")})
     secret = new_secret()
     endpoint.previous_secret, endpoint.previous_until = endpoint.secret, timezone.now() + SECRET_OVERLAP
     endpoint.secret = _seal(secret, endpoint.pk)
@@ -258,7 +292,9 @@ def _matches(endpoint: WebhookEndpoint, action: str, resource: Resource) -> bool
     return typed and (not endpoint.department_filter or resource.owner_department_id in endpoint.department_filter)
 
 
-def _payload(event, resource: Resource) -> str:
+def _payload(event, resource: Resource, kind: str) -> str:
+    if kind != WebhookEndpoint.Kind.STANDARD:
+        return json.dumps(_robot_message(event, resource, kind), ensure_ascii=False)
     details = {k: v for k, v in (event.details or {}).items() if k in _DETAIL_KEYS}
     body = {
         "type": event.action,
@@ -282,6 +318,19 @@ def _payload(event, resource: Resource) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+def _robot_message(event, resource: Resource, kind: str) -> dict:
+    """What a chat group reads: the sentence a follower reads, in the organization's language."""
+    from django.utils import translation
+
+    from sharehub.feeds.messages import render
+
+    with translation.override(settings.LANGUAGE_CODE):
+        text, link = render(event, followed=True)
+    if link:
+        link = (settings.SITE_URL or "") + link
+    return robots.message(kind, f"Sharehub · {resource.code} {resource.title}"[:100], text, link)
+
+
 def deliveries_from_event(event) -> None:
     """The log reader's handler: one delivery per matching endpoint whose owner may see the resource."""
     resource_id = named_resource(event)
@@ -299,7 +348,7 @@ def deliveries_from_event(event) -> None:
                 endpoint=endpoint,
                 event=event,
                 message_id=f"msg_{event.seq}_{endpoint.pk}",
-                payload=_payload(event, resource),
+                payload=_payload(event, resource, endpoint.kind),
                 next_attempt_at=event.created_at,
                 created_at=event.created_at,
             )
@@ -365,25 +414,16 @@ def _attempt(delivery: WebhookDelivery, now: datetime) -> int:
     timestamp = int(now.timestamp())
     status, response_text, error, duration = None, "", refused, None
     if not refused:
-        headers = {
-            "content-type": "application/json",
-            "user-agent": "Sharehub-Webhooks/1",
-            "webhook-id": delivery.message_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": " ".join(
-                signature(secret, delivery.message_id, timestamp, body) for secret in signing_secrets(endpoint, now)
-            ),
-        }
         started = time.monotonic()
         try:
-            with httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as client:
-                answer = client.post(endpoint.url, content=body, headers=headers)
-            status, response_text = answer.status_code, answer.text[:RESPONSE_KEPT]
+            status, response_text = _post(endpoint, delivery, body, timestamp, now)
         except httpx.HTTPError as failure:
             error = f"{type(failure).__name__}: {failure}"[:300]
         duration = int((time.monotonic() - started) * 1000)
+        if status is not None:
+            error = _refusal(endpoint.kind, status, response_text)
     attempts = delivery.attempts + 1
-    ok = status is not None and 200 <= status < 300
+    ok = status is not None and not error
     gave_up = not ok and attempts > len(BACKOFF)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=Status.DELIVERED if ok else (Status.FAILED if gave_up else Status.PENDING),
@@ -391,12 +431,43 @@ def _attempt(delivery: WebhookDelivery, now: datetime) -> int:
         next_attempt_at=now if ok or gave_up else now + timedelta(seconds=BACKOFF[attempts - 1]),
         response_status=status,
         response_body=response_text,
-        error="" if ok else (error or f"HTTP {status}"),
+        error="" if ok else error,
         duration_ms=duration,
     )
     if gave_up:
         _disable_if_failing(endpoint, delivery)
     return 1 if ok else 0
+
+
+def _refusal(kind: str, status: int, answer: str) -> str:
+    """Why the receiver did not take the delivery ("" when it did): a status outside 2xx, or a chat robot's
+    refusal in its JSON answer."""
+    if kind != WebhookEndpoint.Kind.STANDARD:
+        return robots.refused(kind, status, answer)
+    return "" if 200 <= status < 300 else f"HTTP {status}"
+
+
+def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery, body: bytes, timestamp: int, now: datetime):
+    """POST one attempt; (HTTP status, the answer's text)."""
+    import httpx
+
+    if endpoint.kind == WebhookEndpoint.Kind.STANDARD:
+        url = endpoint.url
+        headers = {
+            "webhook-id": delivery.message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": " ".join(
+                signature(secret, delivery.message_id, timestamp, body) for secret in signing_secrets(endpoint, now)
+            ),
+        }
+    else:
+        secret = _unseal(endpoint.secret, endpoint.pk) if endpoint.secret else ""
+        url, body = robots.request(endpoint.kind, endpoint.url, json.loads(body), secret, now.timestamp())
+        headers = {}
+    headers |= {"content-type": "application/json; charset=utf-8", "user-agent": "Sharehub-Webhooks/1"}
+    with httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as client:
+        answer = client.post(url, content=body, headers=headers)
+    return answer.status_code, answer.text[:RESPONSE_KEPT]
 
 
 def _disable_if_failing(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> None:
