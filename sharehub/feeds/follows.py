@@ -24,7 +24,7 @@ from sharehub.feeds.messages import named_resource
 from sharehub.feeds.models import Follow, Notification
 from sharehub.org.models import Department, Membership
 from sharehub.org.schemas import MAX_DB_INT
-from sharehub.policy.engine import Action, can, visible
+from sharehub.policy.engine import Action, can, viewers, visible
 
 Kind = Follow.Kind
 Delivery = Follow.Delivery
@@ -319,7 +319,7 @@ def notify_followers(event) -> None:
     if not candidates:
         return
     users = get_user_model().objects.filter(pk__in=list(candidates), is_active=True)
-    recipients = [user.pk for user in users if can(user, Action.VIEW, resource).allowed]
+    recipients = viewers(users, resource)
     mailing = settings.EMAIL_ENABLED
     Notification.objects.bulk_create(
         [

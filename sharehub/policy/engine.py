@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -196,12 +196,18 @@ def context_for(actor) -> ActorContext:
     cached = getattr(actor, _CONTEXT_ATTR, None)
     if cached is not None and cached.generation == _generation:
         return cached
-    generation = _generation
-    rows = _MEMBERSHIPS.rows(user_id=actor.pk)
+    generation = _generation  # read before the memberships: a change meanwhile makes this context stale
+    ctx = _context_from(actor, _MEMBERSHIPS.rows(user_id=actor.pk), generation)
+    setattr(actor, _CONTEXT_ATTR, ctx)
+    return ctx
+
+
+def _context_from(actor, rows, generation: int) -> ActorContext:
+    """An actor's context from their (department id, role, department path) memberships."""
     scope: set[int] = set()
     for _dept, _role, path in rows:
         scope.update(int(part) for part in path.strip("/").split("/") if part)
-    ctx = ActorContext(
+    return ActorContext(
         user_id=actor.pk,
         is_admin=bool(actor.is_org_admin) and not actor.is_service,
         is_auditor=bool(actor.is_auditor) and not actor.is_service,
@@ -211,8 +217,44 @@ def context_for(actor) -> ActorContext:
         roles={d: r for d, r, _p in rows},
         generation=generation,
     )
-    setattr(actor, _CONTEXT_ATTR, ctx)
-    return ctx
+
+
+def viewers(people, resource: Resource, now=None) -> set[int]:
+    """Of these people, the ids of those who may view `resource`: the decision `can(person, "view", resource)`
+    makes, for many people at once in three queries (their memberships, the resource's grants, its scope)
+    rather than two each. For fan-out to followers (notifications, email, live streams)."""
+    now = now or timezone.now()
+    loaded_at = min(now, timezone.now())
+    generation = _generation
+    people = [p for p in people if getattr(p, "is_authenticated", False) and p.is_active]
+    if not people:
+        return set()
+    rows: dict[int, list] = {p.pk: [] for p in people}
+    memberships = (
+        Membership.objects.filter(user_id__in=list(rows))
+        .order_by()
+        .values_list("user_id", "department_id", "role", "department__path")
+    )
+    for user_id, department_id, role, path in memberships:
+        rows[user_id].append((department_id, role, path))
+    grants = list(
+        Grant.objects.filter(resource_id=resource.pk, revoked_at__isnull=True, valid_until__gt=loaded_at).values_list(
+            "grantee_user_id", "grantee_department_id", "valid_from", "valid_until", "purpose", "fields", "pk"
+        )
+    )
+    prefetch_related_objects([resource], "scope_departments")
+    allowed = set()
+    for person in people:
+        ctx = _context_from(person, rows[person.pk], generation)
+        held = tuple(
+            HeldGrant(valid_from, valid_until, purpose, tuple(fields or ()), pk)
+            for user_id, department_id, valid_from, valid_until, purpose, fields, pk in grants
+            if user_id == person.pk or department_id in ctx.department_ids
+        )
+        ctx.grants, ctx.grants_loaded_at = ({resource.pk: held} if held else {}), loaded_at
+        if _decide_resource(ctx, Action.VIEW, resource, now).allowed:
+            allowed.add(person.pk)
+    return allowed
 
 
 def forget(actor) -> None:
