@@ -334,7 +334,8 @@ def notify_followers(event) -> None:
         ],
         ignore_conflicts=True,  # already told as a party to it (or a replay)
     )
-    live.wake_after_commit(recipients)
+    written = Notification.objects.filter(event=event, recipient_id__in=recipients, reason=FOLLOWING)
+    live.push_after_commit(event, dict(written.values_list("recipient_id", "pk")), followed=True)
 
 
 def _follow_by_default(event) -> None:

@@ -3,15 +3,16 @@
 The stream is served by its own ASGI handler (`sharehub.asgi` routes STREAM_PATH here), not by
 Django's request threads, which a held connection would tie up. It sends each new notification of the
 person (`id:` is the notification's id, so a reconnect with `Last-Event-ID` resumes after the last one
-received: nothing lost, nothing twice) and the unread count after each batch. What it sends passes the
-policy at that moment (`queries.shown`): a follower who lost sight of a resource gets nothing.
+received: nothing lost, nothing twice) and the unread count.
 
-Wake-ups: notifications are written after the commit of the event behind them (by a log reader), which
-calls `wake` with their recipients. In one process the waiting streams are woken directly; with
-`REDIS_URL` the wake-up is also published on a Redis channel that every server process listens to.
-Each stream also looks every POLL_SECONDS (without Redis: a notification written by another process,
-`sharehub worker` say, arrives within that time), which doubles as the heartbeat that keeps proxies
-from closing an idle stream."""
+Fan-out: the log reader that writes notifications for an event decides who may see it (the policy's
+`viewers`, for all recipients at once) and, after its commit, `push`es one prepared message: the
+sentence in each language, and each recipient's notification id. Every stream of a recipient in this
+process writes it at once, with no query of its own; with `REDIS_URL` the message also goes over a Redis
+channel to every other server process. The database stays the source of truth: on connecting, and every
+POLL_SECONDS after (which is also the heartbeat that keeps proxies from closing an idle stream), a stream
+reads what it has not sent (`queries.shown`, the policy applied as it reads), so a push lost on the way
+(another process without Redis, `sharehub worker`) arrives within that time."""
 
 from __future__ import annotations
 
@@ -19,8 +20,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import threading
+import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
@@ -36,39 +40,81 @@ POLL_SECONDS_WITH_REDIS = 30.0
 RETRY_MS = 3000
 BATCH = 50
 CHANNEL = "sharehub:notifications"
+LOOKBACK = 1000  # ids below the last one sent that a catch-up reads again: a lower id may commit later
+SENT_KEPT = 2000
 
-_waiting: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = defaultdict(set)
+
+@dataclass(eq=False)
+class _Listener:
+    loop: asyncio.AbstractEventLoop
+    language: str
+    queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+
+
+_streams: dict[int, set[_Listener]] = defaultdict(set)
 _lock = threading.Lock()
 _listener: threading.Thread | None = None
+_ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # this process, so it skips its own messages from Redis
 
 
-def wake(user_ids) -> None:
-    """New notifications for these people are committed: wake their streams here and, with Redis, in
-    every other server process. Safe to call from any thread."""
-    ids = sorted({int(i) for i in user_ids})
-    if not ids:
+def push_after_commit(event, recipients: dict[int, int], *, followed: bool, hidden=()) -> None:
+    """After the current transaction commits, `push` the notifications just written for `event`:
+    `recipients` maps each person to their notification's id; `hidden` are those who may not see the
+    resource the event names (its name is left out for them)."""
+    if recipients:
+        recipients, hidden = dict(recipients), set(hidden)
+        transaction.on_commit(lambda: push(event, recipients, followed=followed, hidden=hidden))
+
+
+def push(event, recipients: dict[int, int], *, followed: bool, hidden=frozenset()) -> None:
+    """Send one event's notifications to the streams of their recipients, here and (with Redis) in every
+    other server process. The sentence is rendered once per language, not once per person."""
+    try:
+        message = _prepared(event, recipients, followed, set(hidden))
+    except Exception:  # a stream's polling delivers it, later
+        logger.warning("could not prepare a live notification for event #%s", event.seq, exc_info=True)
         return
-    _wake_local(ids)
+    _deliver_local(message)
     if settings.REDIS_URL:
         try:
-            _redis().publish(CHANNEL, json.dumps(ids))
-        except Exception:  # the streams' own polling still delivers, later
-            logger.warning("could not publish a live wake-up to Redis", exc_info=True)
+            _redis().publish(CHANNEL, json.dumps(message, ensure_ascii=False))
+        except Exception:
+            logger.warning("could not publish a live notification to Redis", exc_info=True)
 
 
-def wake_after_commit(user_ids) -> None:
-    """`wake` once the current transaction commits (at once outside one)."""
-    ids = list(user_ids)
-    if ids:
-        transaction.on_commit(lambda: wake(ids))
+def _prepared(event, recipients: dict[int, int], followed: bool, hidden: set[int]) -> dict:
+    from django.utils import translation
+
+    from sharehub.feeds.messages import render
+    from sharehub.org.queries import person_labels
+
+    people = person_labels([event.actor_id])
+    texts: dict[str, dict[str, list[str]]] = {"shown": {}, "hidden": {}}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            texts["shown"][language] = list(render(event, people, followed=followed))
+            if hidden:
+                texts["hidden"][language] = list(render(event, people, hidden=True, followed=followed))
+    return {
+        "origin": _ORIGIN,
+        "action": event.action,
+        "created_at": event.created_at.isoformat(),
+        "texts": texts,
+        "to": {str(user_id): [pk, user_id in hidden] for user_id, pk in recipients.items()},
+    }
 
 
-def _wake_local(ids) -> None:
+def _deliver_local(message: dict) -> None:
     with _lock:
-        waiting = [entry for i in ids for entry in _waiting.get(i, ())]
-    for loop, event in waiting:
+        targets = [
+            (listener, entry) for user_id, entry in message["to"].items() for listener in _streams.get(int(user_id), ())
+        ]
+    for listener, (pk, hidden) in targets:
+        texts = message["texts"]["hidden" if hidden else "shown"]
+        text, link = texts.get(listener.language) or next(iter(texts.values()))
+        body = {"id": pk, "text": text, "link": link, "action": message["action"], "created_at": message["created_at"]}
         with contextlib.suppress(RuntimeError):  # that stream's loop has closed
-            loop.call_soon_threadsafe(event.set)
+            listener.loop.call_soon_threadsafe(listener.queue.put_nowait, (pk, body))
 
 
 _client = None
@@ -92,10 +138,12 @@ def _listen_forever() -> None:
         try:
             pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
             pubsub.subscribe(CHANNEL)
-            for message in pubsub.listen():
+            for received in pubsub.listen():
                 try:
-                    _wake_local(json.loads(message["data"]))
-                except (ValueError, TypeError):
+                    message = json.loads(received["data"])
+                    if message.get("origin") != _ORIGIN:
+                        _deliver_local(message)
+                except (ValueError, TypeError, KeyError, AttributeError):
                     continue
         except Exception:
             logger.warning("live wake-ups from Redis stopped; reconnecting", exc_info=True)
@@ -185,10 +233,14 @@ def _language(scope) -> str:
         return settings.LANGUAGE_CODE
 
 
-def _next_batch(user_id: int, after: int | None, language: str) -> tuple[list[bytes], int, int, bool] | None:
-    """(messages, the last notification id, the unread count, whether more are waiting) for the person's
-    notifications after `after` (the newest id when None: a new connection starts from now); None once
-    the person is deactivated. The person is read afresh each time, so the policy sees today's grants and
+def _next_batch(
+    user_id: int, after: int | None, language: str, sent: frozenset[int] = frozenset()
+) -> tuple[list[tuple[int, dict]], int, int, bool] | None:
+    """What the stream has not sent: ([(notification id, body)], the highest id read, the unread count,
+    whether more are waiting) for the person's notifications after `after` (the newest id when None: a new
+    connection starts from now). With `sent` (ids this connection wrote), a catch-up also reads LOOKBACK ids
+    below `after`, since a notification with a lower id may commit after a higher one. None once the
+    person is deactivated. The person is read afresh each time, so the policy sees today's grants and
     memberships, not those of when the stream opened."""
     from django.contrib.auth import get_user_model
     from django.utils import translation
@@ -201,8 +253,9 @@ def _next_batch(user_id: int, after: int | None, language: str) -> tuple[list[by
     with translation.override(language):
         if after is None:
             after = queries.newest_notification_id(user)
-        page = queries.notifications_after(user, after, BATCH)
-        messages = []
+        start = max(0, after - LOOKBACK) if sent else after
+        page = [n for n in queries.notifications_after(user, start, BATCH + len(sent)) if n.pk not in sent][:BATCH]
+        found = []
         for notification, text, link in queries.shown(user, page):
             body = {
                 "id": notification.pk,
@@ -211,15 +264,15 @@ def _next_batch(user_id: int, after: int | None, language: str) -> tuple[list[by
                 "action": notification.event.action,
                 "created_at": notification.created_at.isoformat(),
             }
-            messages.append(_message("notification", json.dumps(body, ensure_ascii=False), notification.pk))
-        newest = page[-1].pk if page else after
-        return messages, newest, queries.unread_count(user), len(page) == BATCH
+            found.append((notification.pk, body))
+        newest = max([after, *(n.pk for n in page)])
+        return found, newest, queries.unread_count(user), len(page) == BATCH
 
 
-def _next_batch_in_stream(user_id: int, after: int | None, language: str):
+def _next_batch_in_stream(user_id: int, after: int | None, language: str, sent: frozenset[int] = frozenset()):
     """`_next_batch` on a thread of the default executor, which keeps no connection between batches."""
     try:
-        return _next_batch(user_id, after, language)
+        return _next_batch(user_id, after, language, sent)
     finally:
         _close_connections()
 
@@ -231,9 +284,14 @@ def stream_snapshot(request) -> bytes:
         _last_seen_in(request.headers.get("Last-Event-ID", "") or request.GET.get("last", "")),
         request.LANGUAGE_CODE,
     )
-    messages, newest, unread, _more = batch or ([], 0, 0, False)
+    found, newest, unread, _more = batch or ([], 0, 0, False)
     retry = f"retry: {int(POLL_SECONDS * 1000)}\n\n".encode()
-    return retry + b"".join(messages) + _message("unread", json.dumps({"unread": unread}), newest)
+    messages = b"".join(_notification(pk, body) for pk, body in found)
+    return retry + messages + _message("unread", json.dumps({"unread": unread}), newest)
+
+
+def _notification(pk: int, body: dict) -> bytes:
+    return _message("notification", json.dumps(body, ensure_ascii=False), pk)
 
 
 def _message(event: str, data: str, ident: int | None = None) -> bytes:
@@ -257,22 +315,17 @@ async def stream(scope, receive, send) -> None:
         await _refuse(send, 401, "Sign in first.")
         return
     _ensure_listener()
-    loop = asyncio.get_running_loop()
-    wakeup = asyncio.Event()
-    entry = (loop, wakeup)
+    listener = _Listener(asyncio.get_running_loop(), _language(scope))
     with _lock:
-        _waiting[user.pk].add(entry)
-    gone = asyncio.Event()
+        _streams[user.pk].add(listener)  # before the first read: a push meanwhile waits in the queue
 
     async def watch_disconnect() -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                gone.set()
-                wakeup.set()
-                return
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        listener.queue.put_nowait(None)
 
     watcher = asyncio.create_task(watch_disconnect())
+    gone = False
     try:
         await send(
             {
@@ -286,30 +339,69 @@ async def stream(scope, receive, send) -> None:
             }
         )
         await send({"type": "http.response.body", "body": f"retry: {RETRY_MS}\n\n".encode(), "more_body": True})
-        language = _language(scope)
-        after, unread_sent = _last_seen(scope), None
-        while not gone.is_set():
-            wakeup.clear()
-            batch = await sync_to_async(_next_batch_in_stream, thread_sensitive=False)(user.pk, after, language)
-            if batch is None:
-                break
-            messages, after, unread, more = batch
-            if unread != unread_sent:
-                messages.append(_message("unread", json.dumps({"unread": unread}), after))
-                unread_sent = unread
-            await send({"type": "http.response.body", "body": b"".join(messages) or b": ping\n\n", "more_body": True})
-            if more:
+        after, unread_sent, sent = _last_seen(scope), None, _Sent()
+        read_now, first = True, True
+        while not gone:
+            if read_now:
+                batch = await sync_to_async(_next_batch_in_stream, thread_sensitive=False)(
+                    user.pk, after, listener.language, frozenset() if first else sent.ids()
+                )
+                first = False
+                if batch is None:
+                    break
+                found, after, unread, more = batch
+                out = [_notification(pk, body) for pk, body in found]
+                sent.add(pk for pk, _body in found)
+                if unread != unread_sent:
+                    out.append(_message("unread", json.dumps({"unread": unread}), after))
+                    unread_sent = unread
+                await send({"type": "http.response.body", "body": b"".join(out) or b": ping\n\n", "more_body": True})
+                if more:
+                    continue
+            try:
+                item = await asyncio.wait_for(listener.queue.get(), timeout=_poll_seconds())
+            except TimeoutError:
+                read_now = True
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), timeout=_poll_seconds())
+            if item is None:
+                gone = True
+                break
+            pk, body = item
+            read_now = False
+            if pk in sent or (after is not None and pk <= after - LOOKBACK):
+                continue
+            sent.add([pk])
+            after = max(after or 0, pk)
+            unread_sent = (unread_sent or 0) + 1
+            out = _notification(pk, body) + _message("unread", json.dumps({"unread": unread_sent}), after)
+            await send({"type": "http.response.body", "body": out, "more_body": True})
     except OSError:
         pass
     finally:
         watcher.cancel()
         with _lock:
-            _waiting[user.pk].discard(entry)
-            if not _waiting[user.pk]:
-                del _waiting[user.pk]
-        if not gone.is_set():
+            _streams[user.pk].discard(listener)
+            if not _streams[user.pk]:
+                del _streams[user.pk]
+        if not gone:
             with contextlib.suppress(Exception):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class _Sent:
+    """The ids a connection has written lately (the newest SENT_KEPT), so nothing goes out twice."""
+
+    def __init__(self) -> None:
+        self._ids: dict[int, None] = {}
+
+    def add(self, ids) -> None:
+        for pk in ids:
+            self._ids[pk] = None
+        while len(self._ids) > SENT_KEPT:
+            del self._ids[next(iter(self._ids))]
+
+    def __contains__(self, pk: int) -> bool:
+        return pk in self._ids
+
+    def ids(self) -> frozenset[int]:
+        return frozenset(self._ids)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from sharehub.catalog.models import Resource
 from sharehub.feeds import live
+from sharehub.feeds.messages import named_resource
 from sharehub.feeds.models import Notification
+from sharehub.policy.engine import viewers
 
 
 def names_recipients(event) -> bool:
@@ -25,7 +29,20 @@ def notify_from_event(event) -> None:
         [Notification(recipient_id=r, event=event, created_at=event.created_at) for r in sorted(recipients)],
         ignore_conflicts=True,
     )
-    live.wake_after_commit(recipients)
+    written = dict(
+        Notification.objects.filter(event=event, recipient_id__in=recipients).values_list("recipient_id", "pk")
+    )
+    live.push_after_commit(event, written, followed=False, hidden=_unseeing(event, written))
+
+
+def _unseeing(event, recipients) -> set[int]:
+    """Recipients who may not see the resource the event names (their sentence does not name it)."""
+    resource_id = named_resource(event)
+    resource = Resource.objects.filter(pk=resource_id).first() if resource_id else None
+    if resource is None or not recipients:
+        return set()
+    people = get_user_model().objects.filter(pk__in=list(recipients))
+    return set(recipients) - viewers(people, resource)
 
 
 @transaction.atomic
