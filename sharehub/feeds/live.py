@@ -234,12 +234,13 @@ def _language(scope) -> str:
 
 
 def _next_batch(
-    user_id: int, after: int | None, language: str, sent: frozenset[int] = frozenset()
+    user_id: int, after: int | None, language: str, sent: frozenset[int] = frozenset(), floor: int = 0
 ) -> tuple[list[tuple[int, dict]], int, int, bool] | None:
     """What the stream has not sent: ([(notification id, body)], the highest id read, the unread count,
     whether more are waiting) for the person's notifications after `after` (the newest id when None: a new
     connection starts from now). With `sent` (ids this connection wrote), a catch-up also reads LOOKBACK ids
-    below `after`, since a notification with a lower id may commit after a higher one. None once the
+    below `after`, but not below `floor` (where the connection started), since a notification with a lower
+    id may commit after a higher one. None once the
     person is deactivated. The person is read afresh each time, so the policy sees today's grants and
     memberships, not those of when the stream opened."""
     from django.contrib.auth import get_user_model
@@ -253,7 +254,7 @@ def _next_batch(
     with translation.override(language):
         if after is None:
             after = queries.newest_notification_id(user)
-        start = max(0, after - LOOKBACK) if sent else after
+        start = max(floor, after - LOOKBACK) if sent else after
         page = [n for n in queries.notifications_after(user, start, BATCH + len(sent)) if n.pk not in sent][:BATCH]
         found = []
         for notification, text, link in queries.shown(user, page):
@@ -269,10 +270,10 @@ def _next_batch(
         return found, newest, queries.unread_count(user), len(page) == BATCH
 
 
-def _next_batch_in_stream(user_id: int, after: int | None, language: str, sent: frozenset[int] = frozenset()):
+def _next_batch_in_stream(user_id: int, after: int | None, language: str, sent=frozenset(), floor: int = 0):
     """`_next_batch` on a thread of the default executor, which keeps no connection between batches."""
     try:
-        return _next_batch(user_id, after, language, sent)
+        return _next_batch(user_id, after, language, sent, floor)
     finally:
         _close_connections()
 
@@ -339,17 +340,18 @@ async def stream(scope, receive, send) -> None:
             }
         )
         await send({"type": "http.response.body", "body": f"retry: {RETRY_MS}\n\n".encode(), "more_body": True})
-        after, unread_sent, sent = _last_seen(scope), None, _Sent()
+        after, unread_sent, sent, floor = _last_seen(scope), None, _Sent(), 0
         read_now, first = True, True
         while not gone:
             if read_now:
                 batch = await sync_to_async(_next_batch_in_stream, thread_sensitive=False)(
-                    user.pk, after, listener.language, frozenset() if first else sent.ids()
+                    user.pk, after, listener.language, frozenset() if first else sent.ids(), floor
                 )
-                first = False
                 if batch is None:
                     break
                 found, after, unread, more = batch
+                if first:
+                    floor, first = after if not found else min(pk for pk, _body in found) - 1, False
                 out = [_notification(pk, body) for pk, body in found]
                 sent.add(pk for pk, _body in found)
                 if unread != unread_sent:
@@ -368,7 +370,7 @@ async def stream(scope, receive, send) -> None:
                 break
             pk, body = item
             read_now = False
-            if pk in sent or (after is not None and pk <= after - LOOKBACK):
+            if pk in sent or pk <= floor or (after is not None and pk <= after - LOOKBACK):
                 continue
             sent.add([pk])
             after = max(after or 0, pk)
