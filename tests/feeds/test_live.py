@@ -170,3 +170,31 @@ def test_the_stream_refuses_strangers_and_other_methods():
     stranger = {"type": "http", "method": "GET", "path": live.STREAM_PATH, "headers": [(b"cookie", b"sessionid=nope")]}
     assert asyncio.run(ask(stranger))[0]["status"] == 401
     assert asyncio.run(ask({**stranger, "method": "POST"}))[0]["status"] == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reconnected_stream_never_sends_again_what_an_earlier_one_sent(org_units, people, notice, monkeypatch):
+    """Its catch-up every poll reads back a little (a lower id may commit late), but not below where the
+    connection started: what the browser had before reconnecting is not sent again."""
+    monkeypatch.setattr(live, "POLL_SECONDS", 0.3)
+    reader = people["health_member"]
+    follows.follow(reader, "resource", notice.pk)
+    run_pending()
+    for n in range(3):
+        _edit_and_deliver(people["tax_steward"], notice, f"第{n}版")
+    first_id = str(Notification.objects.filter(recipient=reader).order_by("id").first().pk)
+
+    async def scenario() -> list:
+        scope = await asyncio.to_thread(scope_for, reader, first_id)
+        browser = FakeClient()
+        task = asyncio.create_task(live.stream(scope, browser.receive, browser.send))
+        await browser.until(lambda: browser.body().count(b": ping") >= 3)  # several polls have run
+        browser.hang_up.set()
+        await asyncio.wait_for(task, 5)
+        return events_in(browser.body())
+
+    sent = [i for i, k, _d in asyncio.run(scenario()) if k == "notification"]
+    later = [
+        str(pk) for pk in Notification.objects.filter(recipient=reader).order_by("id").values_list("pk", flat=True)
+    ]
+    assert sent == later[1:]  # each one after the Last-Event-ID, once
