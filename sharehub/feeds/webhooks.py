@@ -120,7 +120,7 @@ def _refused_address(url: str, allow_private: bool) -> str:
 
 def _clean(errors: dict, url, event_types, department_filter) -> tuple[str, list[str], list[int]]:
     url = str(url or "").strip()
-    if not url or len(url) > 500:
+    if not url or len(url) > 500 or any(c.isspace() or not c.isprintable() for c in url):
         errors["url"] = _("Give an http:// or https:// address of at most 500 characters.")
     if not isinstance(event_types, list | tuple) or not event_types:
         errors["event_types"] = _("Choose at least one event type.")
@@ -192,7 +192,7 @@ def register(
         owner=actor,
         department=owner_department,
         url=url,
-        description=str(description or "")[:200],
+        description=_text(description),
         event_types=types,
         department_filter=departments,
         allow_private=bool(allow_private),
@@ -205,6 +205,11 @@ def register(
     record(actor, "webhook.registered", endpoint, departments=[owner_department] if owner_department else [],
            details={"url": url, "event_types": types, "kind": kind})  # fmt: skip
     return endpoint, (secret if kind == WebhookEndpoint.Kind.STANDARD else None)
+
+
+def _text(value) -> str:
+    """A description as given, without NUL and other control characters, at most 200 characters."""
+    return "".join(c for c in str(value or "") if c.isprintable() or c == " ")[:200].strip()
 
 
 def _robot_secret(errors: dict, kind: str, secret) -> str:
@@ -246,7 +251,7 @@ def change(actor, endpoint: WebhookEndpoint, *, url=None, event_types=None, desc
         endpoint.secret = _seal(cleaned, endpoint.pk) if cleaned else ""
     endpoint.url, endpoint.event_types, endpoint.department_filter = new_url, types, departments
     if description is not None:
-        endpoint.description = str(description)[:200]
+        endpoint.description = _text(description)
     if active is not None:
         endpoint.active = bool(active)
         if endpoint.active:

@@ -234,3 +234,17 @@ def test_the_api(client_for, people, org_units, receiver, notice, monkeypatch):
     assert client.post(f"/api/v1/webhooks/{hook['id']}/rotate-secret").json()["secret"].startswith("whsec_")
     assert client.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json() == {"items": [], "next_cursor": None}
     assert client_for(people["health_member"]).get(f"/api/v1/webhooks/{hook['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["http://exa\x00mple.org/x", "http://example.org/a b", "http://example.org/\nx"])
+def test_odd_addresses_are_refused_even_where_private_ones_are_allowed(people, url):
+    with pytest.raises(Invalid) as error:
+        webhooks.register(people["admin"], url=url, event_types=["resource."], allow_private=True)
+    assert "url" in error.value.fields
+
+
+def test_a_description_keeps_no_control_characters(people, receiver):
+    endpoint, _secret = webhooks.register(
+        people["admin"], url=receiver.url, event_types=["resource."], description="ERP\x00 同步\n", allow_private=True
+    )
+    assert endpoint.description == "ERP 同步"
