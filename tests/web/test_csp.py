@@ -46,10 +46,12 @@ def test_the_checks_see_what_they_look_for(pattern):
 @pytest.mark.parametrize("pattern", [INLINE_SCRIPT, EVENT_HANDLER, JAVASCRIPT_URL, INLINE_STYLE])
 def test_no_template_needs_inline_script_or_style(pattern):
     """Behaviour goes into static files keyed on data attributes (web/static/web/sharehub.js);
-    styles into the stylesheets. The policy would block them in the browser."""
+    styles into the stylesheets. The policy would block them in the browser. Email (templates under
+    `mail/`) is no page: mail clients drop stylesheets, so its styles are inline; it has no script either."""
     found = [
         f"{path.relative_to(path.parents[2])}:{text[: match.start()].count(chr(10)) + 1}"
         for path in TEMPLATES
+        if not (pattern is INLINE_STYLE and "mail" in path.parts)
         for text in [path.read_text()]
         for match in pattern.finditer(text)
     ]
