@@ -219,7 +219,7 @@ def list_deliveries(
             raise Invalid(fields={"cursor": _("This cursor is not one the API gave out.")})
         deliveries = deliveries.filter(pk__lt=int(cursor))
     page = list(deliveries[: limit + 1])
-    items = [_delivery_out(d) for d in page[:limit]]
+    items = [_delivery_out(d) for d in queries.shown_deliveries(request.user, page[:limit])]
     return {"items": items, "next_cursor": str(page[limit - 1].pk) if len(page) > limit else None}
 
 
@@ -232,9 +232,11 @@ def list_deliveries(
 def redeliver(request, webhook_id: int, delivery_id: int):
     endpoint = queries.access_endpoint(request.user, webhook_id)
     delivery = webhooks.redeliver(request.user, endpoint, delivery_id)
-    return _delivery_out(delivery)
+    return _delivery_out(queries.shown_deliveries(request.user, [delivery])[0])
 
 
 def _delivery_out(delivery) -> dict:
     fields = {f: getattr(delivery, f) for f in DeliveryOut.model_fields if f != "event_type"}
+    if getattr(delivery, "hidden", False):  # about a resource the reader may not see now
+        fields.update(payload="", response_body="")
     return {**fields, "event_type": delivery.event.action}

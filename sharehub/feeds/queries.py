@@ -172,3 +172,17 @@ def endpoints_of(actor):
     if ctx.is_admin:
         return queryset
     return queryset.filter(Q(owner_id=ctx.user_id) | Q(department_id__in=ctx.manager_department_ids))
+
+
+def shown_deliveries(actor, deliveries) -> list:
+    """A page of an endpoint's delivery log, each with `.hidden` set when the reader may not see (now) the
+    resource its event is about: its payload and answer are then not shown (invariant 10)."""
+    deliveries = list(deliveries)
+    named = {named_resource(d.event) for d in deliveries} - {None}
+    seen = set()
+    if named:
+        seen = set(visible(actor, Resource.objects.filter(pk__in=named), Action.VIEW).values_list("pk", flat=True))
+    for delivery in deliveries:
+        resource_id = named_resource(delivery.event)
+        delivery.hidden = resource_id is not None and resource_id not in seen
+    return deliveries

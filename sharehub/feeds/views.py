@@ -207,7 +207,9 @@ def webhook_list(request):
 
 def _webhook_context(request, endpoint) -> dict:
     deliveries = Paginator(endpoint.deliveries.select_related("event").order_by("-created_at", "-id"), PAGE_SIZE)
-    return {"endpoint": endpoint, "page_obj": deliveries.get_page(request.GET.get("page")), "errors": {}}
+    page_obj = deliveries.get_page(request.GET.get("page"))
+    page_obj.object_list = queries.shown_deliveries(request.user, page_obj.object_list)
+    return {"endpoint": endpoint, "page_obj": page_obj, "errors": {}}
 
 
 @login_required

@@ -248,3 +248,26 @@ def test_a_description_keeps_no_control_characters(people, receiver):
         people["admin"], url=receiver.url, event_types=["resource."], description="ERP\x00 同步\n", allow_private=True
     )
     assert endpoint.description == "ERP 同步"
+
+
+def test_the_log_shows_no_payload_about_what_the_reader_may_not_see(client_for, org_units, people, receiver):
+    """A steward manages the department's endpoint, whose owner (a member elsewhere) may see a resource the
+    steward may not: the delivery is listed, its payload and answer are not."""
+    scoped = factories.resource(org_units["hr"], by=people["hr_head"], scope=[org_units["health"]], title="卫健专供")
+    found = WebhookEndpoint.objects.create(
+        owner=people["health_member"], department=org_units["tax"], url=receiver.url, event_types=["resource.updated"],
+        secret="", allow_private=True, created_at=timezone.now(),
+    )  # fmt: skip
+    found.secret = webhooks._seal(webhooks.new_secret(), found.pk)
+    found.save()
+    catalog.update_resource(people["hr_head"], scoped, {"summary": "新"})
+    run_pending()
+    webhooks.send_due()
+    assert WebhookDelivery.objects.get().status == "delivered"
+    steward = client_for(people["tax_steward"])
+    page = steward.get(reverse("feeds:webhook", args=[found.pk])).content.decode()
+    assert "卫健专供" not in page and "About a resource you cannot see" in page
+    (item,) = steward.get(f"/api/v1/webhooks/{found.pk}/deliveries").json()["items"]
+    assert item["payload"] == "" and item["event_type"] == "resource.updated"
+    owner_view = client_for(people["health_member"]).get(f"/api/v1/webhooks/{found.pk}/deliveries").json()
+    assert "卫健专供" in owner_view["items"][0]["payload"]
