@@ -17,6 +17,7 @@ from sharehub.errors import Forbidden, Invalid, NotFound
 from sharehub.feeds import follows, live, mail, queries, services, webhooks
 from sharehub.feeds.models import Follow, WebhookEndpoint
 from sharehub.feeds.templatetags.feeds_tags import follow_button_context
+from sharehub.policy.engine import visible_departments
 from sharehub.web.redirects import back_to
 
 PAGE_SIZE = 30
@@ -183,6 +184,7 @@ def _no_store(response):
 def webhook_list(request):
     context = {"errors": {}, "form": {}, "event_types": webhooks.EVENT_TYPES, "kinds": WebhookEndpoint.Kind.choices}
     context["departments"] = queries.managed_departments(request.user)
+    context["all_departments"] = visible_departments(request.user).order_by("name")
     status = 200
     if request.method == "POST":
         form = {
@@ -192,6 +194,7 @@ def webhook_list(request):
             "department": request.POST.get("department", ""),
             "kind": request.POST.get("kind", "standard"),
             "robot_secret": request.POST.get("robot_secret", ""),
+            "department_filter": request.POST.getlist("department_filter"),
         }
         try:
             endpoint, secret = webhooks.register(request.user, **form)

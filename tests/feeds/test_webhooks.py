@@ -271,3 +271,20 @@ def test_the_log_shows_no_payload_about_what_the_reader_may_not_see(client_for, 
     assert item["payload"] == "" and item["event_type"] == "resource.updated"
     owner_view = client_for(people["health_member"]).get(f"/api/v1/webhooks/{found.pk}/deliveries").json()
     assert "卫健专供" in owner_view["items"][0]["payload"]
+
+
+def test_the_page_registers_with_a_department_filter(client_for, org_units, people, monkeypatch):
+    public = [(2, 1, 6, "", ("93.184.216.34", 443))]
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", lambda host, *a, **k: public)
+    client = client_for(people["tax_steward"])
+    answer = client.post(
+        reverse("feeds:webhooks"),
+        {"url": "https://crm.example.org/in", "event_types": ["resource.published"],
+         "department_filter": [str(org_units["tax"].pk)], "department": str(org_units["tax"].pk)},
+    )  # fmt: skip
+    assert answer.status_code == 200 and "whsec_" in answer.content.decode()
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.department_filter == [org_units["tax"].pk] and endpoint.department == org_units["tax"]
+    bad = client.post(reverse("feeds:webhooks"), {"url": "https://crm.example.org/in", "event_types": ["resource."],
+                                                  "department_filter": ["x"]})  # fmt: skip
+    assert bad.status_code == 422 and "Department ids" in bad.content.decode()
