@@ -104,7 +104,7 @@ def _documented_errors(method: str, path: str, operation: dict) -> dict[int, tup
     if has_input:
         errors[400] = ("The request cannot be read: malformed JSON or form data, too many fields", {})
         errors[422] = ("Some fields are not valid; `fields` names each with the reason", {})
-    if "{" in path:
+    if "{" in path or operation.pop("x-sharehub-not-found", False):  # an id in the path, or one in the body
         errors[404] = ("Not found, or not visible to the caller (the two look the same)", {})
     if unsafe:
         errors[409] = ("The request conflicts with the current state (already decided, a duplicate name)", {})

@@ -77,7 +77,11 @@ def _notification(notification: Notification, text: str, link: str, people: dict
 def list_notifications(
     request,
     unread: bool = Query(False, description="Only unread ones"),
-    type: str = Query("", description="Only about requests, grants, resources, data, or what you follow (following)"),
+    type: str = Query(
+        "",
+        description="Only about requests, grants, resources, data, or what you follow (following)",
+        pattern="^(requests|grants|resources|data|following)?$",
+    ),
     cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
 ):
@@ -128,7 +132,12 @@ def list_follows(request):
     return {"items": [_follow_out(row) for row in queries.following(request.user)]}
 
 
-@router.post("/follows", response=FollowOut, summary="Follow something, or change how (or subscribe a department)")
+@router.post(
+    "/follows",
+    response=FollowOut,
+    summary="Follow something, or change how (or subscribe a department)",
+    openapi_extra={"x-sharehub-not-found": True},  # what to follow is unknown or not visible to the caller
+)
 def create_follow(request, payload: FollowIn):
     if payload.department_id is not None:
         follow = follows.subscribe_department(

@@ -200,9 +200,11 @@ def unfollow(actor, kind, target_id) -> bool:
 
 
 def _department(actor, department_id) -> Department:
-    department = Department.objects.filter(pk=department_id).first() if str(department_id).isdigit() else None
-    if department is None or len(str(department_id)) > 18:
-        raise NotFound()
+    """The department to subscribe (departments are public structure: an unknown one is a field error)."""
+    text = str(department_id)
+    department = Department.objects.filter(pk=int(text)).first() if text.isdigit() and len(text) <= 18 else None
+    if department is None:
+        raise Invalid(fields={"department_id": _("No department with this id.")})
     decision = can(actor, "subscribe", department)
     if not decision.allowed:
         raise Forbidden(decision.message)
