@@ -230,6 +230,7 @@ def test_access_request_grant_revoke_journey(world, live_server, new_page, page_
     bell = page.locator("#mainnav a.sh-bell")
     if not bell.is_visible():  # at phone width the menu is folded
         page.locator(".navbar-toggler").click()
+        page.locator("#mainnav.collapse.show").wait_for()  # folded out fully: no longer animating
     assert bell.locator(".sh-unread-count").is_visible(), "the bell shows no unread notification"
     bell.click()  # opens the latest notifications
     page.locator("#sh-bell-items .sh-bell-item").first.wait_for()

@@ -61,6 +61,7 @@ def test_the_bell_counts_up_without_a_reload(new_page, page_errors, shot):
             assert page.locator(".sh-unread-count").inner_text() == "1"
             if width < 992:
                 page.click(".navbar-toggler")
+                page.locator("#mainnav.collapse.show").wait_for()  # folded out fully: no longer animating
             page.click(".sh-bell")
             item = page.locator("#sh-bell-items .sh-bell-item").first
             item.wait_for()
