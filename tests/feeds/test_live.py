@@ -114,7 +114,8 @@ def scope_for(user, last: str | None = None) -> dict:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_stream_delivers_as_it_happens_and_resumes(org_units, people, notice, monkeypatch):
-    monkeypatch.setattr(live, "POLL_SECONDS", 60.0)  # only a wake-up can deliver within the test's wait
+    monkeypatch.setattr(live, "POLL_SECONDS", 60.0)  # only a push can deliver within the test's wait
+    monkeypatch.setattr(live, "POLL_SECONDS_WITH_REDIS", 60.0)
     reader = people["health_member"]
     follows.follow(reader, "resource", notice.pk)
     run_pending()
@@ -177,6 +178,7 @@ def test_a_reconnected_stream_never_sends_again_what_an_earlier_one_sent(org_uni
     """Its catch-up every poll reads back a little (a lower id may commit late), but not below where the
     connection started: what the browser had before reconnecting is not sent again."""
     monkeypatch.setattr(live, "POLL_SECONDS", 0.3)
+    monkeypatch.setattr(live, "POLL_SECONDS_WITH_REDIS", 0.3)  # the PostgreSQL + Redis run
     reader = people["health_member"]
     follows.follow(reader, "resource", notice.pk)
     run_pending()
