@@ -16,7 +16,7 @@ from sharehub.feeds.messages import named_resource, render
 from sharehub.feeds.models import Follow, Notification, WebhookEndpoint
 from sharehub.org.models import Department, Membership
 from sharehub.org.queries import person_labels
-from sharehub.policy.engine import Action, context_for, decide_owned, visible
+from sharehub.policy.engine import Action, context_for, decide_owned, owned_filter, visible
 
 # What a notification is about, for the list's filter: event action prefixes, or being a follower.
 TOPICS = {
@@ -167,11 +167,7 @@ def access_endpoint(actor, endpoint_id) -> WebhookEndpoint:
 
 def endpoints_of(actor):
     """The endpoints the actor manages: their own, their departments' (as steward or head), all (admins)."""
-    ctx = context_for(actor)
-    queryset = WebhookEndpoint.objects.select_related("owner", "department")
-    if ctx.is_admin:
-        return queryset
-    return queryset.filter(Q(owner_id=ctx.user_id) | Q(department_id__in=ctx.manager_department_ids))
+    return WebhookEndpoint.objects.select_related("owner", "department").filter(owned_filter(actor))
 
 
 def shown_deliveries(actor, deliveries) -> list:

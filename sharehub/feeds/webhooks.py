@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from sharehub.catalog.models import Resource
 from sharehub.errors import Forbidden, Invalid, NotFound
@@ -396,13 +397,13 @@ def send_due(now: datetime | None = None) -> int:
 def _still_allowed(delivery: WebhookDelivery) -> str:
     endpoint = delivery.endpoint
     if not endpoint.active:
-        return "the endpoint is disabled"
+        return gettext_noop("The endpoint is turned off.")
     if not endpoint.owner.is_active:
-        return "the endpoint's owner is deactivated"
+        return gettext_noop("The endpoint's owner is deactivated.")
     resource_id = named_resource(delivery.event)
     resource = Resource.objects.filter(pk=resource_id).first() if resource_id else None
     if resource is None or not can(get_user_model().objects.get(pk=endpoint.owner_id), Action.VIEW, resource).allowed:
-        return "the endpoint's owner may no longer see the resource"
+        return gettext_noop("The endpoint's owner may no longer see the resource.")
     return ""
 
 
@@ -482,7 +483,7 @@ def _disable_if_failing(endpoint: WebhookEndpoint, delivery: WebhookDelivery) ->
         return
     with transaction.atomic():
         changed = WebhookEndpoint.objects.filter(pk=endpoint.pk, active=True).update(
-            active=False, disabled_reason=f"failing since {delivery.created_at:%Y-%m-%d %H:%M} UTC"
+            active=False, disabled_reason=gettext_noop("A delivery failed for good and none got through since.")
         )
         if changed:
             record(

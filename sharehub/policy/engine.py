@@ -671,6 +671,17 @@ def decide_owned(actor, owner_id: int, department_id: int | None) -> Decision:
     return Decision(False, "not_owner", _("Only its owner and the stewards of its department manage it."))
 
 
+def owned_filter(actor, owner_field: str = "owner_id", department_field: str = "department_id") -> Q:
+    """The SQL half of `decide_owned`: what the actor registered, what belongs to departments they are a
+    steward or head of, everything for admins, nothing for the anonymous."""
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return Q(pk__in=[])
+    if ctx.is_admin:
+        return Q()
+    return Q(**{owner_field: ctx.user_id}) | Q(**{f"{department_field}__in": ctx.manager_department_ids})
+
+
 def reviewer_ids(department_id: int) -> list[int]:
     """The people told when a draft of the department is submitted for review: its active stewards and
     heads (organization admins may review too, but are not told of every draft)."""

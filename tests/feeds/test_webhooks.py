@@ -288,3 +288,25 @@ def test_the_page_registers_with_a_department_filter(client_for, org_units, peop
     bad = client.post(reverse("feeds:webhooks"), {"url": "https://crm.example.org/in", "event_types": ["resource."],
                                                   "department_filter": ["x"]})  # fmt: skip
     assert bad.status_code == 422 and "Department ids" in bad.content.decode()
+
+
+def test_the_endpoint_list_is_what_decide_owned_allows(org_units, people, receiver):
+    """The list (the policy's `owned_filter`) and one endpoint's page (`decide_owned`) agree for everyone."""
+    from sharehub.feeds import queries
+    from sharehub.policy.engine import decide_owned
+
+    made = [
+        WebhookEndpoint.objects.create(
+            owner=owner,
+            department=dept,
+            url=receiver.url,
+            event_types=["resource."],
+            secret="",
+            created_at=timezone.now(),
+        )
+        for owner, dept in ((people["tax_member"], org_units["tax"]), (people["health_member"], None))
+    ]
+    for person in people.values():
+        listed = set(queries.endpoints_of(person).values_list("pk", flat=True))
+        allowed = {e.pk for e in made if decide_owned(person, e.owner_id, e.department_id).allowed}
+        assert listed == allowed, person
