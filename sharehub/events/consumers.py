@@ -34,9 +34,16 @@ class Consumer:
     prepare: Callable[[list[Event]], Any] | None = None
     apply: Callable[[Any], None] | None = None
     accepts: Callable[[Event], bool] | None = None  # a further test than the prefix, on the event as written
+    after: str | None = None  # a reader whose work this one builds on: it reads only what that one has read
 
     def wants(self, event: Event) -> bool:
         return event.action.startswith(self.prefixes) and (self.accepts is None or self.accepts(event))
+
+    def horizon(self) -> int | None:
+        """The last event this reader may read now (None: the head of the log)."""
+        if self.after is None:
+            return None
+        return ConsumerCursor.objects.filter(name=self.after).values_list("seq", flat=True).first() or 0
 
 
 _consumers: dict[str, Consumer] = {}
@@ -53,14 +60,22 @@ def register(
 
 
 def register_prepared(
-    name: str, prepare: Callable[[list[Event]], Any], apply: Callable[[Any], None], prefixes: tuple[str, ...] = ("",)
+    name: str,
+    prepare: Callable[[list[Event]], Any],
+    apply: Callable[[Any], None],
+    prefixes: tuple[str, ...] = ("",),
+    after: str | None = None,
 ) -> None:
-    """A reader whose slow work runs outside the write transaction (see Consumer)."""
-    _consumers[name] = Consumer(name, prefixes=prefixes, prepare=prepare, apply=apply)
+    """A reader whose slow work runs outside the write transaction (see Consumer). `after`: the name of a
+    reader whose results this one reads (e.g. the search index): it never reads past that reader's place."""
+    _consumers[name] = Consumer(name, prefixes=prefixes, prepare=prepare, apply=apply, after=after)
 
 
-def _next_events(after: int, limit: int) -> list[Event]:
-    return list(Event.objects.filter(seq__gt=after).order_by("seq").prefetch_related("departments")[:limit])
+def _next_events(after: int, limit: int, upto: int | None = None) -> list[Event]:
+    events = Event.objects.filter(seq__gt=after)
+    if upto is not None:
+        events = events.filter(seq__lte=upto)
+    return list(events.order_by("seq").prefetch_related("departments")[:limit])
 
 
 def run_consumer(consumer: Consumer, limit: int = BATCH) -> int:
@@ -69,7 +84,7 @@ def run_consumer(consumer: Consumer, limit: int = BATCH) -> int:
         return _run_prepared(consumer, limit)
     with transaction.atomic():
         cursor, _ = ConsumerCursor.objects.select_for_update().get_or_create(name=consumer.name)
-        events = _next_events(cursor.seq, limit)
+        events = _next_events(cursor.seq, limit, consumer.horizon())
         for event in events:
             if consumer.wants(event):
                 consumer.handle(event)
@@ -82,7 +97,7 @@ def run_consumer(consumer: Consumer, limit: int = BATCH) -> int:
 def _run_prepared(consumer: Consumer, limit: int, attempts: int = 5) -> int:
     for _attempt in range(attempts):
         start = ConsumerCursor.objects.filter(name=consumer.name).values_list("seq", flat=True).first() or 0
-        events = _next_events(start, limit)
+        events = _next_events(start, limit, consumer.horizon())
         if not events:
             return 0
         prepared = consumer.prepare([event for event in events if consumer.wants(event)])
@@ -101,7 +116,8 @@ def run_pending() -> int:
     """Bring every reader up to the head of the log. A reader that fails keeps its place and is
     retried on the next run; the others go on."""
     total = 0
-    for consumer in list(_consumers.values()):
+    # a reader that builds on another's work runs after the others, so one round brings it up to date
+    for consumer in sorted(_consumers.values(), key=lambda c: c.after is not None):
         try:
             while (count := run_consumer(consumer)) == BATCH:
                 total += count

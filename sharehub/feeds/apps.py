@@ -11,8 +11,16 @@ class FeedsConfig(AppConfig):
         from sharehub.events import consumers
         from sharehub.feeds import follows, notifications, tasks, webhooks  # noqa: F401  (tasks: the periodic jobs)
         from sharehub.feeds.services import names_recipients, notify_from_event
+        from sharehub.search import tasks as search_tasks
 
         consumers.register("notifications", notify_from_event, accepts=names_recipients)
         consumers.register("follows", follows.notify_followers, accepts=follows.wants)
         consumers.register("webhooks", webhooks.deliveries_from_event, accepts=webhooks.wants)
+        consumers.register_prepared(
+            follows.SEARCH_READER,
+            follows.find_search_matches,
+            follows.write_search_matches,
+            prefixes=follows.MAY_NEWLY_MATCH,
+            after=search_tasks.READER_NAME,  # it asks the search index, so it reads only what that has taken in
+        )
         notifications.register()

@@ -21,15 +21,19 @@ from sharehub.errors import Forbidden, Invalid, NotFound
 from sharehub.events.services import record
 from sharehub.feeds import live
 from sharehub.feeds.messages import named_resource
-from sharehub.feeds.models import Follow, Notification
+from sharehub.feeds.models import Follow, Notification, SearchMatch
 from sharehub.org.models import Department, Membership
 from sharehub.org.schemas import MAX_DB_INT
 from sharehub.policy.engine import Action, can, viewers, visible
+from sharehub.search.forms import SearchState, saved_search_url
+from sharehub.search.models import SavedSearch
+from sharehub.search.queries import matching_ids
 
 Kind = Follow.Kind
 Delivery = Follow.Delivery
 MAX_UNTIL_DAYS = 3660
 FOLLOWING = Notification.Reason.FOLLOWING
+SEARCH = Notification.Reason.SEARCH
 
 # What each followed event is about: a published resource is news for whoever follows it, its
 # department, its tags, its category or its project; the rest concern the resource (or its records) alone.
@@ -85,6 +89,11 @@ def target(actor, kind, target_id) -> Target:
         return Target(kind, number, f"{resource.code} {resource.title}", link)
     if not getattr(actor, "is_authenticated", False):
         raise NotFound()
+    if kind == Kind.SEARCH:  # a saved search is its owner's alone
+        saved = SavedSearch.objects.filter(pk=number, owner_id=actor.pk).first()
+        if saved is None:
+            raise NotFound()
+        return Target(kind, number, saved.name, saved_search_url(saved))
     item = _MODELS[kind].objects.filter(pk=number).first()
     if item is None:
         raise NotFound()
@@ -214,6 +223,8 @@ def _department(actor, department_id) -> Department:
 @transaction.atomic
 def subscribe_department(actor, department_id, kind, target_id, *, until=None) -> Follow:
     """A steward subscribes their whole department: every member hears of it unless they opt out."""
+    if kind == Kind.SEARCH:
+        raise Invalid(fields={"kind": _("A saved search is one person's own: a department cannot subscribe to it.")})
     department = _department(actor, department_id)
     found = target(actor, kind, target_id)
     until = _until(until)
@@ -354,3 +365,134 @@ def _follow_by_default(event) -> None:
 
 def wants(event) -> bool:
     return event.action in FOLLOWED_ACTIONS or event.action in FOLLOWED_BY_ACTOR
+
+
+# ---- followed saved searches: what newly matches them
+
+SEARCH_READER = "search-follows"
+# after these a resource may match a search it did not match before (it is new, its text or its sharing changed)
+MAY_NEWLY_MATCH = (
+    "resource.published",
+    "resource.updated",
+    "resource.sharing_changed",
+    "resource.restored",
+    "resource.attachment_added",
+)
+
+
+@dataclass(frozen=True)
+class NewMatch:
+    person_id: int
+    saved_search_id: int
+    saved_search_name: str
+    resource_id: int
+    event: object
+    mail: str
+
+
+def _changed_resources(events) -> dict[int, object]:
+    """Each resource the batch may have made match, with the last event about it."""
+    latest: dict[int, object] = {}
+    for event in events:
+        resource_id = named_resource(event)
+        if resource_id is not None:
+            latest[resource_id] = event
+    return latest
+
+
+def find_search_matches(events) -> list[NewMatch]:
+    """For a batch of events (read after the search index has taken them in): each followed saved search's
+    resources that it finds now, for its owner, among those the batch changed, and that it has not
+    announced yet. A change by the owner themselves, or made before they followed, is not news to them.
+    Runs with no transaction open; `write_search_matches` writes what it found."""
+    latest = _changed_resources(events)
+    if not latest:
+        return []
+    first_day = timezone.localdate(min(event.created_at for event in latest.values()))
+    rows = (
+        Follow.objects.filter(kind=Kind.SEARCH, person__is_active=True)
+        .exclude(delivery=Delivery.OFF)
+        .filter(Q(until__isnull=True) | Q(until__gte=first_day))
+        .select_related("person")
+    )
+    follows_by_search = {follow.target_id: follow for follow in rows}
+    searches = SavedSearch.objects.filter(pk__in=list(follows_by_search))
+    earlier = SearchMatch.objects.filter(saved_search_id__in=list(follows_by_search), resource_id__in=list(latest))
+    announced = set(earlier.values_list("saved_search_id", "resource_id"))
+    mailing = settings.EMAIL_ENABLED
+    found = []
+    for saved in searches:
+        follow = follows_by_search[saved.pk]
+        candidates = [
+            resource_id
+            for resource_id, event in latest.items()
+            if event.created_at >= follow.created_at
+            and event.actor_id != follow.person_id
+            and (follow.until is None or timezone.localdate(event.created_at) <= follow.until)
+            and (saved.pk, resource_id) not in announced
+        ]
+        if not candidates:
+            continue
+        try:
+            filters = SearchState.from_saved(saved).filters()
+        except Invalid:
+            continue
+        for resource_id in sorted(matching_ids(follow.person, saved.query, filters, candidates)):
+            mail = follow.delivery if mailing and follow.delivery in BY_MAIL else ""
+            found.append(NewMatch(follow.person_id, saved.pk, saved.name, resource_id, latest[resource_id], mail))
+    return found
+
+
+def write_search_matches(matches: list[NewMatch]) -> None:
+    """Inside the reader's transaction: the notifications of new matches, each match once (a saved search
+    deleted meanwhile is skipped), then one live push per event and saved search."""
+    if not matches:
+        return
+    saved_ids = {m.saved_search_id for m in matches}
+    still_saved = set(SavedSearch.objects.filter(pk__in=saved_ids).values_list("pk", flat=True))
+    announced = set(
+        SearchMatch.objects.filter(
+            saved_search_id__in=still_saved, resource_id__in={m.resource_id for m in matches}
+        ).values_list("saved_search_id", "resource_id")
+    )
+    fresh = [
+        m for m in matches if m.saved_search_id in still_saved and (m.saved_search_id, m.resource_id) not in announced
+    ]
+    if not fresh:
+        return
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=m.person_id, event=m.event, created_at=m.event.created_at, reason=SEARCH, mail=m.mail
+            )
+            for m in fresh
+        ],
+        ignore_conflicts=True,  # already told of this event (as a party to it, or as a follower)
+    )
+    written = {
+        (recipient_id, event_id): (pk, reason)
+        for pk, recipient_id, event_id, reason in Notification.objects.filter(
+            event_id__in={m.event.pk for m in fresh}, recipient_id__in={m.person_id for m in fresh}
+        ).values_list("pk", "recipient_id", "event_id", "reason")
+    }
+    now = timezone.now()
+    SearchMatch.objects.bulk_create(
+        [
+            SearchMatch(
+                saved_search_id=m.saved_search_id,
+                resource_id=m.resource_id,
+                notification_id=written.get((m.person_id, m.event.pk), (None, ""))[0],
+                created_at=now,
+            )
+            for m in fresh
+        ],
+        ignore_conflicts=True,
+    )
+    pushes: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)
+    for m in fresh:
+        pk, reason = written.get((m.person_id, m.event.pk), (None, ""))
+        if pk is not None and reason == SEARCH:
+            pushes[(m.event.pk, m.saved_search_name)][m.person_id] = pk
+    events = {m.event.pk: m.event for m in fresh}
+    for (event_id, name), recipients in pushes.items():
+        live.push_after_commit(events[event_id], recipients, followed=True, search=name)

@@ -57,20 +57,21 @@ _listener: threading.Thread | None = None
 _ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # this process, so it skips its own messages from Redis
 
 
-def push_after_commit(event, recipients: dict[int, int], *, followed: bool, hidden=()) -> None:
+def push_after_commit(event, recipients: dict[int, int], *, followed: bool, hidden=(), search: str = "") -> None:
     """After the current transaction commits, `push` the notifications just written for `event`:
     `recipients` maps each person to their notification's id; `hidden` are those who may not see the
-    resource the event names (its name is left out for them)."""
+    resource the event names (its name is left out for them); `search`: the name of the followed saved
+    search whose new match this is."""
     if recipients:
         recipients, hidden = dict(recipients), set(hidden)
-        transaction.on_commit(lambda: push(event, recipients, followed=followed, hidden=hidden))
+        transaction.on_commit(lambda: push(event, recipients, followed=followed, hidden=hidden, search=search))
 
 
-def push(event, recipients: dict[int, int], *, followed: bool, hidden=frozenset()) -> None:
+def push(event, recipients: dict[int, int], *, followed: bool, hidden=frozenset(), search: str = "") -> None:
     """Send one event's notifications to the streams of their recipients, here and (with Redis) in every
     other server process. The sentence is rendered once per language, not once per person."""
     try:
-        message = _prepared(event, recipients, followed, set(hidden))
+        message = _prepared(event, recipients, followed, set(hidden), search)
     except Exception:  # a stream's polling delivers it, later
         logger.warning("could not prepare a live notification for event #%s", event.seq, exc_info=True)
         return
@@ -82,7 +83,7 @@ def push(event, recipients: dict[int, int], *, followed: bool, hidden=frozenset(
             logger.warning("could not publish a live notification to Redis", exc_info=True)
 
 
-def _prepared(event, recipients: dict[int, int], followed: bool, hidden: set[int]) -> dict:
+def _prepared(event, recipients: dict[int, int], followed: bool, hidden: set[int], search: str = "") -> dict:
     from django.utils import translation
 
     from sharehub.feeds.messages import render
@@ -92,9 +93,9 @@ def _prepared(event, recipients: dict[int, int], followed: bool, hidden: set[int
     texts: dict[str, dict[str, list[str]]] = {"shown": {}, "hidden": {}}
     for language, _name in settings.LANGUAGES:
         with translation.override(language):
-            texts["shown"][language] = list(render(event, people, followed=followed))
+            texts["shown"][language] = list(render(event, people, followed=followed, search=search))
             if hidden:
-                texts["hidden"][language] = list(render(event, people, hidden=True, followed=followed))
+                texts["hidden"][language] = list(render(event, people, hidden=True, followed=followed, search=search))
     return {
         "origin": _ORIGIN,
         "action": event.action,

@@ -43,13 +43,16 @@ def named_resource(event) -> int | None:
     return int(raw) if str(raw).isdigit() and len(str(raw)) <= 18 else None
 
 
-def render(event, people: dict | None = None, *, hidden: bool = False, followed: bool = False) -> tuple[str, str]:
+def render(
+    event, people: dict | None = None, *, hidden: bool = False, followed: bool = False, search: str = ""
+) -> tuple[str, str]:
     """(sentence, link) for an event, in the active language. The actor is named by display name and
     department from `people` (a `person_labels` answer), else looked up, else by the login name logged.
 
     `hidden`: the reader may not see, now, the resource the event names (invariant 10); the sentence
     then says so instead of naming it, and there is no link. `followed`: the reader was told because they
-    follow what the event is about, not as a party to it."""
+    follow what the event is about, not as a party to it; `search`: the name of their followed saved
+    search that the resource now matches."""
     if people is None:
         people = person_labels([event.actor_id])
     template = (_followed if followed else _templates).get(event.action)
@@ -64,4 +67,7 @@ def render(event, people: dict | None = None, *, hidden: bool = False, followed:
         return f"{event.action}: {details['target']}", ""
     link = template.link(details) if template.link and not hidden else ""
     text = template.text(details) if callable(template.text) else template.text
-    return str(text) % details, link
+    sentence = str(text) % details
+    if search:
+        sentence += " " + _("It matches your saved search “%(search)s”.") % {"search": search}
+    return sentence, link

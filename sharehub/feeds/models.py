@@ -13,6 +13,7 @@ class Notification(models.Model):
     class Reason(models.TextChoices):
         INVOLVED = "", _("involves you")  # named in the event (a request, a review, a grant)
         FOLLOWING = "following", _("you follow it")
+        SEARCH = "search", _("it matches a search you follow")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
@@ -52,6 +53,7 @@ class Follow(models.Model):
         TAG = "tag", _("tag")
         CATEGORY = "category", _("category")
         PROJECT = "project", _("project")
+        SEARCH = "search", _("saved search")
 
     class Delivery(models.TextChoices):
         IN_APP = "in_app", _("in the app")
@@ -114,6 +116,29 @@ class Follow(models.Model):
     def __str__(self) -> str:
         who = f"person {self.person_id}" if self.person_id else f"department {self.department_id}"
         return f"{who} → {self.kind} {self.target_id}"
+
+
+class SearchMatch(models.Model):
+    """A resource that was announced as a new match of a followed saved search: each is announced once."""
+
+    saved_search = models.ForeignKey(
+        "search.SavedSearch", on_delete=models.CASCADE, related_name="+", verbose_name=_("saved search")
+    )
+    resource = models.ForeignKey(
+        "catalog.Resource", on_delete=models.CASCADE, related_name="+", verbose_name=_("resource")
+    )
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("notification")
+    )
+    created_at = models.DateTimeField(_("found"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["saved_search", "resource"], name="one_match_per_saved_search")]
+        verbose_name = _("saved search match")
+        verbose_name_plural = _("saved search matches")
+
+    def __str__(self) -> str:
+        return f"{self.saved_search_id} ∋ {self.resource_id}"
 
 
 class Mail(models.Model):

@@ -13,10 +13,12 @@ from django.utils.translation import gettext_lazy
 from sharehub.catalog.models import Resource
 from sharehub.errors import NotFound
 from sharehub.feeds.messages import named_resource, render
-from sharehub.feeds.models import Follow, Notification, WebhookEndpoint
+from sharehub.feeds.models import Follow, Notification, SearchMatch, WebhookEndpoint
 from sharehub.org.models import Department, Membership
 from sharehub.org.queries import person_labels
 from sharehub.policy.engine import Action, context_for, decide_owned, owned_filter, visible
+from sharehub.search.forms import saved_search_url
+from sharehub.search.models import SavedSearch
 
 # What a notification is about, for the list's filter: event action prefixes, or being a follower.
 TOPICS = {
@@ -24,7 +26,10 @@ TOPICS = {
     "grants": (gettext_lazy("Grants"), Q(event__action__startswith="grant.")),
     "resources": (gettext_lazy("Resources"), Q(event__action__startswith="resource.")),
     "data": (gettext_lazy("Data"), Q(event__action__startswith="dataset.")),
-    "following": (gettext_lazy("Following"), Q(reason=Notification.Reason.FOLLOWING)),
+    "following": (
+        gettext_lazy("Following"),
+        Q(reason__in=[Notification.Reason.FOLLOWING, Notification.Reason.SEARCH]),
+    ),
 }
 
 
@@ -55,14 +60,26 @@ def shown(actor, notifications, people: dict | None = None) -> list[tuple[Notifi
     if named:
         seen = set(visible(actor, Resource.objects.filter(pk__in=named), Action.VIEW).values_list("pk", flat=True))
     hidden = named - seen
+    searches = _matched_searches([n.pk for n in notifications if n.reason == Notification.Reason.SEARCH])
     rows = []
     for n in notifications:
         unseen = named_resource(n.event) in hidden
-        followed = n.reason == Notification.Reason.FOLLOWING
+        followed = n.reason in (Notification.Reason.FOLLOWING, Notification.Reason.SEARCH)
         if followed and unseen:
             continue
-        rows.append((n, *render(n.event, people, hidden=unseen, followed=followed)))
+        rows.append((n, *render(n.event, people, hidden=unseen, followed=followed, search=searches.get(n.pk, ""))))
     return rows
+
+
+def _matched_searches(notification_ids: list[int]) -> dict[int, str]:
+    """The name of the saved search each of these new-match notifications is about."""
+    if not notification_ids:
+        return {}
+    names: dict[int, str] = {}
+    rows = SearchMatch.objects.filter(notification_id__in=notification_ids).order_by("saved_search__name")
+    for notification_id, name in rows.values_list("notification_id", "saved_search__name"):
+        names.setdefault(notification_id, name)
+    return names
 
 
 def newest_notification_id(actor) -> int:
@@ -109,6 +126,8 @@ def _labels(actor, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], tuple[s
                 Kind.PROJECT: "",  # a project has no page of its own yet
             }
             out[(kind, pk)] = (name, links[kind])
+    for saved in SavedSearch.objects.filter(pk__in=by_kind.get(Kind.SEARCH, ()), owner_id=actor.pk):
+        out[(Kind.SEARCH, saved.pk)] = (saved.name, saved_search_url(saved))
     return out
 
 
@@ -142,6 +161,17 @@ def follow_state(actor, kind: str, target_id: int) -> dict:
     departments = sorted(f.department.name for f in rows if f.department_id is not None)
     hears = own.delivery != Follow.Delivery.OFF if own is not None else bool(departments)
     return {"following": hears, "own": own, "departments": departments}
+
+
+def with_followed(searches: QuerySet[SavedSearch], actor) -> QuerySet[SavedSearch]:
+    """The actor's saved searches, each with `followed`: whether they hear of its new matches."""
+    own = Follow.objects.filter(person_id=getattr(actor, "pk", None), kind=Follow.Kind.SEARCH, target_id=OuterRef("pk"))
+    return searches.annotate(followed=Exists(own.exclude(delivery=Follow.Delivery.OFF)))
+
+
+def saved_search_name(actor, saved_id: int) -> str:
+    owned = SavedSearch.objects.filter(pk=saved_id, owner_id=getattr(actor, "pk", None))
+    return owned.values_list("name", flat=True).first() or ""
 
 
 def managed_subscriptions(kind: str, target_id: int, department_ids) -> list[dict]:

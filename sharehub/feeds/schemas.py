@@ -48,7 +48,10 @@ class UnreadCountOut(Schema):
 
 
 class FollowIn(StrictSchema):
-    kind: str = Field(description="resource, dataset (its records), department, tag, category or project")
+    kind: str = Field(
+        description="resource, dataset (its records), department, tag, category, project, "
+        "or search (a saved search of your own: its new matches)"
+    )
     target_id: BodyId = Field(description="The id of what to follow")
     delivery: str = Field("in_app", description="in_app, or off (opt out of a department's subscription)")
     until: date | None = Field(None, description="Stop on this day (empty: no end)")

@@ -13,7 +13,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -56,6 +56,7 @@ class SearchFilters:
     tag: list[str] = field(default_factory=list)
     sharing_type: list[str] = field(default_factory=list)
     updated: str = ""
+    among: list[int] = field(default_factory=list)  # only these resources (not a filter people choose)
 
 
 @dataclass
@@ -221,6 +222,9 @@ def _bucket_bounds(now: datetime) -> list[tuple[str, datetime | None]]:
 def _filter_sql(filters: SearchFilters, now: datetime, rows: _Rows) -> tuple[list[str], list]:
     clauses: list[str] = []
     params: list = []
+    if filters.among:
+        clauses.append(f"{rows.table}.resource_id IN (" + ", ".join(["%s"] * len(filters.among)) + ")")
+        params += list(filters.among)
     if filters.department:
         ids = sorted(set(filters.department))
         paths = [f"%/{i}/%" for i in ids]
@@ -502,6 +506,34 @@ def search(
         facets=_facets(counts, merged),
         unknown=unknown,
     )
+
+
+def matching_ids(
+    actor, query: str, filters: SearchFilters, among: Iterable[int], now: datetime | None = None
+) -> set[int]:
+    """Which of the resources `among` this search finds for the actor now, under the same permission rule
+    as the search page (a followed saved search's new matches). A search that cannot run (only excluded
+    words, a department that no longer exists) finds nothing."""
+    among = sorted(set(among))
+    if not among or access_terms(actor) == ():
+        return set()
+    now = now or timezone.now()
+    parsed = parse(_clean_text(query), segment.segmenter())
+    if parsed.exclude and not parsed.include:
+        return set()
+    merged, unknown = resolve_filters(parsed, _without_nul(filters))
+    try:
+        _validate(merged, SORTS[0], 1, 1)
+    except Invalid:
+        return set()
+    if unknown:
+        return set()
+    found: set[int] = set()
+    for start in range(0, len(among), 500):
+        merged.among = among[start : start + 500]
+        hits_sql, params, _rows = _hits_sql(actor, parsed, merged, now, scored=False)
+        found.update(row[0] for row in _fetch(f"WITH {hits_sql} SELECT id FROM hits", params))
+    return found
 
 
 def _hits(parsed: ParsedQuery, hit_rows: list[tuple[int, float, bool]]) -> list[Hit]:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from sharehub.catalog.models import Resource
 from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
 from sharehub.events.services import record
+from sharehub.feeds.models import Follow
 from sharehub.policy.engine import OrgAction, can
 from sharehub.search import segment
 from sharehub.search.backends import backend_for
@@ -350,4 +351,5 @@ def delete_saved_search(actor, saved_id: int) -> None:
         if saved is None:
             raise NotFound()
         record(actor, "search.saved_deleted", saved, details={"query": saved.query})
+        Follow.objects.filter(kind=Follow.Kind.SEARCH, target_id=saved.pk).delete()
         saved.delete()

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from sharehub.catalog.models import Resource
 from sharehub.catalog.views import page
 from sharehub.errors import Conflict, Invalid
+from sharehub.feeds.queries import with_followed
 from sharehub.org.models import Department
 from sharehub.search import queries, services
 from sharehub.search.forms import SearchState, null_characters, saved_search_url
@@ -149,12 +150,13 @@ def _saved_items(request, state: SearchState) -> list[dict]:
     """The person's saved searches; the one the page shows now is marked."""
     current = state.with_page(1)
     items = []
-    for saved in queries.saved_searches(request.user):
+    for saved in with_followed(queries.saved_searches(request.user), request.user):
         try:
             is_current = not state.is_empty and SearchState.from_saved(saved) == current
         except Invalid:
             is_current = False
-        items.append({"saved": saved, "current": is_current})
+        follow = {"following": saved.followed, "own": saved.followed, "departments": []}
+        items.append({"saved": saved, "current": is_current, "follow": follow})
     return items
 
 
