@@ -141,6 +141,104 @@ class SearchMatch(models.Model):
         return f"{self.saved_search_id} ∋ {self.resource_id}"
 
 
+class InboundHook(models.Model):
+    """An address that a system able only to send webhooks (a project tool, a CRM) posts its own JSON to.
+    The mapping's templates turn each post into a progress entry of a project, or a resource created or
+    updated by a key, written by the hook's service account under the policy. The address holds a
+    secret: only its SHA-256 is kept, the address is shown once."""
+
+    class Action(models.TextChoices):
+        PROGRESS = "progress", _("a progress entry of a project")
+        RESOURCE = "resource", _("a resource, created or updated by its key")
+
+    name = models.CharField(_("name"), max_length=100)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="inbound_hooks",
+        verbose_name=_("service account"),
+    )
+    action = models.CharField(_("writes"), max_length=10, choices=Action.choices)
+    kind = models.CharField(_("kind"), max_length=12, default="notice")  # of the resources it writes (not progress)
+    project = models.ForeignKey(
+        "catalog.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("project")
+    )
+    mapping = models.JSONField(_("field mapping"), default=dict)
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    active = models.BooleanField(_("on"), default=True)
+    created_at = models.DateTimeField(_("created"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("inbound webhook")
+        verbose_name_plural = _("inbound webhooks")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InboundDelivery(models.Model):
+    """One post to an inbound hook and Sharehub's answer. A sender's delivery id (Idempotency-Key,
+    webhook-id, X-GitHub-Delivery, X-Gitlab-Event-UUID) answered with success is answered the same again."""
+
+    hook = models.ForeignKey(InboundHook, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("hook"))
+    delivery_id = models.CharField(_("delivery id"), max_length=255, blank=True)
+    received_at = models.DateTimeField(_("received"))
+    status = models.PositiveSmallIntegerField(_("status"))
+    answer = models.TextField(_("answer"), blank=True)
+    resource = models.ForeignKey(
+        "catalog.Resource",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("resource"),
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hook", "delivery_id"],
+                condition=Q(status__lt=300) & ~Q(delivery_id=""),
+                name="one_success_per_inbound_delivery",
+            )
+        ]
+        indexes = [models.Index(fields=["hook", "received_at"])]
+        verbose_name = _("inbound delivery")
+        verbose_name_plural = _("inbound deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.hook_id} {self.status}"
+
+
+class InboundItem(models.Model):
+    """Which resource a key of an inbound hook's posts names: the first post creates it, later ones update it."""
+
+    hook = models.ForeignKey(InboundHook, on_delete=models.CASCADE, related_name="+", verbose_name=_("hook"))
+    key = models.CharField(_("key"), max_length=255)
+    resource = models.ForeignKey(
+        "catalog.Resource", on_delete=models.CASCADE, related_name="+", verbose_name=_("resource")
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hook", "key"], name="one_resource_per_inbound_key")]
+        verbose_name = _("inbound item")
+        verbose_name_plural = _("inbound items")
+
+    def __str__(self) -> str:
+        return f"{self.hook_id}:{self.key}"
+
+
 class Mail(models.Model):
     """One email to send: a notification at once, or a digest of several. The outbox is durable: a mail is
     claimed, sent outside any transaction, and retried with backoff when the server refuses it."""

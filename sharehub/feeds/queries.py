@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sharehub.catalog.models import Resource
+from sharehub.catalog.models import Project, Resource
 from sharehub.errors import NotFound
 from sharehub.feeds.messages import named_resource, render
-from sharehub.feeds.models import Follow, Notification, SearchMatch, WebhookEndpoint
+from sharehub.feeds.models import Follow, InboundHook, Notification, SearchMatch, WebhookEndpoint
 from sharehub.org.models import Department, Membership
 from sharehub.org.queries import person_labels
 from sharehub.policy.engine import Action, context_for, decide_owned, owned_filter, visible
@@ -212,3 +213,43 @@ def shown_deliveries(actor, deliveries) -> list:
         resource_id = named_resource(delivery.event)
         delivery.hidden = resource_id is not None and resource_id not in seen
     return deliveries
+
+
+def _connectable(actor):
+    """The departments the actor may connect other systems to (policy rule "connect")."""
+    ctx = context_for(actor)
+    departments = Department.objects.all()
+    return departments if ctx.is_admin else departments.filter(pk__in=ctx.manager_department_ids)
+
+
+def inbound_hooks_of(actor):
+    """The inbound webhooks of the service accounts of the departments the actor manages (all: admins)."""
+    if not getattr(actor, "is_authenticated", False):
+        return InboundHook.objects.none()
+    return InboundHook.objects.select_related("account", "account__service_owner", "project").filter(
+        account__service_owner__in=_connectable(actor)
+    )
+
+
+def inbound_hook(actor, pk: int) -> InboundHook:
+    found = inbound_hooks_of(actor).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def connectable_accounts(actor):
+    return (
+        get_user_model()
+        .objects.filter(kind="service", is_active=True, service_owner__in=_connectable(actor))
+        .select_related("service_owner")
+        .order_by("service_owner__name", "username")
+    )
+
+
+def connectable_projects(actor):
+    return (
+        Project.objects.filter(department__in=_connectable(actor))
+        .select_related("department")
+        .order_by("department__name", "name")
+    )

@@ -15,4 +15,7 @@ urlpatterns = [
     path("mail/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("webhooks/", views.webhook_list, name="webhooks"),
     path("webhooks/<id:pk>/", views.webhook_detail, name="webhook"),
+    path("webhooks/inbound/", views.inbound_list, name="inbound"),
+    path("webhooks/inbound/<id:pk>/", views.inbound_detail, name="inbound_hook"),
+    path("hooks/in/<str:token>/", views.inbound_receive, name="inbound_receive"),
 ]

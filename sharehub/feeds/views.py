@@ -6,16 +6,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from sharehub.api import error_body
 from sharehub.errors import Forbidden, Invalid, NotFound
-from sharehub.feeds import follows, live, mail, queries, services, webhooks
-from sharehub.feeds.models import Follow, WebhookEndpoint
+from sharehub.feeds import follows, inbound, live, mail, queries, services, webhooks
+from sharehub.feeds.models import Follow, InboundHook, WebhookEndpoint
 from sharehub.feeds.templatetags.feeds_tags import follow_button_context
 from sharehub.policy.engine import visible_departments
 from sharehub.web.redirects import back_to
@@ -240,3 +241,102 @@ def webhook_detail(request, pk: int):
             return back_to(request, reverse("feeds:webhook", args=[endpoint.pk]))
     context = {**_webhook_context(request, endpoint), "secret": secret, "errors": errors}
     return _no_store(render(request, "feeds/webhook.html", context, status=422 if errors else 200))
+
+
+# ---- inbound webhooks
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inbound_list(request):
+    context = {
+        "errors": {},
+        "form": {"action": "progress", "kind": "notice"},
+        "accounts": queries.connectable_accounts(request.user),
+        "projects": queries.connectable_projects(request.user),
+        "actions": InboundHook.Action.choices,
+    }
+    status = 200
+    if request.method == "POST":
+        form = {
+            "account": request.POST.get("account", ""),
+            "name": request.POST.get("name", ""),
+            "action": request.POST.get("action", ""),
+            "project": request.POST.get("project", ""),
+            "kind": request.POST.get("kind", "notice"),
+            "mapping": {name: request.POST.get(f"map_{name}", "") for name in inbound.FIELDS},
+        }
+        try:
+            hook, token = inbound.create_hook(request.user, **form)
+        except (Invalid, Forbidden) as error:
+            context.update(errors=error.fields or {"account": error.message}, form=form)
+            status = 422
+        else:
+            detail = _inbound_context(request, hook)
+            address = request.build_absolute_uri(reverse("feeds:inbound_receive", args=[token]))
+            return _no_store(render(request, "feeds/inbound_hook.html", {**detail, "address": address}))
+    context["hooks"] = queries.inbound_hooks_of(request.user)
+    mapping = context["form"].get("mapping", {})
+    context["mapping_rows"] = [
+        {"name": name, "value": mapping.get(name, ""), "error": context["errors"].get(name, ""), "example": example}
+        for name, example in _EXAMPLES.items()
+    ]
+    return _no_store(render(request, "feeds/inbound.html", context, status=status))
+
+
+_EXAMPLES = {
+    "key": "{issue.id}",
+    "title": "{issue.key} {issue.title}",
+    "summary": "{issue.status}",
+    "body": "{issue.description}",
+}
+
+
+def _inbound_context(request, hook) -> dict:
+    deliveries = Paginator(hook.deliveries.select_related("resource").order_by("-received_at", "-id"), PAGE_SIZE)
+    return {"hook": hook, "page_obj": deliveries.get_page(request.GET.get("page")), "errors": {}}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inbound_detail(request, pk: int):
+    try:
+        hook = queries.inbound_hook(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "delete":
+            inbound.delete_hook(request.user, hook)
+            messages.success(request, _("The inbound webhook was deleted; its address answers 404 from now on."))
+            return back_to(request, reverse("feeds:inbound"))
+        if action in ("on", "off"):
+            inbound.set_active(request.user, hook, action == "on")
+            return back_to(request, reverse("feeds:inbound_hook", args=[hook.pk]))
+        context = {**_inbound_context(request, hook), "errors": {"action": _("Unknown action.")}}
+        return _no_store(render(request, "feeds/inbound_hook.html", context, status=422))
+    return _no_store(render(request, "feeds/inbound_hook.html", _inbound_context(request, hook)))
+
+
+@csrf_exempt
+def inbound_receive(request, token: str):
+    """What another system posts to an inbound webhook's address (the token in it is the credential)."""
+    if request.method != "POST":
+        response = JsonResponse(
+            error_body("method_not_allowed", _("Send the JSON with POST.")), status=405, json_dumps_params=_JSON
+        )
+        response["Allow"] = "POST"
+        return response
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit() or int(declared) > inbound.MAX_BODY_BYTES or len(request.body) > inbound.MAX_BODY_BYTES:
+        too_large = _("At most %(n)s KB of JSON.") % {"n": inbound.MAX_BODY_BYTES // 1024}
+        body = error_body("too_large", too_large, {"body": too_large})
+        return JsonResponse(body, status=413, json_dumps_params=_JSON)
+    answer = inbound.receive(token, request.body, request.headers)
+    response = JsonResponse(answer.body, status=answer.status, json_dumps_params=_JSON)
+    if answer.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+_JSON = {"ensure_ascii": False}

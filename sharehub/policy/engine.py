@@ -504,15 +504,20 @@ def _decide_create(ctx: ActorContext, department: Department) -> Decision:
     )
 
 
-def _decide_subscribe(ctx: ActorContext, department: Department) -> Decision:
-    """Subscribing a whole department to something (its members hear of it unless they opt out)."""
+def _decide_managed(ctx: ActorContext, department: Department, refusal: str) -> Decision:
     if ctx.is_admin or department.pk in ctx.manager_department_ids:
         return Decision(True, "manager", _("You manage %(dept)s.") % {"dept": department.name})
-    return Decision(
-        False,
-        "not_manager",
-        _("Only stewards and heads of %(dept)s subscribe it to updates.") % {"dept": department.name},
-    )
+    return Decision(False, "not_manager", refusal % {"dept": department.name})
+
+
+def _decide_subscribe(ctx: ActorContext, department: Department) -> Decision:
+    """Subscribing a whole department to something (its members hear of it unless they opt out)."""
+    return _decide_managed(ctx, department, _("Only stewards and heads of %(dept)s subscribe it to updates."))
+
+
+def _decide_connect(ctx: ActorContext, department: Department) -> Decision:
+    """Connecting another system to a department (an inbound webhook writing as its service account)."""
+    return _decide_managed(ctx, department, _("Only stewards and heads of %(dept)s connect other systems to it."))
 
 
 def _decide_request_access(ctx: ActorContext, resource: Resource, now=None) -> Decision:
@@ -635,7 +640,8 @@ def can(actor, action: Action | OrgAction | ProcessAction | str, target=None, *,
     """Decide whether `actor` may perform `action` on `target` and say why.
 
     Targets: a Resource (view/read/edit/manage/review, and "request"), a Department (action "create":
-    publish into it; "subscribe": subscribe its members to updates), an AccessRequest (see/decide), a
+    publish into it; "subscribe": subscribe its members to updates; "connect": let another system write
+    into it through an inbound webhook of one of its service accounts), an AccessRequest (see/decide), a
     Grant (see/revoke), or None for organization-wide actions (audit.read, org.manage, admin.site).
     """
     ctx = context_for(actor)
@@ -647,9 +653,11 @@ def can(actor, action: Action | OrgAction | ProcessAction | str, target=None, *,
         return _decide_access_request(ctx, ProcessAction(action), target)
     if isinstance(target, Grant):
         return _decide_grant(ctx, ProcessAction(action), target)
-    if isinstance(target, Department) and action in ("create", "subscribe"):
+    if isinstance(target, Department) and action in ("create", "subscribe", "connect"):
         if not ctx.authenticated:
             return Decision(False, "anonymous", _("Sign in first."))
+        if action == "connect":
+            return _decide_connect(ctx, target)
         return _decide_create(ctx, target) if action == "create" else _decide_subscribe(ctx, target)
     if target is None:
         return _decide_org(ctx, OrgAction(action))
