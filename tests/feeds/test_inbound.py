@@ -4,8 +4,10 @@ per service account, its fields mapped by templates; retries by delivery id are 
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -214,3 +216,29 @@ def test_the_pages(client_for, people, tool, project):
     assert client_for(people["health_member"]).get(reverse("feeds:inbound_hook", args=[hook.pk])).status_code == 404
     steward.post(reverse("feeds:inbound_hook", args=[hook.pk]), {"action": "delete"})
     assert post(token, {"story": {"title": "再来"}}).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_posts_at_the_same_moment_write_each_key_once(org_units, people, tool):
+    mapping = {"key": "{id}", "title": "工单 {id} 第 {n} 次"}
+    _hook, token = inbound.create_hook(
+        people["tax_steward"], account=tool, name="CRM", action="resource", mapping=mapping
+    )
+    answers: list = []
+
+    def send(n: int, delivery: str) -> None:
+        try:
+            answers.append(post(token, {"id": "T-1", "n": n}, HTTP_WEBHOOK_ID=delivery))
+        finally:
+            connection.close()
+
+    # four posts of one new key, two of them retries of one delivery
+    threads = [threading.Thread(target=send, args=(n, d)) for n, d in ((1, "a"), (1, "a"), (2, "b"), (3, "c"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(a.status_code for a in answers) == [200, 200, 201, 201]
+    assert len({a.json()["resource"] for a in answers}) == 1
+    assert Resource.objects.filter(title__startswith="工单 T-1").count() == 1
+    assert InboundDelivery.objects.filter(delivery_id="a", status__lt=300).count() == 1
