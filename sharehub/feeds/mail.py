@@ -13,11 +13,13 @@ import logging
 import smtplib
 from collections import defaultdict
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -77,17 +79,22 @@ def _claim(recipient_id: int, kind: str, ids: list[int], now: datetime) -> int:
 
 
 def send_pending(now: datetime | None = None) -> int:
-    """Send the mails that are due; returns how many went out."""
-    now = now or timezone.now()
-    Mail.objects.filter(status=Mail.Status.SENDING, next_attempt_at__lt=now - STUCK).update(status=Mail.Status.PENDING)
+    """Send the mails that are due; returns how many went out. Each mail is claimed at its own time (`now`,
+    when given, stands for every one): a claim dated at the start of a long round would be STUCK old, and
+    taken back and sent a second time by another worker, while it is still being sent."""
+    start = now or timezone.now()
+    Mail.objects.filter(status=Mail.Status.SENDING, next_attempt_at__lt=start - STUCK).update(
+        status=Mail.Status.PENDING
+    )
     sent = 0
-    due = Mail.objects.filter(status=Mail.Status.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at", "id")
+    due = Mail.objects.filter(status=Mail.Status.PENDING, next_attempt_at__lte=start).order_by("next_attempt_at", "id")
     for mail in list(due[:BATCH]):
+        at = now or timezone.now()
         if not Mail.objects.filter(pk=mail.pk, status=Mail.Status.PENDING).update(
-            status=Mail.Status.SENDING, next_attempt_at=now
+            status=Mail.Status.SENDING, next_attempt_at=at
         ):
             continue  # another worker took it
-        sent += _send(mail, now)
+        sent += _send(mail, at)
     return sent
 
 
@@ -125,6 +132,14 @@ def mail_of_token(token: str) -> Mail | None:
     if not isinstance(data, dict):
         return None
     return Mail.objects.filter(pk=data.get("m"), recipient_id=data.get("u")).select_related("recipient").first()
+
+
+def message_id(mail: Mail) -> str:
+    """The mail's Message-ID, the same on every attempt: a sender that dies after the server took the mail
+    but before the outbox noted it sends it again once the claim is stale, and the repeat is then the same
+    message, which mail systems and readers can drop (as receivers drop a webhook's repeat by `webhook-id`)."""
+    domain = urlsplit(settings.SITE_URL).hostname or str(DNS_NAME)
+    return f"<sharehub.mail.{mail.pk}.{mail.created_at:%Y%m%d%H%M%S%f}@{domain}>"
 
 
 def message_for(mail: Mail) -> tuple[EmailMultiAlternatives | None, str]:
@@ -175,6 +190,7 @@ def message_for(mail: Mail) -> tuple[EmailMultiAlternatives | None, str]:
         settings.DEFAULT_FROM_EMAIL,
         [person.email],
         headers={
+            "Message-ID": message_id(mail),
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",
