@@ -4,9 +4,19 @@ every edit must reach every stream. Printed: publish→receive p50/p99 and the n
 SSE loop that broadcasts the same events with no database and no policy, measured in the same run, and
 again across a restart of the server in the middle (the streams reconnect with Last-Event-ID).
 
-    python -m bench.fanout                     # 1,000 streams, 100 events, SQLite
+Then webhooks (bench/fanout/hooks.py): W endpoints on a local receiver that verifies every signature with
+`standardwebhooks`, subscribed to the notice's edits; E edits back to back; Sharehub's own delivery sends
+them. Printed: deliveries/s from the first to the last delivery, lost and repeated webhook-ids, failed
+signatures, against a bare sequential sender of the same signed POSTs, in the same run.
+
+    python -m bench.fanout                     # 1,000 streams, 100 events, 8 webhook endpoints, SQLite
     python -m bench.fanout --quick             # 200 streams, 30 events
+    python -m bench.fanout --only webhooks     # one part: streams or webhooks
+    python -m bench.fanout --endpoints 4       # webhook endpoints (default 8)
     python -m bench.fanout --db postgres       # PostgreSQL (DATABASE_URL) and Redis (REDIS_URL) for 2 processes
+
+With --db postgres the database named in DATABASE_URL is dropped and created again (its name must contain
+"fanout" or "bench").
 
 Publish→receive is from the moment the steward's edit is sent to the moment a stream has the notification:
 the edit's own request, the log reader that finds the followers, asks the policy for all of them and writes
@@ -30,6 +40,7 @@ import time
 from pathlib import Path
 
 from bench.api.servers import Server, free_port
+from bench.fanout import hooks
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT_GAP = 0.2  # seconds between edits
@@ -223,11 +234,30 @@ def _sharehub(env: dict, folder: Path, workers: int, port: int | None = None) ->
     return server
 
 
+def _recreate_postgres(url: str) -> None:
+    """A fresh database for each run (the organization is made anew)."""
+    import dj_database_url
+    import psycopg
+
+    conf = dj_database_url.parse(url)
+    name = conf["NAME"]
+    if "fanout" not in name and "bench" not in name:
+        raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'fanout' or 'bench'")
+    with psycopg.connect(
+        dbname="postgres", user=conf.get("USER") or None, host=conf.get("HOST") or None,
+        port=conf.get("PORT") or None, password=conf.get("PASSWORD") or None, autocommit=True,
+    ) as conn:  # fmt: skip
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscribers", type=int, default=None, help="streams held open (default 1,000)")
     parser.add_argument("--events", type=int, default=None, help="edits published (default 100)")
+    parser.add_argument("--endpoints", type=int, default=8, help="webhook endpoints (default 8)")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--only", choices=("streams", "webhooks"), default=None, help="run one part only")
     parser.add_argument("--quick", action="store_true", help="200 streams, 30 events")
     args = parser.parse_args()
     subscribers = args.subscribers or (200 if args.quick else 1000)
@@ -243,6 +273,8 @@ def main() -> None:
         env.pop("REDIS_URL", None)
     elif not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
         raise SystemExit("--db postgres needs DATABASE_URL and REDIS_URL")
+    else:
+        _recreate_postgres(env["DATABASE_URL"])
     print(f"# setting up {subscribers:,} subscribers in {folder}", flush=True)
     fixtures_path = folder / "fixtures.json"
     subprocess.run(
@@ -252,8 +284,16 @@ def main() -> None:
         check=True,
     )
     fixtures = json.loads(fixtures_path.read_text())
-    rows = {}
+    if args.only != "webhooks":
+        rows = _streams(args, env, folder, fixtures, subscribers, events)
+        _print(rows, subscribers, events, args.db)
+    if args.only != "streams":
+        hook_rows = _webhooks(args, env, folder, fixtures, events)
+        hooks.print_table(hook_rows, args.endpoints, events, args.db)
 
+
+def _streams(args, env: dict, folder: Path, fixtures: dict, subscribers: int, events: int) -> dict:
+    rows = {}
     bare_port = free_port()
     bare = Server("bare", [sys.executable, "-c", BARE, str(bare_port)], env, bare_port, folder / "bare.log")
     time.sleep(1.0)
@@ -294,7 +334,47 @@ def main() -> None:
         finally:
             holder["server"].stop()
         print(f"# {name} done", flush=True)
-    _print(rows, subscribers, events, args.db)
+    return rows
+
+
+def _webhooks(args, env: dict, folder: Path, fixtures: dict, events: int) -> dict:
+    """The endpoints are registered only now, so the streams' runs above made no deliveries."""
+    port = free_port()
+    secrets_path = folder / "webhooks.json"
+    subprocess.run(
+        [sys.executable, "-m", "bench.fanout.setup", "webhooks", str(args.endpoints),
+         f"http://127.0.0.1:{port}", str(secrets_path)],
+        env=env, cwd=ROOT, check=True,
+    )  # fmt: skip
+    receiver = hooks.Receiver(folder, env, json.loads(secrets_path.read_text())["endpoints"], port)
+
+    def start_server(extra: dict, workers: int = 1) -> Server:
+        return _sharehub(dict(env, **extra), folder, workers)
+
+    def publisher(url: str):
+        return _publisher(url, fixtures["code"], fixtures["steward"])
+
+    rows: dict = {}
+    try:
+        live = hooks.live(receiver, start_server, publisher, events)
+        print("# webhooks: serve, worker thread done", flush=True)
+        body = receiver.stats()["sample"].encode() or b"{}"
+        rows[hooks.BARE] = hooks.bare(receiver, events, body, kept_alive=False)
+        rows[hooks.BARE_KEPT] = hooks.bare(receiver, events, body, kept_alive=True)
+        print("# webhooks: bare senders done", flush=True)
+        rows["Sharehub, `sharehub serve` (1 process), its worker thread, as the edits come"] = live
+        if args.db == "postgres":
+            rows["Sharehub, `sharehub serve --workers 2`, its worker thread, as the edits come"] = hooks.live(
+                receiver, start_server, publisher, events, workers=2
+            )
+            print("# webhooks: serve, 2 processes done", flush=True)
+        rows["Sharehub, `sharehub worker` process, the same number waiting (backlog)"] = hooks.backlog(
+            receiver, start_server, publisher, events, env, folder
+        )
+        print("# webhooks: worker backlog done", flush=True)
+    finally:
+        receiver.stop()
+    return rows
 
 
 def _print(rows: dict, subscribers: int, events: int, db: str) -> None:
