@@ -8,11 +8,14 @@ received: nothing lost, nothing twice) and the unread count.
 Fan-out: the log reader that writes notifications for an event decides who may see it (the policy's
 `viewers`, for all recipients at once) and, after its commit, `push`es one prepared message: the
 sentence in each language, and each recipient's notification id. Every stream of a recipient in this
-process writes it at once, with no query of its own; with `REDIS_URL` the message also goes over a Redis
-channel to every other server process. The database stays the source of truth: on connecting, and every
-POLL_SECONDS after (which is also the heartbeat that keeps proxies from closing an idle stream), a stream
-reads what it has not sent (`queries.shown`, the policy applied as it reads), so a push lost on the way
-(another process without Redis, `sharehub worker`) arrives within that time."""
+process writes it at once, with no query of its own; the message also goes to every other server process,
+over a Redis channel with `REDIS_URL`, else on PostgreSQL by NOTIFY (split by recipients to fit its
+payload limit, or, where even that fails, a wake-up that has their streams read at once). A listener thread
+in each server process receives it (`_received`, one path for both). The database stays the source of
+truth: on connecting, and every POLL_SECONDS after (which is also the heartbeat that keeps proxies from
+closing an idle stream), a stream reads what it has not sent (`queries.shown`, the policy applied as it
+reads), so a push lost on the way (another process on SQLite, a listener reconnecting) arrives within that
+time."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import os
 import threading
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
@@ -36,12 +40,18 @@ logger = logging.getLogger(__name__)
 
 STREAM_PATH = "/notifications/stream/"
 POLL_SECONDS = 10.0  # also the heartbeat that keeps proxies from closing an idle stream
-POLL_SECONDS_WITH_REDIS = 30.0
+POLL_SECONDS_WITH_WAKEUPS = 30.0  # with Redis or NOTIFY (see `_poll_seconds`)
 RETRY_MS = 3000
 BATCH = 50
 CHANNEL = "sharehub:notifications"
 LOOKBACK = 1000  # ids below the last one sent that a catch-up reads again: a lower id may commit later
 SENT_KEPT = 2000
+NOTIFY_BYTES = 7999  # PostgreSQL refuses a NOTIFY payload of 8000 bytes or more
+RECONNECT_SECONDS = (1.0, 30.0)  # a listener's first wait after its connection drops, and the longest
+STOP_CHECK_SECONDS = 1.0
+# A silently dropped LISTEN connection (no FIN from a dead host or a NAT) fails within about a minute.
+_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+_WAKE = object()  # in a stream's queue: read now what has not been sent
 
 
 @dataclass(eq=False)
@@ -49,12 +59,19 @@ class _Listener:
     loop: asyncio.AbstractEventLoop
     language: str
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+    woken: bool = False
+
+    def wake(self) -> None:
+        """On the stream's loop: have it read at once, once however many wake-ups come before it reads."""
+        if not self.woken:
+            self.woken = True
+            self.queue.put_nowait(_WAKE)
 
 
 _streams: dict[int, set[_Listener]] = defaultdict(set)
 _lock = threading.Lock()
-_listener: threading.Thread | None = None
-_ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # this process, so it skips its own messages from Redis
+_listener: tuple[threading.Thread, threading.Event] | None = None
+_ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # this process, so it skips its own messages
 
 
 def push_after_commit(event, recipients: dict[int, int], *, followed: bool, hidden=(), search: str = "") -> None:
@@ -68,19 +85,78 @@ def push_after_commit(event, recipients: dict[int, int], *, followed: bool, hidd
 
 
 def push(event, recipients: dict[int, int], *, followed: bool, hidden=frozenset(), search: str = "") -> None:
-    """Send one event's notifications to the streams of their recipients, here and (with Redis) in every
-    other server process. The sentence is rendered once per language, not once per person."""
+    """Send one event's notifications to the streams of their recipients, here and (over Redis or NOTIFY) in
+    every other server process. The sentence is rendered once per language, not once per person."""
     try:
         message = _prepared(event, recipients, followed, set(hidden), search)
     except Exception:  # a stream's polling delivers it, later
         logger.warning("could not prepare a live notification for event #%s", event.seq, exc_info=True)
         return
     _deliver_local(message)
-    if settings.REDIS_URL:
-        try:
+    _publish(message)
+
+
+def _publish(message: dict) -> None:
+    """Send `message` to the other server processes: over Redis with REDIS_URL, else by NOTIFY on
+    PostgreSQL. On SQLite other processes catch up by polling."""
+    try:
+        if settings.REDIS_URL:
             _redis().publish(CHANNEL, json.dumps(message, ensure_ascii=False))
-        except Exception:
-            logger.warning("could not publish a live notification to Redis", exc_info=True)
+        elif _on_postgres():
+            _notify(message)
+    except Exception:
+        logger.warning("could not publish a live notification to other processes", exc_info=True)
+
+
+def _on_postgres() -> bool:
+    from django.db import connections
+
+    return connections["default"].vendor == "postgresql"
+
+
+def _notify(message: dict) -> None:
+    """NOTIFY on this thread's connection, all payloads in one statement. `push` runs after the commit,
+    in autocommit, so they go out at once; inside a transaction they would go out at its commit, with
+    the notifications it writes, or not at all."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_notify(%s, payload) FROM unnest(%s::text[]) AS payload", [CHANNEL, _notify_payloads(message)]
+        )
+
+
+def _notify_payloads(message: dict) -> list[str]:
+    """`message` as NOTIFY payloads within NOTIFY_BYTES: copies with the recipients split among them, or,
+    if the texts alone are too long, wake-ups (the recipients without texts) that have their streams
+    read at once. ASCII JSON, so a character is a byte whatever the database's encoding."""
+    recipients = list(message["to"].items())
+    payloads = _split({**message, "to": {}}, recipients)
+    if payloads is None:
+        payloads = _split({"origin": message["origin"], "wake": True, "to": {}}, recipients)
+    return payloads or []
+
+
+def _split(base: dict, recipients: list[tuple[str, list]]) -> list[str] | None:
+    """JSON of `base` with `recipients` shared among copies under "to", each within NOTIFY_BYTES; None if
+    one recipient does not fit. An entry's size as a one-entry object, braces standing for the ", "
+    between entries, sums to exactly the size of the object they make."""
+    room = NOTIFY_BYTES - len(json.dumps(base))
+    payloads: list[str] = []
+    chunk: dict[str, list] = {}
+    used = 0
+    for user_id, entry in recipients:
+        size = len(json.dumps({user_id: entry}))
+        if size > room:
+            return None
+        if used + size > room:
+            payloads.append(json.dumps({**base, "to": chunk}))
+            chunk, used = {}, 0
+        chunk[user_id] = entry
+        used += size
+    if chunk:
+        payloads.append(json.dumps({**base, "to": chunk}))
+    return payloads
 
 
 def _prepared(event, recipients: dict[int, int], followed: bool, hidden: set[int], search: str = "") -> dict:
@@ -118,6 +194,33 @@ def _deliver_local(message: dict) -> None:
             listener.loop.call_soon_threadsafe(listener.queue.put_nowait, (pk, body))
 
 
+def _wake_local(user_ids: Iterable[int] | None = None) -> None:
+    """Have the streams in this process of `user_ids` (of everyone when None) read at once."""
+    with _lock:
+        if user_ids is None:
+            targets = [listener for listeners in _streams.values() for listener in listeners]
+        else:
+            targets = [listener for user_id in user_ids for listener in _streams.get(user_id, ())]
+    for listener in targets:
+        with contextlib.suppress(RuntimeError):  # that stream's loop has closed
+            listener.loop.call_soon_threadsafe(listener.wake)
+
+
+def _received(payload: str | bytes) -> None:
+    """A message another process published, over Redis or NOTIFY: to this process's streams of its
+    recipients, as if pushed here; a wake-up has them read instead."""
+    try:
+        message = json.loads(payload)
+        if message.get("origin") == _ORIGIN:
+            return
+        if message.get("wake"):
+            _wake_local(int(user_id) for user_id in message["to"])
+        else:
+            _deliver_local(message)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        logger.warning("ignored a malformed live message: %.200r", payload)
+
+
 _client = None
 
 
@@ -130,38 +233,91 @@ def _redis():
     return _client
 
 
-def _listen_forever() -> None:
-    import time
-
+def _redis_payloads(stop: threading.Event) -> Iterator[bytes | None]:
+    """What other processes publish on Redis; None once subscribed."""
     import redis
 
-    while True:
+    pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    try:
+        pubsub.subscribe(CHANNEL)
+        yield None
+        while not stop.is_set():
+            received = pubsub.get_message(timeout=STOP_CHECK_SECONDS)
+            if received is not None:
+                yield received["data"]
+    finally:
+        pubsub.close()
+
+
+def _postgres_payloads(stop: threading.Event) -> Iterator[str | None]:
+    """What other processes NOTIFY, on a connection of its own (Django's are pooled and per thread, and a
+    LISTEN lasts as long as its session); None once listening."""
+    import psycopg
+    from django.db import connections
+    from psycopg import sql
+
+    params = {**_KEEPALIVES, **connections["default"].get_connection_params(), "autocommit": True}
+    with psycopg.connect(**params) as conn:
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+        yield None
+        while not stop.is_set():
+            for notify in conn.notifies(timeout=STOP_CHECK_SECONDS):
+                yield notify.payload
+
+
+def _listen_forever(payloads: Callable[[threading.Event], Iterator[str | bytes | None]], stop: threading.Event) -> None:
+    """Hand what `payloads` yields to `_received` until `stop`, connecting again with growing waits when
+    the connection fails. After such a gap every stream here reads at once, for what was sent meanwhile."""
+    wait, missed = RECONNECT_SECONDS[0], False
+    while not stop.is_set():
         try:
-            pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
-            pubsub.subscribe(CHANNEL)
-            for received in pubsub.listen():
-                try:
-                    message = json.loads(received["data"])
-                    if message.get("origin") != _ORIGIN:
-                        _deliver_local(message)
-                except (ValueError, TypeError, KeyError, AttributeError):
+            for payload in payloads(stop):
+                if payload is not None:
+                    _received(payload)
                     continue
+                if missed:
+                    _wake_local()
+                wait, missed = RECONNECT_SECONDS[0], False
         except Exception:
-            logger.warning("live wake-ups from Redis stopped; reconnecting", exc_info=True)
-            time.sleep(1.0)
+            logger.warning("live messages from other processes stopped; reconnecting in %.0f s", wait, exc_info=True)
+        if stop.wait(wait):
+            return
+        wait, missed = min(wait * 2, RECONNECT_SECONDS[1]), True
 
 
 def _ensure_listener() -> None:
+    """Start this process's listener for other processes' messages, over Redis or NOTIFY, if none runs."""
     global _listener
-    if settings.REDIS_URL and _listener is None:
+    if _listener is None and (settings.REDIS_URL or _on_postgres()):
         with _lock:
             if _listener is None:
-                _listener = threading.Thread(target=_listen_forever, name="sharehub-live", daemon=True)
-                _listener.start()
+                payloads = _redis_payloads if settings.REDIS_URL else _postgres_payloads
+                stop = threading.Event()
+                thread = threading.Thread(
+                    target=_listen_forever, args=(payloads, stop), name="sharehub-live", daemon=True
+                )
+                thread.start()
+                _listener = thread, stop
+
+
+def stop_listening(timeout: float = 10.0) -> None:
+    """Stop the listener and close its connection (a test does, before PostgreSQL drops its database);
+    the next stream starts another."""
+    global _listener
+    with _lock:
+        running, _listener = _listener, None
+    if running is not None:
+        thread, stop = running
+        stop.set()
+        thread.join(timeout)
 
 
 def _poll_seconds() -> float:
-    return POLL_SECONDS_WITH_REDIS if settings.REDIS_URL else POLL_SECONDS
+    """With Redis or NOTIFY every process hears each push at once, and a listener that reconnects has its
+    streams read at once, so the poll only covers a message lost otherwise and keeps proxies from closing
+    an idle stream: the longer interval, a third of the catch-up queries. Without them polling is how
+    another process's notifications arrive: the shorter one."""
+    return POLL_SECONDS_WITH_WAKEUPS if settings.REDIS_URL or _on_postgres() else POLL_SECONDS
 
 
 def _cookie(scope, name: str) -> str:
@@ -369,6 +525,9 @@ async def stream(scope, receive, send) -> None:
             if item is None:
                 gone = True
                 break
+            if item is _WAKE:
+                listener.woken, read_now = False, True
+                continue
             pk, body = item
             read_now = False
             if pk in sent or pk <= floor or (after is not None and pk <= after - LOOKBACK):
