@@ -5,7 +5,7 @@ Measured at the receiver: deliveries per second from the first to the last deliv
 that never came (lost) or came more than once (twice), and signatures that did not verify.
 
 Sharehub sends one delivery at a time per worker loop (`webhooks.send_due`: claim, check the owner's sight
-and the address, sign, POST with a new `httpx.Client`, record the answer), so the baseline is a bare
+and the address, sign, POST with a new `httpx.Client` on one TLS context, record the answer), so the baseline is a bare
 sender doing the same sequentially: the same number of POSTs with the body of a real delivery, signed
 with `standardwebhooks`, first with a new client per POST (as `webhooks._post`), then on one kept-alive
 connection. The ratio is against the first.
@@ -29,7 +29,7 @@ from pathlib import Path
 from bench.api.servers import Server, free_port
 
 DRAIN = 150.0  # seconds to wait for the last delivery (the worker's interval is 30 s)
-BARE = "bare sender, sequential, new httpx.Client per POST (as webhooks._post)"
+BARE = "bare sender, sequential, new httpx.Client per POST, one TLS context (as webhooks._post)"
 BARE_KEPT = "bare sender, sequential, one kept-alive connection"
 
 
@@ -89,10 +89,14 @@ def _row(stats: dict, expected: int, **extra) -> dict:
 def bare(receiver: Receiver, events: int, body: bytes, kept_alive: bool) -> dict:
     """POST events × endpoints signed deliveries one after another, in the order Sharehub sends them
     (by event, then endpoint), with the headers `webhooks._post` sends."""
+    import ssl
+
+    import certifi
     import httpx
     from standardwebhooks.webhooks import Webhook
 
     hooks = {name: Webhook(entry["secret"]) for name, entry in receiver.secrets.items()}
+    tls = ssl.create_default_context(cafile=certifi.where())
     receiver.reset()
     shared = httpx.Client(timeout=10.0, follow_redirects=False, trust_env=False) if kept_alive else None
     tag = "kept" if kept_alive else "new"
@@ -111,7 +115,7 @@ def bare(receiver: Receiver, events: int, body: bytes, kept_alive: bool) -> dict
                 if shared is not None:
                     shared.post(f"{receiver.url}/{name}", content=body, headers=headers)
                 else:
-                    with httpx.Client(timeout=10.0, follow_redirects=False, trust_env=False) as client:
+                    with httpx.Client(timeout=10.0, follow_redirects=False, trust_env=False, verify=tls) as client:
                         client.post(f"{receiver.url}/{name}", content=body, headers=headers)
     finally:
         if shared is not None:
