@@ -124,7 +124,21 @@ def _request_thread():
 
 def _application() -> SyncRequestASGIHandler:
     django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
+    if os.environ.get("SHAREHUB_WORKER_IN_PROCESS") == "1":
+        _start_background_work()
     return SyncRequestASGIHandler(readers_in_background=True)
+
+
+def _start_background_work() -> None:
+    """Under `sharehub serve`, each server process runs the background loop (sharehub.worker) in a thread of
+    its own: a wake-up (a webhook delivery or an upload waiting) is heard in the process that made it. With
+    `--workers N` the loop ran in the supervising parent alone, which no worker's wake-up reaches, so a
+    webhook waited for the loop's next round, up to SHAREHUB_WORKER_INTERVAL (30 s; bench/fanout)."""
+    from django.conf import settings
+
+    from sharehub import worker
+
+    worker.start_in_thread(settings.WORKER_INTERVAL_SECONDS)
 
 
 # jieba's dictionary is not loaded here: a worker loads it on its first search (sharehub.search.segment),

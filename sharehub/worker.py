@@ -1,7 +1,7 @@
 """Background work: catch the log readers up and run each app's periodic jobs.
 
-`sharehub worker` runs this loop in its own process; `sharehub serve` also runs it in a thread
-unless SHAREHUB_SERVER_RUNS_WORKER is false (then run one or more `sharehub worker` processes).
+`sharehub worker` runs this loop in its own process; `sharehub serve` also runs it in a thread of each
+server process unless SHAREHUB_SERVER_RUNS_WORKER is false (then run one or more `sharehub worker` processes).
 Every job is idempotent and locks the rows it changes, so several loops may run at once.
 """
 

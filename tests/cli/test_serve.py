@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.core.management.base import CommandError
 
-from sharehub import console
+from sharehub import asgi, console
 
 pytestmark = pytest.mark.django_db
 
@@ -65,9 +67,19 @@ def test_serve_rejects_bad_arguments(run, no_server, args, message):
     assert no_server == []
 
 
-def test_serve_starts_the_background_worker_when_configured(run, no_server, monkeypatch, settings):
+def test_each_server_process_starts_the_background_worker_when_configured(run, no_server, monkeypatch, settings):
+    """The loop runs in every process that loads the application (each of `--workers N`), where the wake-ups
+    of that process's requests reach it, not in the supervising parent."""
     started = []
     settings.SERVER_RUNS_WORKER = True
+    monkeypatch.setenv("SHAREHUB_WORKER_IN_PROCESS", "0")  # restored after the test
     monkeypatch.setattr("sharehub.worker.start_in_thread", lambda interval: started.append(interval))
     run("serve")
+    assert started == [] and os.environ["SHAREHUB_WORKER_IN_PROCESS"] == "1"
+    asgi._application()  # what each server process does when it loads the application
+    assert started == [settings.WORKER_INTERVAL_SECONDS]
+    settings.SERVER_RUNS_WORKER = False
+    monkeypatch.setenv("SHAREHUB_WORKER_IN_PROCESS", "0")
+    run("serve")
+    asgi._application()
     assert started == [settings.WORKER_INTERVAL_SECONDS]

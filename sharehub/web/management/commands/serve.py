@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import socket
 import sys
 
@@ -12,6 +13,7 @@ from uvicorn.supervisors.multiprocess import Multiprocess
 from sharehub.console import SharehubCommand, apply_migrations
 
 APP = "sharehub.asgi:application"
+WORKER_IN_PROCESS = "SHAREHUB_WORKER_IN_PROCESS"
 
 
 def _port(raw: str) -> int:
@@ -56,10 +58,8 @@ def run_server(command, *, host: str, port: int, workers: int) -> None:
     collect_static(command)
     from django.conf import settings
 
-    from sharehub import worker
-
     if settings.SERVER_RUNS_WORKER:
-        worker.start_in_thread(settings.WORKER_INTERVAL_SECONDS)
+        os.environ[WORKER_IN_PROCESS] = "1"  # each server process runs the background loop (sharehub.asgi)
 
     shown_host = f"[{host}]" if ":" in host else host
     command.stdout.write(f"Sharehub is running on http://{shown_host}:{port}/  (press Ctrl+C to stop)")
