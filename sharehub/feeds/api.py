@@ -6,6 +6,7 @@ import base64
 import binascii
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -19,6 +20,8 @@ from sharehub.feeds.schemas import (
     FollowIn,
     FollowList,
     FollowOut,
+    MailSettingsIn,
+    MailSettingsOut,
     MarkReadIn,
     MarkReadOut,
     NotificationPage,
@@ -111,6 +114,21 @@ def unread_count(request):
 def mark_read(request, payload: MarkReadIn):
     marked = services.mark_read(request.user, payload.ids)
     return {"marked": marked, "unread": queries.unread_count(request.user)}
+
+
+def _mail_settings(request) -> dict:
+    return {"involved": services.involved_mail(request.user), "email_enabled": settings.EMAIL_ENABLED}
+
+
+@router.get("/notifications/mail", response=MailSettingsOut, summary="How what involves you is mailed")
+def get_mail_settings(request):
+    return _mail_settings(request)
+
+
+@router.put("/notifications/mail", response=MailSettingsOut, summary="Choose how what involves you is mailed")
+def put_mail_settings(request, payload: MailSettingsIn):
+    services.set_involved_mail(request.user, payload.involved)
+    return _mail_settings(request)
 
 
 def _follow_out(row: queries.FollowRow) -> dict:

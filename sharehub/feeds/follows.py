@@ -129,14 +129,15 @@ BY_MAIL = (Delivery.EMAIL, Delivery.DAILY, Delivery.WEEKLY)
 _URGENCY = {Delivery.IN_APP: 0, Delivery.WEEKLY: 1, Delivery.DAILY: 2, Delivery.EMAIL: 3}
 
 
-def _delivery(actor, value) -> str:
+def checked_delivery(actor, value, field: str = "delivery") -> str:
+    """`value` if it is a way of delivery the actor can have (mail needs email set up and an address)."""
     if value not in Delivery.values:
-        raise Invalid(fields={"delivery": _("Choose one of %(ways)s.") % {"ways": ", ".join(Delivery.values)}})
+        raise Invalid(fields={field: _("Choose one of %(ways)s.") % {"ways": ", ".join(Delivery.values)}})
     if value in BY_MAIL:
         if not settings.EMAIL_ENABLED:
-            raise Invalid(fields={"delivery": _("Email is not set up on this Sharehub; ask an administrator.")})
+            raise Invalid(fields={field: _("Email is not set up on this Sharehub; ask an administrator.")})
         if not (getattr(actor, "email", "") or "").strip():
-            raise Invalid(fields={"delivery": _("Your account has no email address; ask an administrator to add one.")})
+            raise Invalid(fields={field: _("Your account has no email address; ask an administrator to add one.")})
     return value
 
 
@@ -156,7 +157,7 @@ def follow(actor, kind, target_id, *, delivery: str | None = None, until=None) -
         current = Follow.objects.filter(person_id=actor.pk, kind=found.kind, target_id=found.target_id).first()
         keep = current is not None and current.delivery != Delivery.OFF
         delivery = current.delivery if keep else Delivery.IN_APP
-    delivery, until = _delivery(actor, delivery), _until(until)
+    delivery, until = checked_delivery(actor, delivery), _until(until)
     now = timezone.now()
     item, created = Follow.objects.update_or_create(
         person_id=actor.pk,

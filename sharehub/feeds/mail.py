@@ -1,5 +1,5 @@
-"""Email of what people follow: at once, or in daily and weekly digests, in the person's language,
-as text and HTML, with a one-click unsubscribe (RFC 8058).
+"""Email of what people follow (and, if they choose, of what involves them): at once, or in daily and
+weekly digests, in the person's language, as text and HTML, with a one-click unsubscribe (RFC 8058).
 
 Notifications to be mailed carry `mail` (how) and are claimed into `Mail` rows by the background work;
 a mail is sent with no transaction open and retried with backoff while the server refuses it. What a
@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from sharehub.feeds import queries
-from sharehub.feeds.models import Follow, Mail, Notification
+from sharehub.feeds.models import Follow, Mail, MailSettings, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -212,20 +212,24 @@ def _zone(person):
 
 @transaction.atomic
 def unsubscribe(mail: Mail) -> int:
-    """Stop the email this mail came from: the person's follows mailed that way go back to the app only."""
+    """Stop the email this mail came from: the person's follows mailed that way, and their mail of what
+    involves them if it is mailed that way, go back to the app only. Returns how many settings changed."""
     from sharehub.events.services import record
 
     changed = Follow.objects.filter(person_id=mail.recipient_id, delivery=mail.kind).update(
         delivery=Follow.Delivery.IN_APP
     )
-    if changed:
+    involved = MailSettings.objects.filter(person_id=mail.recipient_id, involved=mail.kind).update(
+        involved=Follow.Delivery.IN_APP
+    )
+    if changed or involved:
         record(
             mail.recipient,
             "follow.mail_unsubscribed",
             ("feeds.mail", mail.pk, f"{mail.kind} mail"),
-            details={"kind": mail.kind, "follows": changed},
+            details={"kind": mail.kind, "follows": changed, "involved": bool(involved)},
         )
-    return changed
+    return changed + involved
 
 
 def run() -> int:

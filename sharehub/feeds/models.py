@@ -118,6 +118,33 @@ class Follow(models.Model):
         return f"{who} → {self.kind} {self.target_id}"
 
 
+class MailSettings(models.Model):
+    """How a person is mailed what involves them (a request to decide, the decision on their request, a grant
+    given or ending): not at all (in the app only), at once, or in a daily or weekly digest. What they
+    follow is mailed as each follow says."""
+
+    person = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="mail_settings",
+        verbose_name=_("person"),
+    )
+    involved = models.CharField(
+        _("what involves you"),
+        max_length=8,
+        choices=[(v, label) for v, label in Follow.Delivery.choices if v != Follow.Delivery.OFF],
+        default=Follow.Delivery.IN_APP,
+    )
+
+    class Meta:
+        verbose_name = _("email settings")
+        verbose_name_plural = _("email settings")
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.involved}"
+
+
 class SearchMatch(models.Model):
     """A resource that was announced as a new match of a followed saved search: each is announced once."""
 

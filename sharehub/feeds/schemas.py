@@ -66,6 +66,18 @@ class UnfollowIn(StrictSchema):
     department_id: BodyId | None = Field(None, description="Unsubscribe this department instead")
 
 
+class MailSettingsIn(StrictSchema):
+    involved: str = Field(
+        description="How what involves you (requests, decisions, grants) is mailed: in_app (not mailed), "
+        "email (at once), daily or weekly (a digest)"
+    )
+
+
+class MailSettingsOut(Schema):
+    involved: str
+    email_enabled: bool = Field(description="Whether this Sharehub sends email at all")
+
+
 class UnfollowOut(Schema):
     changed: bool = Field(description="False when there was nothing to stop")
 

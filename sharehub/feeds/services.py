@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from sharehub.catalog.models import Resource
+from sharehub.errors import Invalid
+from sharehub.events.services import record
 from sharehub.feeds import live
+from sharehub.feeds.follows import BY_MAIL, checked_delivery
 from sharehub.feeds.messages import named_resource
-from sharehub.feeds.models import Notification
+from sharehub.feeds.models import Follow, MailSettings, Notification
 from sharehub.policy.engine import viewers
 
 
@@ -25,8 +30,15 @@ def notify_from_event(event) -> None:
     recipients.discard(event.actor_id)
     if not recipients:
         return
+    mailed = {}
+    if settings.EMAIL_ENABLED:
+        wanted = MailSettings.objects.filter(person_id__in=recipients, involved__in=BY_MAIL)
+        mailed = dict(wanted.values_list("person_id", "involved"))
     Notification.objects.bulk_create(
-        [Notification(recipient_id=r, event=event, created_at=event.created_at) for r in sorted(recipients)],
+        [
+            Notification(recipient_id=r, event=event, created_at=event.created_at, mail=mailed.get(r, ""))
+            for r in sorted(recipients)
+        ],
         ignore_conflicts=True,
     )
     written = dict(
@@ -52,3 +64,22 @@ def mark_read(actor, notification_ids=None) -> int:
     if notification_ids is not None:
         queryset = queryset.filter(pk__in=list(notification_ids))
     return queryset.update(read_at=timezone.now())
+
+
+def involved_mail(actor) -> str:
+    """How the actor is mailed what involves them (a Follow.Delivery value; in_app: not mailed)."""
+    found = MailSettings.objects.filter(person_id=actor.pk).values_list("involved", flat=True).first()
+    return found or Follow.Delivery.IN_APP
+
+
+@transaction.atomic
+def set_involved_mail(actor, value) -> str:
+    """Choose how what involves the actor is mailed: in_app (not at all), email (at once), daily or weekly."""
+    if value == Follow.Delivery.OFF:
+        raise Invalid(fields={"involved": _("What involves you always reaches you in the app; choose in_app.")})
+    value = checked_delivery(actor, value, field="involved")
+    before = involved_mail(actor)
+    MailSettings.objects.update_or_create(person_id=actor.pk, defaults={"involved": value})
+    if value != before:
+        record(actor, "mail.settings_changed", actor, details={"involved": value, "before": before})
+    return value

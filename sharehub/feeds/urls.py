@@ -12,6 +12,7 @@ urlpatterns = [
     path("following/", views.following, name="following"),
     path("following/follow/", views.follow, name="follow"),
     path("following/unfollow/", views.unfollow, name="unfollow"),
+    path("following/mail/", views.mail_settings, name="mail_settings"),
     path("mail/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("webhooks/", views.webhook_list, name="webhooks"),
     path("webhooks/<id:pk>/", views.webhook_detail, name="webhook"),

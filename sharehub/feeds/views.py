@@ -151,6 +151,9 @@ def following(request):
     mail_ready = settings.EMAIL_ENABLED and bool((request.user.email or "").strip())
     deliveries = [(value, label) for value, label in Follow.Delivery.choices if value != Follow.Delivery.OFF]
     context = {
+        "mail_ready": mail_ready,
+        "involved": services.involved_mail(request.user),
+        "involved_choices": [(value, label) for value, label in deliveries if value != Follow.Delivery.IN_APP],
         "deliveries": deliveries if mail_ready else [],
         "own": [row for row in rows if not row.via_department],
         "subscribed": [
@@ -166,6 +169,18 @@ def following(request):
         ],
     }
     return render(request, "feeds/following.html", context)
+
+
+@require_POST
+@login_required
+def mail_settings(request):
+    try:
+        services.set_involved_mail(request.user, request.POST.get("involved", ""))
+    except Invalid as error:
+        messages.error(request, error_sentence(error))
+    else:
+        messages.success(request, _("Saved: how what involves you is mailed."))
+    return back_to(request, reverse("feeds:following"))
 
 
 def _endpoint_or_404(request, pk: int):

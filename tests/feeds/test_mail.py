@@ -15,12 +15,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from sharehub.access import services as access
 from sharehub.catalog import services as catalog
 from sharehub.errors import Invalid
 from sharehub.events.consumers import run_pending
-from sharehub.feeds import follows, mail
+from sharehub.feeds import follows, mail, services
 from sharehub.feeds.models import Follow, Mail
 from tests import factories
+from tests.conftest import login_client
 
 SITE = "https://sharehub.example.org"
 
@@ -191,3 +193,49 @@ def test_the_language_switch_is_kept_for_email(client_for, reader):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     reader.refresh_from_db()
     assert reader.language == "en"
+
+
+def test_what_involves_a_steward_is_mailed_once_they_choose_it(inbox, people, org_units, settings):
+    steward, member = people["tax_steward"], people["health_member"]
+    steward.email = "steward@example.org"
+    steward.save()
+    conditional = factories.resource(org_units["tax"], by=steward, sharing_type="conditional", title="纳税明细")
+    terms = {"purpose": "核验", "use_category": "verification", "period_days": 10, "accept_terms": True}
+    access.create_request(member, conditional, **terms)
+    run_pending()
+    assert mail.run() == 0  # by default what involves you stays in the app
+    page = login_client(steward)
+    saved = page.post(reverse("feeds:mail_settings"), {"involved": "email"})
+    assert saved.status_code == 302 and services.involved_mail(steward) == "email"
+    second = factories.resource(org_units["tax"], by=steward, sharing_type="conditional", title="登记信息")
+    access.create_request(member, second, **terms)
+    run_pending()
+    assert mail.run() == 1
+    (message,) = inbox.messages
+    assert message["To"] == "steward@example.org" and "登记信息" in parts(message)[0]
+    path = str(message["List-Unsubscribe"]).strip().strip("<>").removeprefix(SITE)
+    Client().post(path, {"List-Unsubscribe": "One-Click"})
+    assert services.involved_mail(steward) == "in_app"  # the mail's unsubscribe turns this mail off too
+
+
+def test_choosing_how_what_involves_you_is_mailed_is_checked(people, settings, client_for):
+    steward = people["tax_steward"]
+    settings.EMAIL_ENABLED = False
+    with pytest.raises(Invalid) as no_mail:
+        services.set_involved_mail(steward, "daily")
+    assert "involved" in no_mail.value.fields
+    settings.EMAIL_ENABLED = True
+    steward.email = ""
+    steward.save()
+    for value in ("off", "hourly", "daily"):
+        with pytest.raises(Invalid):
+            services.set_involved_mail(steward, value)
+    assert services.set_involved_mail(steward, "in_app") == "in_app"
+    api = client_for(steward)
+    wrong = api.put("/api/v1/notifications/mail", {"involved": "sometimes"}, content_type="application/json")
+    assert wrong.status_code == 422 and "involved" in wrong.json()["error"]["fields"]
+    steward.email = "s@example.org"
+    steward.save()
+    done = api.put("/api/v1/notifications/mail", {"involved": "weekly"}, content_type="application/json")
+    assert done.json() == {"involved": "weekly", "email_enabled": True}
+    assert api.get("/api/v1/notifications/mail").json()["involved"] == "weekly"
