@@ -63,7 +63,10 @@ def mark_read(actor, notification_ids=None) -> int:
     queryset = Notification.objects.filter(recipient_id=actor.pk, read_at__isnull=True)
     if notification_ids is not None:
         queryset = queryset.filter(pk__in=list(notification_ids))
-    return queryset.update(read_at=timezone.now())
+    marked = queryset.update(read_at=timezone.now())
+    if marked:
+        live.unread_changed_after_commit(actor.pk)
+    return marked
 
 
 def involved_mail(actor) -> str:

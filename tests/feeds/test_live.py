@@ -187,6 +187,7 @@ def test_a_reconnected_stream_never_sends_again_what_an_earlier_one_sent(org_uni
     connection started: what the browser had before reconnecting is not sent again."""
     monkeypatch.setattr(live, "POLL_SECONDS", 0.3)
     monkeypatch.setattr(live, "POLL_SECONDS_WITH_WAKEUPS", 0.3)  # the PostgreSQL runs
+    monkeypatch.setattr(live, "FULL_READ_SECONDS", 0.3)  # every quiet moment a catch-up of its own
     reader = people["health_member"]
     follows.follow(reader, "resource", notice.pk)
     run_pending()
@@ -208,3 +209,52 @@ def test_a_reconnected_stream_never_sends_again_what_an_earlier_one_sent(org_uni
         str(pk) for pk in Notification.objects.filter(recipient=reader).order_by("id").values_list("pk", flat=True)
     ]
     assert sent == later[1:]  # each one after the Last-Event-ID, once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_poll_per_process_finds_what_no_push_announced(org_units, people, notice, monkeypatch):
+    """A notification written where no push reaches this process (another process on SQLite) wakes only its
+    recipient's stream, within a poll; quiet streams get heartbeats and do not read the database."""
+    monkeypatch.setattr(live, "POLL_SECONDS", 0.3)
+    monkeypatch.setattr(live, "POLL_SECONDS_WITH_WAKEUPS", 0.3)
+    monkeypatch.setattr(live, "FULL_READ_SECONDS", 600.0)
+    reader, bystander = people["health_member"], people["social_member"]
+    follows.follow(reader, "resource", notice.pk)
+    run_pending()
+    reads: list[int] = []
+    real_read = live._next_batch
+    monkeypatch.setattr(live, "_next_batch", lambda user_id, *args: reads.append(user_id) or real_read(user_id, *args))
+
+    def written_without_push() -> None:
+        from django.db import connection
+
+        with monkeypatch.context() as patched:
+            patched.setattr(live, "push", lambda *args, **kwargs: None)
+            try:
+                catalog.update_resource(people["tax_steward"], notice, {"summary": "无推送"})
+                run_pending()
+            finally:
+                connection.close()
+
+    async def scenario() -> tuple[bytes, bytes]:
+        browsers = {reader.pk: FakeClient(), bystander.pk: FakeClient()}
+        tasks = []
+        for person in (reader, bystander):
+            scope = await asyncio.to_thread(scope_for, person)
+            tasks.append(asyncio.create_task(live.stream(scope, browsers[person.pk].receive, browsers[person.pk].send)))
+        for browser in browsers.values():
+            await browser.until(lambda b=browser: b"event: unread" in b.body())
+        await asyncio.to_thread(written_without_push)
+        await browsers[reader.pk].until(lambda: b"event: notification" in browsers[reader.pk].body())
+        quiet = browsers[bystander.pk]
+        await quiet.until(lambda: quiet.body().count(b": ping") >= 3)
+        for browser in browsers.values():
+            browser.hang_up.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 5)
+        return browsers[reader.pk].body(), quiet.body()
+
+    told, quiet = asyncio.run(scenario())
+    assert next(d["text"] for _i, k, d in events_in(told) if k == "notification").endswith("办税指南.")
+    assert b"event: notification" not in quiet
+    assert reads.count(bystander.pk) == 1  # its first read only: the heartbeats read nothing
+    assert reads.count(reader.pk) <= 3  # its first read, and one (or, with the poller's first look, two) wake-ups
