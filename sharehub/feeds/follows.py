@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -332,24 +332,28 @@ def notify_followers(event) -> None:
     candidates.pop(event.actor_id, None)
     if not candidates:
         return
-    users = get_user_model().objects.filter(pk__in=list(candidates), is_active=True)
-    recipients = viewers(users, resource)
+    people = get_user_model().objects.filter(pk__in=list(candidates), is_active=True)
+    recipients = viewers(people.only("pk", "is_active", "is_org_admin", "is_auditor", "kind"), resource)
     mailing = settings.EMAIL_ENABLED
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient_id=pk,
-                event=event,
-                created_at=event.created_at,
-                reason=FOLLOWING,
-                mail=candidates[pk] if mailing and candidates[pk] in BY_MAIL else "",
-            )
-            for pk in sorted(recipients)
-        ],
-        ignore_conflicts=True,  # already told as a party to it (or a replay)
-    )
-    written = Notification.objects.filter(event=event, recipient_id__in=recipients, reason=FOLLOWING)
-    live.push_after_commit(event, dict(written.values_list("recipient_id", "pk")), followed=True)
+    told = set(Notification.objects.filter(event=event).values_list("recipient_id", flat=True))  # a party, a replay
+    fresh = [
+        Notification(
+            recipient_id=pk,
+            event=event,
+            created_at=event.created_at,
+            reason=FOLLOWING,
+            mail=candidates[pk] if mailing and candidates[pk] in BY_MAIL else "",
+        )
+        for pk in sorted(recipients - told)
+    ]
+    try:
+        with transaction.atomic():  # the ids come back from the insert: no query of 1,000 ids to find them
+            written = {n.recipient_id: n.pk for n in Notification.objects.bulk_create(fresh)}
+    except IntegrityError:  # another process told one of them of this event meanwhile
+        Notification.objects.bulk_create(fresh, ignore_conflicts=True)
+        mine = Notification.objects.filter(event=event, reason=FOLLOWING).values_list("recipient_id", "pk")
+        written = {person: pk for person, pk in mine if person in recipients}
+    live.push_after_commit(event, written, followed=True)
 
 
 def _follow_by_default(event) -> None:
