@@ -25,6 +25,7 @@ from sharehub.events.services import record
 from sharehub.feeds.models import InboundDelivery, InboundHook, InboundItem
 from sharehub.org.models import User
 from sharehub.policy.engine import Action, can
+from sharehub.validation import text_problems
 
 Hook = InboundHook.Action
 FIELDS = ("key", "title", "summary", "body")
@@ -248,6 +249,9 @@ def _values(hook: InboundHook, document) -> dict[str, str]:
             values[name] = fill(template, document)
         except MissingValue as missing:
             errors[name] = _("The JSON sent has no value at %(path)s.") % {"path": missing.path}
+        except RecursionError:
+            errors[name] = _("The value is nested too deeply to write as text.")
+    errors.update(text_problems(values))  # NUL, lone surrogates: nothing a database can store
     if errors:
         raise Invalid(fields=errors)
     key = values.get("key", "").strip()
@@ -304,7 +308,7 @@ def receive(token: str, body: bytes, headers) -> Answer:
         return earlier
     try:
         document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         return _logged(
             hook, delivery_id, _error(Invalid(fields={"body": _("Not JSON: %(reason)s") % {"reason": error}}))
         )

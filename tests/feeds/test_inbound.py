@@ -113,6 +113,9 @@ def test_a_key_creates_a_resource_once_and_later_posts_update_it(people, tool):
             422,
             "summary",
         ),
+        (b"[" * 100_000, 422, "body"),  # nested deeper than a parser goes
+        (b'{"object_attributes": {"iid": 1, "title": "a\\u0000b"}, "labels": [{"title": "x"}]}', 422, "title"),
+        (b'{"object_attributes": {"iid": 1, "title": "\\udcff"}, "labels": [{"title": "x"}]}', 422, "title"),
     ],
 )
 def test_what_cannot_be_written_is_refused_naming_the_field(progress_hook, body, status, field):
