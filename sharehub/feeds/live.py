@@ -189,18 +189,34 @@ def _prepared(event, recipients: dict[int, int], followed: bool, hidden: set[int
 
 
 def _deliver_local(message: dict) -> None:
+    """Queue the message's notification on each local stream of its recipients, as the bytes the stream
+    writes: made once per language (and hidden or not) with only the id put in per stream, and handed to
+    each event loop in one call, not one wake-up of the loop per stream."""
     with _lock:
         targets = [
             (listener, entry) for user_id, entry in message["to"].items() for listener in _streams.get(int(user_id), ())
         ]
         for pk, _hidden in message["to"].values():
             _known[pk] = None
+    tails: dict[tuple[str, bool], str] = {}
+    by_loop: dict[asyncio.AbstractEventLoop, list] = defaultdict(list)
     for listener, (pk, hidden) in targets:
-        texts = message["texts"]["hidden" if hidden else "shown"]
-        text, link = texts.get(listener.language) or next(iter(texts.values()))
-        body = {"id": pk, "text": text, "link": link, "action": message["action"], "created_at": message["created_at"]}
-        with contextlib.suppress(RuntimeError):  # that stream's loop has closed
-            listener.loop.call_soon_threadsafe(listener.queue.put_nowait, (pk, body))
+        key = (listener.language, bool(hidden))
+        if key not in tails:
+            texts = message["texts"]["hidden" if hidden else "shown"]
+            text, link = texts.get(listener.language) or next(iter(texts.values()))
+            rest = {"text": text, "link": link, "action": message["action"], "created_at": message["created_at"]}
+            tails[key] = json.dumps(rest, ensure_ascii=False)[1:]
+        data = f'{{"id": {int(pk)}, {tails[key]}'
+        by_loop[listener.loop].append((listener, (pk, _message("notification", data, pk))))
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop has closed
+            loop.call_soon_threadsafe(_queue_all, items)
+
+
+def _queue_all(items: list) -> None:
+    for listener, item in items:
+        listener.queue.put_nowait(item)
 
 
 def _wake_local(user_ids: Iterable[int] | None = None) -> None:
@@ -608,13 +624,13 @@ async def stream(scope, receive, send) -> None:
             if item is _WAKE:
                 listener.woken, read_now = False, True
                 continue
-            pk, body = item
+            pk, chunk = item
             if pk in sent or pk <= floor or (after is not None and pk <= after - LOOKBACK):
                 continue
             sent.add([pk])
             after = max(after or 0, pk)
             unread_sent = (unread_sent or 0) + 1
-            out = _notification(pk, body) + _message("unread", json.dumps({"unread": unread_sent}), after)
+            out = chunk + _message("unread", f'{{"unread": {unread_sent}}}', after)
             await send({"type": "http.response.body", "body": out, "more_body": True})
     except OSError:
         pass
