@@ -10,8 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +23,7 @@ from sharehub.feeds.messages import named_resource
 from sharehub.feeds.models import Follow, Notification, SearchMatch
 from sharehub.org.models import Department, Membership
 from sharehub.org.schemas import MAX_DB_INT
-from sharehub.policy.engine import Action, can, viewers, visible
+from sharehub.policy.engine import Action, active_people, can, viewers, visible
 from sharehub.search.forms import SearchState, saved_search_url
 from sharehub.search.models import SavedSearch
 from sharehub.search.queries import matching_ids
@@ -332,27 +331,10 @@ def notify_followers(event) -> None:
     candidates.pop(event.actor_id, None)
     if not candidates:
         return
-    people = get_user_model().objects.filter(pk__in=list(candidates), is_active=True)
-    recipients = viewers(people.only("pk", "is_active", "is_org_admin", "is_auditor", "kind"), resource)
+    recipients = viewers(active_people(candidates), resource)
     mailing = settings.EMAIL_ENABLED
-    told = set(Notification.objects.filter(event=event).values_list("recipient_id", flat=True))  # a party, a replay
-    fresh = [
-        Notification(
-            recipient_id=pk,
-            event=event,
-            created_at=event.created_at,
-            reason=FOLLOWING,
-            mail=candidates[pk] if mailing and candidates[pk] in BY_MAIL else "",
-        )
-        for pk in sorted(recipients - told)
-    ]
-    try:
-        with transaction.atomic():  # the ids come back from the insert: no query of 1,000 ids to find them
-            written = {n.recipient_id: n.pk for n in Notification.objects.bulk_create(fresh)}
-    except IntegrityError:  # another process told one of them of this event meanwhile
-        Notification.objects.bulk_create(fresh, ignore_conflicts=True)
-        mine = Notification.objects.filter(event=event, reason=FOLLOWING).values_list("recipient_id", "pk")
-        written = {person: pk for person, pk in mine if person in recipients}
+    mails = {pk: candidates[pk] if mailing and candidates[pk] in BY_MAIL else "" for pk in recipients}
+    written = Notification.objects.create_for_event(event, mails, FOLLOWING)  # not who was told already
     live.push_after_commit(event, written, followed=True)
 
 

@@ -34,13 +34,7 @@ def notify_from_event(event) -> None:
     if settings.EMAIL_ENABLED:
         wanted = MailSettings.objects.filter(person_id__in=recipients, involved__in=BY_MAIL)
         mailed = dict(wanted.values_list("person_id", "involved"))
-    Notification.objects.bulk_create(
-        [
-            Notification(recipient_id=r, event=event, created_at=event.created_at, mail=mailed.get(r, ""))
-            for r in sorted(recipients)
-        ],
-        ignore_conflicts=True,
-    )
+    Notification.objects.create_for_event(event, {r: mailed.get(r, "") for r in recipients})
     written = dict(
         Notification.objects.filter(event=event, recipient_id__in=recipients).values_list("recipient_id", "pk")
     )

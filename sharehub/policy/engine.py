@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 from sharehub.access.models import AccessRequest, ApprovalRule, Grant
 from sharehub.catalog.models import Resource
 from sharehub.db.prepared import PreparedRead
-from sharehub.org.models import Department, Membership
+from sharehub.org.models import Department, Membership, User
 
 
 class Action(StrEnum):
@@ -217,6 +217,23 @@ def _context_from(actor, rows, generation: int) -> ActorContext:
         roles={d: r for d, r, _p in rows},
         generation=generation,
     )
+
+
+class Person(NamedTuple):
+    """What a decision reads of a person, without a model instance: for deciding for thousands at once."""
+
+    pk: int
+    is_org_admin: bool
+    is_auditor: bool
+    is_service: bool
+    is_active: bool = True
+    is_authenticated: bool = True
+
+
+def active_people(ids) -> list[Person]:
+    """The active people among `ids`, as `viewers` reads them (one query, no model instances)."""
+    rows = User.objects.filter(pk__in=list(ids), is_active=True).values_list("pk", "is_org_admin", "is_auditor", "kind")
+    return [Person(pk, admin, auditor, kind == User.Kind.SERVICE) for pk, admin, auditor, kind in rows]
 
 
 def viewers(people, resource: Resource, now=None) -> set[int]:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from hypothesis import given
 
-from sharehub.policy.engine import Action, can, viewers
+from sharehub.policy.engine import Action, active_people, can, viewers
 from tests.policy.strategies import OrgSpec, build_world, org_specs
 from tests.policy.test_properties import PROPERTY_SETTINGS, _grants_decide
 
@@ -32,4 +32,6 @@ def test_viewers_are_those_can_allows(spec: OrgSpec):
                 expected = {p.pk for p in fresh if can(p, Action.VIEW, resource, now=at).allowed}
                 cold = list(get_user_model().objects.filter(pk__in=[p.pk for p in people]))
                 assert viewers(cold, resource, now=at) == expected, (resource, offset)
+                light = active_people(p.pk for p in people)  # as the fan-out loads them
+                assert viewers(light, resource, now=at) == expected, (resource, offset, "light")
         transaction.set_rollback(True)
