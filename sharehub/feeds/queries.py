@@ -17,7 +17,7 @@ from sharehub.feeds.messages import named_resource, render
 from sharehub.feeds.models import Follow, InboundHook, Notification, SearchMatch, WebhookEndpoint
 from sharehub.org.models import Department, Membership
 from sharehub.org.queries import person_labels
-from sharehub.policy.engine import Action, context_for, decide_owned, owned_filter, visible
+from sharehub.policy.engine import Action, connectable_departments, context_for, decide_owned, owned_filter, visible
 from sharehub.search.forms import saved_search_url
 from sharehub.search.models import SavedSearch
 
@@ -215,19 +215,12 @@ def shown_deliveries(actor, deliveries) -> list:
     return deliveries
 
 
-def _connectable(actor):
-    """The departments the actor may connect other systems to (policy rule "connect")."""
-    ctx = context_for(actor)
-    departments = Department.objects.all()
-    return departments if ctx.is_admin else departments.filter(pk__in=ctx.manager_department_ids)
-
-
 def inbound_hooks_of(actor):
     """The inbound webhooks of the service accounts of the departments the actor manages (all: admins)."""
     if not getattr(actor, "is_authenticated", False):
         return InboundHook.objects.none()
     return InboundHook.objects.select_related("account", "account__service_owner", "project").filter(
-        account__service_owner__in=_connectable(actor)
+        account__service_owner__in=connectable_departments(actor)
     )
 
 
@@ -241,7 +234,7 @@ def inbound_hook(actor, pk: int) -> InboundHook:
 def connectable_accounts(actor):
     return (
         get_user_model()
-        .objects.filter(kind="service", is_active=True, service_owner__in=_connectable(actor))
+        .objects.filter(kind="service", is_active=True, service_owner__in=connectable_departments(actor))
         .select_related("service_owner")
         .order_by("service_owner__name", "username")
     )
@@ -249,7 +242,7 @@ def connectable_accounts(actor):
 
 def connectable_projects(actor):
     return (
-        Project.objects.filter(department__in=_connectable(actor))
+        Project.objects.filter(department__in=connectable_departments(actor))
         .select_related("department")
         .order_by("department__name", "name")
     )

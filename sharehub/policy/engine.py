@@ -537,6 +537,14 @@ def _decide_connect(ctx: ActorContext, department: Department) -> Decision:
     return _decide_managed(ctx, department, _("Only stewards and heads of %(dept)s connect other systems to it."))
 
 
+def connectable_departments(actor) -> QuerySet[Department]:
+    """The departments `can(actor, "connect", department)` allows: the SQL half of `_decide_connect`."""
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return Department.objects.none()
+    return Department.objects.all() if ctx.is_admin else Department.objects.filter(pk__in=ctx.manager_department_ids)
+
+
 def _decide_request_access(ctx: ActorContext, resource: Resource, now=None) -> Decision:
     """May the actor ask for this resource's content? Only conditional resources they can see, and
     only when they cannot read it for another reason than a grant (a grant is renewed by a new request)."""

@@ -16,6 +16,9 @@ from sharehub.errors import Forbidden, Invalid
 from sharehub.feeds import inbound
 from sharehub.feeds.models import InboundDelivery, InboundHook
 from sharehub.org import services as org
+from sharehub.org.models import Department
+from sharehub.policy.engine import can, connectable_departments
+from tests import factories
 
 GITLAB_ISSUE = {
     "object_kind": "issue",
@@ -249,3 +252,10 @@ def test_posts_at_the_same_moment_write_each_key_once(org_units, people, tool):
     assert len({a.json()["resource"] for _d, a in answers}) == 1
     assert Resource.objects.filter(title__startswith="工单 T-1").count() == 1
     assert InboundDelivery.objects.filter(delivery_id="a", status__lt=300).count() == 1
+
+
+def test_the_connectable_departments_are_those_the_policy_allows(org_units, people):
+    admin = factories.person("org_admin", admin=True)
+    for person in [*people.values(), admin]:
+        allowed = {d.pk for d in Department.objects.all() if can(person, "connect", d).allowed}
+        assert set(connectable_departments(person).values_list("pk", flat=True)) == allowed, person
