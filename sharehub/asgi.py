@@ -8,6 +8,7 @@ from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
 
+from sharehub import heap
 from sharehub.bodies import PLAINTEXT_BODY_LIMIT, carries_plaintext
 from sharehub.feeds import live
 
@@ -126,7 +127,9 @@ def _application() -> SyncRequestASGIHandler:
     django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
     if os.environ.get("SHAREHUB_WORKER_IN_PROCESS") == "1":
         _start_background_work()
-    return SyncRequestASGIHandler(readers_in_background=True)
+    handler = SyncRequestASGIHandler(readers_in_background=True)
+    heap.settle_once("application")
+    return handler
 
 
 def _start_background_work() -> None:

@@ -116,9 +116,7 @@ def _publish(message: dict) -> None:
 
 
 def _on_postgres() -> bool:
-    from django.db import connections
-
-    return connections["default"].vendor == "postgresql"
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
 
 
 def _notify(message: dict) -> None:
@@ -590,7 +588,7 @@ async def stream(scope, receive, send) -> None:
         )
         await send({"type": "http.response.body", "body": f"retry: {RETRY_MS}\n\n".encode(), "more_body": True})
         after, unread_sent, sent, floor = _last_seen(scope), None, _Sent(), 0
-        read_now, first, last_read = True, True, loop.time()
+        read_now, first, last_read, poll_seconds = True, True, loop.time(), _poll_seconds()
         while not gone:
             if read_now:
                 read_now, last_read = False, loop.time()
@@ -612,7 +610,8 @@ async def stream(scope, receive, send) -> None:
                     read_now = True
                     continue
             try:
-                item = await asyncio.wait_for(listener.queue.get(), timeout=_poll_seconds())
+                async with asyncio.timeout(poll_seconds):  # not wait_for: no extra task per message
+                    item = await listener.queue.get()
             except TimeoutError:  # quiet: a heartbeat, and now and then a read of its own
                 read_now = loop.time() - last_read >= FULL_READ_SECONDS
                 if not read_now:

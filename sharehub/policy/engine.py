@@ -261,15 +261,22 @@ def viewers(people, resource: Resource, now=None) -> set[int]:
     )
     prefetch_related_objects([resource], "scope_departments")
     allowed = set()
+    decided: dict[tuple, bool] = {}
     for person in people:
-        ctx = _context_from(person, rows[person.pk], generation)
+        memberships = tuple(sorted(rows[person.pk]))
+        departments = {department_id for department_id, _role, _path in memberships}
         held = tuple(
             HeldGrant(valid_from, valid_until, purpose, tuple(fields or ()), pk)
             for user_id, department_id, valid_from, valid_until, purpose, fields, pk in grants
-            if user_id == person.pk or department_id in ctx.department_ids
+            if user_id == person.pk or department_id in departments
         )
-        ctx.grants, ctx.grants_loaded_at = ({resource.pk: held} if held else {}), loaded_at
-        if _decide_resource(ctx, Action.VIEW, resource, now).allowed:
+        # Everything a view decision reads but who the person is: people alike in it are decided once.
+        key = (person.is_org_admin, person.is_auditor, person.is_service, memberships, held)
+        if key not in decided:
+            ctx = _context_from(person, memberships, generation)
+            ctx.grants, ctx.grants_loaded_at = ({resource.pk: held} if held else {}), loaded_at
+            decided[key] = _decide_resource(ctx, Action.VIEW, resource, now).allowed
+        if decided[key]:
             allowed.add(person.pk)
     return allowed
 

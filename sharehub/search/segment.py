@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 
+from sharehub import heap
+
 if TYPE_CHECKING:
     import jieba
 
@@ -229,6 +231,7 @@ def segmenter() -> Segmenter:
                 _current.add_words(words - _current.org_words)
             else:
                 _current = Segmenter(words)
+                heap.settle_once("dictionary")
             _current_version = version
         _checked_at = now
         return _current
