@@ -1,9 +1,11 @@
 """Inbound webhooks: an address per service account that a system able only to send webhooks (a project
 tool, a CRM) posts its own JSON to. Each field of what Sharehub writes is a template over that JSON:
 `{issue.title}` is the value at that path (`{commits.0.message}` indexes a list), `{{` and `}}` are
-braces, anything else is kept as written. A post becomes a progress entry of a project, or a resource
-created for a new key and updated for a known one, written by the service account under the policy
-(published where the account may publish, else sent to the department's review)."""
+braces, anything else is kept as written. A post becomes a progress entry of a project, a resource
+created for a new key and updated for a known one (published where the account may publish, else sent to
+the department's review), or a record of a dataset inserted or updated by its record key (the fields of
+the dataset's schema, each a template; fields not mapped keep their stored values), written by the
+service account under the policy."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Project, Resource
 from sharehub.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from sharehub.events.services import record
+from sharehub.exchange import services as exchange
 from sharehub.feeds.models import InboundDelivery, InboundHook, InboundItem
 from sharehub.org.models import User
 from sharehub.policy.engine import Action, can
@@ -57,13 +60,18 @@ def _check_template(template: str) -> str:
     return ""
 
 
-def clean_mapping(action: str, mapping) -> dict[str, str]:
+def clean_mapping(
+    action: str, mapping, record_fields: tuple[str, ...] = (), record_key: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The mapping's templates by field, checked. A records hook maps its dataset's `record_fields` instead
+    of FIELDS, and must map each field of the `record_key`."""
     if not isinstance(mapping, dict):
         raise Invalid(fields={"mapping": _("Give each field a template.")})
+    fields = record_fields if action == Hook.RECORDS else FIELDS
     errors, clean = {}, {}
     for name, template in mapping.items():
-        if name not in FIELDS:
-            errors[name] = _("Unknown field; the fields are %(fields)s.") % {"fields": ", ".join(FIELDS)}
+        if name not in fields:
+            errors[str(name)[:64]] = _("Unknown field; the fields are %(fields)s.") % {"fields": ", ".join(fields)}
             continue
         template = template if isinstance(template, str) else ""
         if not template.strip():
@@ -76,12 +84,34 @@ def clean_mapping(action: str, mapping) -> dict[str, str]:
             clean[name] = template
     if action == Hook.PROGRESS:
         clean.pop("key", None)
-    for name in REQUIRED.get(action, ()):
+    required = record_key if action == Hook.RECORDS else REQUIRED.get(action, ())
+    for name in required:
         if name not in clean and name not in errors:
             errors[name] = _("Required: a template such as {issue.title}.")
     if errors:
         raise Invalid(fields=errors)
     return clean
+
+
+def parse_record_mapping(text: str) -> dict[str, str]:
+    """A records hook's mapping as people type it in the page: one `field: template` a line."""
+    mapping: dict[str, str] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, colon, template = line.partition(":")
+        if not colon or not name.strip():
+            raise Invalid(fields={"records": _("Line %(n)s: write field: template.") % {"n": number}})
+        if name.strip() in mapping:
+            raise Invalid(
+                fields={"records": _("Line %(n)s: %(field)s is mapped twice.") % {"n": number, "field": name.strip()}}
+            )
+        mapping[name.strip()] = template.strip()
+    return mapping
+
+
+def record_mapping_text(mapping: dict[str, str]) -> str:
+    return "\n".join(f"{name}: {template}" for name, template in mapping.items())
 
 
 class MissingValue(Exception):
@@ -137,6 +167,29 @@ def _department_of(actor, account) -> User:
     return account
 
 
+def _dataset(action: str, dataset, account: User) -> tuple[Resource | None, tuple[str, ...], tuple[str, ...]]:
+    """A records hook's dataset (of the account's department, with its record key set), its fields and
+    the fields of its record key."""
+    if action != Hook.RECORDS:
+        return None, (), ()
+    text = str(dataset or "")
+    found = (
+        Resource.objects.filter(pk=int(text), kind=Resource.Kind.DATASET).first()
+        if text.isdigit() and len(text) <= 18
+        else None
+    )
+    if found is None or found.owner_department_id != account.service_owner_id:
+        raise Invalid(fields={"dataset": _("Choose a dataset of the service account's department.")})
+    try:
+        schema = exchange.writable_dataset(account, found)
+    except Forbidden as error:
+        raise Invalid(fields={"dataset": error.message}) from None
+    except Invalid as error:
+        raise Invalid(fields={"dataset": next(iter(error.fields.values()), error.message)}) from None
+    names = tuple(schema.fields.order_by("position", "pk").values_list("name", flat=True))
+    return found, names, tuple(name for name in schema.key_fields if name in names)
+
+
 def _project(action: str, project, account: User) -> Project | None:
     if action != Hook.PROGRESS:
         return None
@@ -148,7 +201,7 @@ def _project(action: str, project, account: User) -> Project | None:
 
 
 @transaction.atomic
-def create_hook(actor, *, account, name: str, action: str, mapping, project=None, kind: str = "notice"):
+def create_hook(actor, *, account, name: str, action: str, mapping, project=None, kind: str = "notice", dataset=None):
     """A new inbound hook and its secret token (shown once: only its digest is kept)."""
     account = _department_of(actor, account)
     errors = {}
@@ -159,8 +212,14 @@ def create_hook(actor, *, account, name: str, action: str, mapping, project=None
         errors["action"] = _("Choose one of %(values)s.") % {"values": ", ".join(Hook.values)}
     if action == Hook.RESOURCE and kind not in KINDS:
         errors["kind"] = _("Choose one of %(values)s.") % {"values": ", ".join(KINDS)}
+    found_dataset, record_fields, record_key = None, (), ()
     try:
-        mapping = clean_mapping(action, mapping)
+        found_dataset, record_fields, record_key = _dataset(action, dataset, account)
+    except Invalid as error:
+        errors.update(error.fields)
+    try:
+        if "dataset" not in errors:
+            mapping = clean_mapping(action, mapping, record_fields, record_key)
     except Invalid as error:
         errors.update(error.fields)
     try:
@@ -174,8 +233,9 @@ def create_hook(actor, *, account, name: str, action: str, mapping, project=None
         name=name,
         account=account,
         action=action,
-        kind=kind if action == Hook.RESOURCE else Resource.Kind.PROGRESS,
+        kind=kind if action == Hook.RESOURCE else Resource.Kind.DATASET if found_dataset else Resource.Kind.PROGRESS,
         project=found_project,
+        dataset=found_dataset,
         mapping=mapping,
         prefix=token[: len(TOKEN_PREFIX) + 4],
         digest=_digest(token),
@@ -262,7 +322,29 @@ def _values(hook: InboundHook, document) -> dict[str, str]:
     return values
 
 
-def _write(hook: InboundHook, values: dict[str, str]) -> tuple[Resource, bool]:
+def _write_record(hook: InboundHook, values: dict[str, str]) -> tuple[Resource, Answer]:
+    """Upsert one record of the hook's dataset: the dataset's own checks (types, required fields, the
+    schema) apply; fields not mapped keep what is stored."""
+    if hook.dataset is None:
+        raise Invalid(fields={"dataset": _("The dataset of this hook was deleted; connect a dataset again.")})
+    try:
+        result = exchange.upsert(hook.account, hook.dataset, [values], via="inbound")
+    except exchange.RowsInvalid as error:
+        raise Invalid(error.message, fields={e.field or "row": e.reason for e in error.checked.errors}) from None
+    body = {"dataset": hook.dataset.code, **{k: result.counts()[k] for k in ("inserted", "updated", "unchanged")}}
+    return hook.dataset, Answer(201 if result.inserted else 200, body)
+
+
+def _write(hook: InboundHook, values: dict[str, str]) -> tuple[Resource, Answer]:
+    if hook.action == Hook.RECORDS:
+        return _write_record(hook, values)
+    resource, created = _write_resource(hook, values)
+    return resource, Answer(
+        201 if created else 200, {"resource": resource.code, "created": created, "status": resource.status}
+    )
+
+
+def _write_resource(hook: InboundHook, values: dict[str, str]) -> tuple[Resource, bool]:
     account = hook.account
     fields = {name: values[name] for name in ("title", "summary", "body") if name in values}
     if hook.action == Hook.RESOURCE:
@@ -298,7 +380,9 @@ def _replay(hook: InboundHook, delivery_id: str) -> Answer | None:
 
 def receive(token: str, body: bytes, headers) -> Answer:
     """Write what one post to an inbound hook says; the answer and the post's outcome are logged on the hook."""
-    hook = InboundHook.objects.select_related("account", "project").filter(digest=_digest(token or "")).first()
+    hook = (
+        InboundHook.objects.select_related("account", "project", "dataset").filter(digest=_digest(token or "")).first()
+    )
     if hook is None or not hook.active:
         return _error(NotFound())
     if not hook.account.is_active:
@@ -315,11 +399,7 @@ def receive(token: str, body: bytes, headers) -> Answer:
     for _attempt in range(2):
         try:
             with transaction.atomic():
-                resource, created = _write(hook, _values(hook, document))
-                answer = Answer(
-                    201 if created else 200,
-                    {"resource": resource.code, "created": created, "status": resource.status},
-                )
+                resource, answer = _write(hook, _values(hook, document))
                 _log(hook, delivery_id, answer, resource)
             return answer
         except ServiceError as error:

@@ -206,13 +206,15 @@ class SearchMatch(models.Model):
 
 class InboundHook(models.Model):
     """An address that a system able only to send webhooks (a project tool, a CRM) posts its own JSON to.
-    The mapping's templates turn each post into a progress entry of a project, or a resource created or
-    updated by a key, written by the hook's service account under the policy. The address holds a
+    The mapping's templates turn each post into a progress entry of a project, a resource created or
+    updated by a key, or a record of a dataset upserted by its record key, written by the hook's service
+    account under the policy. The address holds a
     secret: only its SHA-256 is kept, the address is shown once."""
 
     class Action(models.TextChoices):
         PROGRESS = "progress", _("a progress entry of a project")
         RESOURCE = "resource", _("a resource, created or updated by its key")
+        RECORDS = "records", _("a record of a dataset, inserted or updated by its key")
 
     name = models.CharField(_("name"), max_length=100)
     account = models.ForeignKey(
@@ -225,6 +227,14 @@ class InboundHook(models.Model):
     kind = models.CharField(_("kind"), max_length=12, default="notice")  # of the resources it writes (not progress)
     project = models.ForeignKey(
         "catalog.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("project")
+    )
+    dataset = models.ForeignKey(
+        "catalog.Resource",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("dataset"),
     )
     mapping = models.JSONField(_("field mapping"), default=dict)
     prefix = models.CharField(max_length=16)

@@ -219,7 +219,7 @@ def inbound_hooks_of(actor):
     """The inbound webhooks of the service accounts of the departments the actor manages (all: admins)."""
     if not getattr(actor, "is_authenticated", False):
         return InboundHook.objects.none()
-    return InboundHook.objects.select_related("account", "account__service_owner", "project").filter(
+    return InboundHook.objects.select_related("account", "account__service_owner", "project", "dataset").filter(
         account__service_owner__in=connectable_departments(actor)
     )
 
@@ -237,6 +237,16 @@ def connectable_accounts(actor):
         .objects.filter(kind="service", is_active=True, service_owner__in=connectable_departments(actor))
         .select_related("service_owner")
         .order_by("service_owner__name", "username")
+    )
+
+
+def connectable_datasets(actor):
+    """Datasets an inbound hook may write records to: those of the departments the actor connects systems for."""
+    return (
+        Resource.objects.filter(kind=Resource.Kind.DATASET, owner_department__in=connectable_departments(actor))
+        .exclude(status=Resource.Status.ARCHIVED)
+        .select_related("owner_department")
+        .order_by("owner_department__name", "code")
     )
 
 

@@ -269,6 +269,7 @@ def inbound_list(request):
         "form": {"action": "progress", "kind": "notice"},
         "accounts": queries.connectable_accounts(request.user),
         "projects": queries.connectable_projects(request.user),
+        "datasets": queries.connectable_datasets(request.user),
         "actions": InboundHook.Action.choices,
     }
     status = 200
@@ -278,20 +279,30 @@ def inbound_list(request):
             "name": request.POST.get("name", ""),
             "action": request.POST.get("action", ""),
             "project": request.POST.get("project", ""),
+            "dataset": request.POST.get("dataset", ""),
             "kind": request.POST.get("kind", "notice"),
             "mapping": {name: request.POST.get(f"map_{name}", "") for name in inbound.FIELDS},
         }
+        records = request.POST.get("records", "")
         try:
+            if form["action"] == InboundHook.Action.RECORDS:
+                form["mapping"] = inbound.parse_record_mapping(records)
             hook, token = inbound.create_hook(request.user, **form)
         except (Invalid, Forbidden) as error:
-            context.update(errors=error.fields or {"account": error.message}, form=form)
+            errors = error.fields or {"account": error.message}
+            if form["action"] == InboundHook.Action.RECORDS:  # the dataset's fields are lines of one box
+                problems = [f"{name}: {reason}" for name, reason in errors.items() if name not in _FORM_FIELDS]
+                errors = {name: reason for name, reason in errors.items() if name in _FORM_FIELDS}
+                if problems:
+                    errors["records"] = " ".join([errors.get("records", ""), *problems]).strip()
+            context.update(errors=errors, form={**form, "records": records})
             status = 422
         else:
             detail = _inbound_context(request, hook)
             address = request.build_absolute_uri(reverse("feeds:inbound_receive", args=[token]))
             return _no_store(render(request, "feeds/inbound_hook.html", {**detail, "address": address}))
     context["hooks"] = queries.inbound_hooks_of(request.user)
-    mapping = context["form"].get("mapping", {})
+    mapping = context["form"].get("mapping", {}) if context["form"].get("action") != InboundHook.Action.RECORDS else {}
     context["mapping_rows"] = [
         {"name": name, "value": mapping.get(name, ""), "error": context["errors"].get(name, ""), "example": example}
         for name, example in _EXAMPLES.items()
@@ -299,6 +310,7 @@ def inbound_list(request):
     return _no_store(render(request, "feeds/inbound.html", context, status=status))
 
 
+_FORM_FIELDS = ("account", "name", "action", "project", "dataset", "kind", "records")
 _EXAMPLES = {
     "key": "{issue.id}",
     "title": "{issue.key} {issue.title}",
