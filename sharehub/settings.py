@@ -205,6 +205,12 @@ EXTRACT_MAX_CELLS = config.env_int("SHAREHUB_EXTRACT_MAX_CELLS", 2_000_000)
 API_RATE_TOKEN = config.env_rate("SHAREHUB_API_RATE_TOKEN", "1200/min")
 API_RATE_ADDRESS = config.env_rate("SHAREHUB_API_RATE_ADDRESS", "120/min")
 
+# API tokens (sharehub.org.services.issue_token): how long a new one lasts unless its maker says otherwise,
+# and the longest anyone may make (the organization's rule, set by whoever runs Sharehub).
+TOKEN_DAYS = config.env_int("SHAREHUB_TOKEN_DAYS", 90)
+TOKEN_MAX_DAYS = config.env_int("SHAREHUB_TOKEN_MAX_DAYS", 365)
+TOKEN_WARN_DAYS = 7  # its owner is told this many days before a token ends
+
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "sharehub.catalog.files.TemporaryFileUploadHandler",

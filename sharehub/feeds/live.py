@@ -42,6 +42,7 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 STREAM_PATH = "/notifications/stream/"
+STREAM_AREA = "notifications"  # the API area whose read scope a bearer token needs for the stream
 POLL_SECONDS = 10.0  # also the heartbeat that keeps proxies from closing an idle stream
 POLL_SECONDS_WITH_WAKEUPS = 30.0  # with Redis or NOTIFY (see `_poll_seconds`)
 RETRY_MS = 3000
@@ -433,12 +434,18 @@ def _user_of(scope):
     from django.contrib import auth
     from django.http import HttpRequest
 
-    from sharehub.org.services import user_for_token
+    from sharehub.org import scopes
+    from sharehub.org.services import TokenRefused, token_user
 
     try:
         authorization = _header(scope, b"authorization")
         if authorization.lower().startswith("bearer "):
-            user = user_for_token(authorization[7:].strip())
+            try:
+                user, granted = token_user(authorization[7:].strip())
+            except TokenRefused:
+                return None
+            if not scopes.allows(granted, STREAM_AREA, "GET"):
+                return None
         else:
             from importlib import import_module
 

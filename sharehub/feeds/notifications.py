@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sharehub.feeds import messages
@@ -15,7 +21,23 @@ def _data_link(details: dict) -> str:
     return f"/resources/{details.get('code', '')}/data/"
 
 
+def _token_expiring(details: dict) -> str:
+    """The end in the reader's zone and language, read at the time the sentence is shown."""
+    try:
+        ends = date_format(timezone.localtime(datetime.fromisoformat(details.get("expires_at", ""))), "DATETIME_FORMAT")
+    except (TypeError, ValueError):
+        ends = "—"
+    details["ends"] = ends
+    if details.get("owner_is_service"):
+        return gettext(
+            "The API token %(name)s of the service account %(owner)s ends on %(ends)s; an organization admin makes"
+            " a new one."
+        )
+    return gettext("Your API token %(name)s ends on %(ends)s; make a new one before then.")
+
+
 def register() -> None:
+    messages.register("token.expiring", _token_expiring, lambda details: reverse("org:tokens"))
     messages.register(
         "webhook.disabled",
         _("Your webhook to %(url)s was turned off: its deliveries kept failing. Turn it on again once it works."),

@@ -8,4 +8,4 @@ class OrgConfig(AppConfig):
     verbose_name = _("Organization")
 
     def ready(self) -> None:
-        from sharehub.org import signals  # noqa: F401
+        from sharehub.org import signals, tasks  # noqa: F401  (tasks registers the token expiry job)

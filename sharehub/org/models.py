@@ -109,6 +109,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    scopes = models.JSONField(_("scopes"), default=list)  # sharehub.org.scopes
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True, db_index=True)
+    expiry_announced_at = models.DateTimeField(null=True, blank=True)  # when its owner was told it ends soon
 
     class Meta:
         ordering = ["-created_at"]
@@ -119,8 +122,22 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
+    def scope_words(self) -> list[str]:
+        from sharehub.org.scopes import describe
+
+        return describe(self.scopes or ())
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        from django.utils import timezone
+
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
 
 
 class IdempotencyKey(models.Model):

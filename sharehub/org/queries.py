@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sharehub.catalog.queries import ResourceFilters, list_resources
 from sharehub.errors import NotFound
 from sharehub.org.models import ApiToken, Department, Membership, User
-from sharehub.policy.engine import visible_departments
+from sharehub.policy.engine import OrgAction, can, visible_departments
 
 
 @dataclass(frozen=True)
@@ -161,3 +162,44 @@ def access_own_token(actor, token_id: int) -> ApiToken:
     if token is None:
         raise NotFound()
     return token
+
+
+TOKEN_STATES = ("active", "expired", "revoked")
+
+
+def all_tokens(actor, *, state: str = "", owner: str = "") -> QuerySet[ApiToken]:
+    """Every API token, for organization admins (NotFound for anyone else), newest first; `state` one of
+    TOKEN_STATES, `owner` part of the owner's username or name."""
+    if not can(actor, OrgAction.MANAGE_ORG):
+        raise NotFound()
+    tokens = ApiToken.objects.select_related("user", "user__service_owner").order_by("-created_at", "-id")
+    now = timezone.now()
+    if state == "active":
+        tokens = tokens.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    elif state == "expired":
+        tokens = tokens.filter(revoked_at__isnull=True, expires_at__lte=now)
+    elif state == "revoked":
+        tokens = tokens.filter(revoked_at__isnull=False)
+    if owner.strip():
+        text = owner.strip()
+        tokens = tokens.filter(Q(user__username__icontains=text) | Q(user__display_name__icontains=text))
+    return tokens
+
+
+def access_any_token(actor, token_id: int) -> ApiToken:
+    """A token of anyone, for organization admins; NotFound for anyone else or a missing one."""
+    token = all_tokens(actor).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound()
+    return token
+
+
+def service_accounts(actor) -> QuerySet[User]:
+    """The active service accounts an admin may make tokens for (none for anyone else)."""
+    if not can(actor, OrgAction.MANAGE_ORG):
+        return User.objects.none()
+    return (
+        User.objects.filter(kind=User.Kind.SERVICE, is_active=True)
+        .select_related("service_owner")
+        .order_by("service_owner__name", "username")
+    )

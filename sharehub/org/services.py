@@ -8,18 +8,20 @@ import secrets
 import zoneinfo
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import DEFAULT_DB_ALIAS, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from sharehub.db.prepared import PreparedRead
 from sharehub.errors import Forbidden, Invalid, NotFound
 from sharehub.events.services import record
+from sharehub.org import scopes as token_scopes
 from sharehub.org.models import ApiToken, Department, Membership, User
-from sharehub.policy.engine import OrgAction, can, forget
+from sharehub.policy.engine import OrgAction, can, forget, reviewer_ids
 
 TOKEN_PREFIX = "shr_"
 USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
@@ -297,20 +299,59 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+def _token_days(days) -> int:
+    longest = settings.TOKEN_MAX_DAYS
+    if days is None or days == "":
+        return min(settings.TOKEN_DAYS, longest)
+    text = str(days).strip()
+    if not text.isdigit() or not 1 <= int(text) <= longest:
+        raise Invalid(fields={"days": _("Give a number of days from 1 to %(n)s.") % {"n": longest}})
+    return int(text)
+
+
 @transaction.atomic
-def issue_token(actor, user: User, name: str) -> tuple[ApiToken, str]:
-    """Make a token; returns it and the secret, which is never shown again."""
+def issue_token(
+    actor, user: User, name: str, *, scopes=token_scopes.EVERYTHING, days: int | str | None = None
+) -> tuple[ApiToken, str]:
+    """Make a token; returns it and the secret, which is never shown again. It lasts `days` (the site's
+    SHAREHUB_TOKEN_DAYS when not given, at most SHAREHUB_TOKEN_MAX_DAYS) and may do what its `scopes` allow
+    (sharehub.org.scopes), within what its owner may."""
     own = actor is not None and getattr(actor, "pk", None) == user.pk
     if not own:
         _require_admin(actor)
+    errors = {}
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise Invalid(fields={"name": _("A token needs a name of at most 100 characters.")})
+        errors["name"] = _("A token needs a name of at most 100 characters.")
     if not user.is_active:
-        raise Invalid(fields={"user": _("This account is deactivated.")})
+        errors["user"] = _("This account is deactivated.")
+    try:
+        scopes = token_scopes.clean(scopes)
+    except Invalid as error:
+        errors.update(error.fields)
+    try:
+        days = _token_days(days)
+    except Invalid as error:
+        errors.update(error.fields)
+    if errors:
+        raise Invalid(fields=errors)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:12], digest=_digest(raw))
-    record(actor, "token.issued", user, details={"token": token.pk, "name": name, "prefix": token.prefix})
+    expires_at = timezone.now() + timedelta(days=days)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=raw[:12], digest=_digest(raw), scopes=scopes, expires_at=expires_at
+    )
+    record(
+        actor,
+        "token.issued",
+        user,
+        details={
+            "token": token.pk,
+            "name": name,
+            "prefix": token.prefix,
+            "scopes": scopes,
+            "expires_at": expires_at.isoformat(),
+        },
+    )
     return token, raw
 
 
@@ -328,30 +369,94 @@ def revoke_token(actor, token: ApiToken) -> ApiToken:
     return token
 
 
+class TokenRefused(Exception):
+    """Why a bearer token does not sign anyone in, in words for its sender (the API answers 401 with it)."""
+
+
 def user_for_token(raw: str) -> User | None:
     """The active user a bearer token belongs to, or None. Notes the last use (at most once a minute)."""
-    if not raw or not raw.startswith(TOKEN_PREFIX):
+    try:
+        return token_user(raw)[0]
+    except TokenRefused:
         return None
+
+
+def token_user(raw: str) -> tuple[User, list[str]]:
+    """The user a bearer token signs in and the token's scopes; TokenRefused saying why not (unknown,
+    revoked, expired, its account deactivated). Notes the last use (at most once a minute)."""
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        raise TokenRefused(_("This is not a Sharehub token; they start with %(prefix)s.") % {"prefix": TOKEN_PREFIX})
     found = _TOKEN_USER.rows(digest=_digest(raw))
     if not found:
-        return None
-    token_id, last_used_at, *user_values = found[0]
+        raise TokenRefused(_("This token is not known; it may have been mistyped or deleted."))
+    token_id, last_used_at, revoked_at, expires_at, scopes, *user_values = found[0]
+    now = timezone.now()
+    if revoked_at is not None:
+        raise TokenRefused(_("This token was revoked on %(when)s.") % {"when": _when(revoked_at)})
+    if expires_at is not None and expires_at <= now:
+        raise TokenRefused(_("This token expired on %(when)s; make a new one.") % {"when": _when(expires_at)})
     user = User.from_db(DEFAULT_DB_ALIAS, _USER_FIELDS, user_values)
     if not user.is_active:
-        return None
-    now = timezone.now()
+        raise TokenRefused(_("The account of this token is deactivated."))
     if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
-    return user
+    return user, scopes if isinstance(scopes, list) else []
+
+
+def announce_expiring_tokens(now=None) -> int:
+    """Tell the owner of each token that ends within TOKEN_WARN_DAYS, once (a `token.expiring` event naming
+    them; for a service account's token, the stewards and heads of its department). Returns how many."""
+    now = now or timezone.now()
+    due = ApiToken.objects.filter(
+        revoked_at__isnull=True,
+        expiry_announced_at__isnull=True,
+        expires_at__gt=now,
+        expires_at__lte=now + timedelta(days=settings.TOKEN_WARN_DAYS),
+        user__is_active=True,
+    ).values_list("pk", flat=True)
+    return sum(_announce_expiring(token_id, now) for token_id in list(due[:1000]))
+
+
+@transaction.atomic
+def _announce_expiring(token_id: int, now) -> int:
+    token = ApiToken.objects.select_for_update().select_related("user").get(pk=token_id)
+    if token.expiry_announced_at is not None or token.revoked_at is not None:
+        return 0  # another worker told them meanwhile, or it was revoked
+    token.expiry_announced_at = now
+    token.save(update_fields=["expiry_announced_at"])
+    owner = token.user
+    recipients = reviewer_ids(owner.service_owner_id) if owner.is_service and owner.service_owner_id else [owner.pk]
+    record(
+        None,
+        "token.expiring",
+        owner,
+        departments=[owner.service_owner_id] if owner.service_owner_id else [],
+        details={
+            "token": token.pk,
+            "name": token.name,
+            "prefix": token.prefix,
+            "owner": owner.username,
+            "owner_is_service": owner.is_service,
+            "expires_at": token.expires_at.isoformat(),
+            "recipients": sorted(set(recipients)),
+        },
+    )
+    return 1
+
+
+def _when(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 _USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
 # Read on every API request: compiled once (sharehub.db.prepared); the user comes whole, as select_related gives it.
 _TOKEN_USER = PreparedRead(
     lambda digest: (
-        ApiToken.objects.filter(digest=digest, revoked_at__isnull=True)
+        ApiToken.objects.filter(digest=digest)
         .order_by()
-        .values_list("pk", "last_used_at", *(f"user__{name}" for name in _USER_FIELDS))[:1]
+        .values_list(
+            "pk", "last_used_at", "revoked_at", "expires_at", "scopes", *(f"user__{name}" for name in _USER_FIELDS)
+        )[:1]
     ),
     digest=str,
 )

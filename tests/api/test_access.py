@@ -112,7 +112,7 @@ def test_revoked_token_is_401(api_as, people):
     org.revoke_token(user, token)
     response = api_as(token=raw).get("/me")
     assert response.status_code == 401
-    assert error_of(response)["code"] == "unauthenticated"
+    assert error_of(response)["code"] == "token_refused" and "revoked" in error_of(response)["message"]
 
 
 def test_garbage_token_is_401(api_as):

@@ -103,7 +103,7 @@ def _secret_in(html: str) -> str:
 def test_token_created_secret_shown_once_and_works(people, client_for):
     user = people["tax_member"]
     client = client_for(user)
-    response = client.post("/tokens/", {"name": "ERP 同步"})
+    response = client.post("/tokens/", {"name": "ERP 同步", "scopes": "read"})
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     secret = _secret_in(response.content.decode())

@@ -9,6 +9,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from sharehub.console import SharehubCommand, apply_migrations, table
+from sharehub.errors import Invalid
+from sharehub.org import scopes
 from sharehub.org import services as org
 from sharehub.org.models import ApiToken, User
 
@@ -32,6 +34,15 @@ class Command(SharehubCommand):
         create = actions.add_parser("create", help="make a token for a person or service account")
         create.add_argument("username", help="whose token it is")
         create.add_argument("--name", default="", help='what the token is for (default "cli")')
+        create.add_argument(
+            "--scope",
+            action="append",
+            dest="scopes",
+            metavar="SCOPE",
+            help="what it may do: read, write, or AREA:read / AREA:write with AREA one of "
+            f"{', '.join(scopes.AREAS)}; repeat for several (default: write, i.e. everything its owner may)",
+        )
+        create.add_argument("--days", default=None, help="how many days it works (default SHAREHUB_TOKEN_DAYS, 90)")
         listing = actions.add_parser("list", help="show tokens, of everyone or of one user")
         listing.add_argument("username", nargs="?", help="only this user's tokens")
         revoke = actions.add_parser("revoke", help="revoke a token by its id (see `token list`)")
@@ -44,9 +55,19 @@ class Command(SharehubCommand):
 
     def _create(self, options) -> None:
         user = _user(options["username"])
-        token, raw = org.issue_token(None, user, options["name"] or "cli")
+        try:
+            token, raw = org.issue_token(
+                None,
+                user,
+                options["name"] or "cli",
+                scopes=options["scopes"] or scopes.EVERYTHING,
+                days=options["days"],
+            )
+        except Invalid as error:
+            raise CommandError(" ".join(f"{field}: {reason}" for field, reason in error.fields.items())) from None
         self.stdout.write(
-            f"Token {token.name!r} (id {token.pk}) for {user.username}. Keep it secret: it is shown only this once."
+            f"Token {token.name!r} (id {token.pk}) for {user.username}, scopes {' '.join(token.scopes)}, works until "
+            f"{_when(token.expires_at)}. Keep it secret: it is shown only this once."
         )
         self.stdout.write(raw)
 
@@ -55,14 +76,15 @@ class Command(SharehubCommand):
         if options["username"]:
             tokens = tokens.filter(user=_user(options["username"]))
         rows = [
-            [t.pk, t.user.username, t.name, t.prefix + "…", _when(t.created_at), _when(t.last_used_at),
-             _when(t.revoked_at) if t.revoked_at else "no"]
+            [t.pk, t.user.username, t.name, t.prefix + "…", " ".join(t.scopes), _when(t.created_at),
+             _when(t.expires_at), _when(t.last_used_at), _when(t.revoked_at) if t.revoked_at else "no"]
             for t in tokens
         ]  # fmt: skip
         if not rows:
             self.stdout.write("No tokens.")
             return
-        self.stdout.write(table(["id", "user", "name", "prefix", "created", "last used", "revoked"], rows))
+        headers = ["id", "user", "name", "prefix", "scopes", "created", "ends", "last used", "revoked"]
+        self.stdout.write(table(headers, rows))
 
     def _revoke(self, options) -> None:
         token = ApiToken.objects.select_related("user").filter(pk=options["id"]).first()
