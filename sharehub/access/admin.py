@@ -1,12 +1,16 @@
 """The access process in the admin, for organization admins (entry through the policy): the
-deadline settings, the working-day calendar and the departments' approval rules are edited here;
-requests and grants are read-only lists, since they change only through the access process."""
+deadline settings and the departments' approval rules are edited here; the working-day calendar is
+listed (local days are added on the calendar page); requests and grants are read-only lists, since
+they change only through the access process."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from sharehub.access import services
 from sharehub.access.models import AccessRequest, AccessSettings, ApprovalRule, CalendarDay, Grant, RequestNote
 from sharehub.org.admin import PolicyAdmin, PolicyPermissions, ReadOnlyAdmin
 
@@ -39,11 +43,31 @@ class AccessSettingsAdmin(PolicyAdmin):
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(PolicyAdmin):
-    list_display = ["date", "name", "is_working_day"]
-    list_filter = ["is_working_day"]
+    """The calendar's days as a list. Local days are added on the calendar page and removed through the
+    services, so each change lands on the event log; official days change only by loading them (the
+    calendar page or `sharehub calendar load`)."""
+
+    list_display = ["date", "name", "is_working_day", "source"]
+    list_filter = ["source", "is_working_day"]
     search_fields = ["name"]
     date_hierarchy = "date"
-    ordering = ["date"]
+    ordering = ["date", "-source"]
+    actions = None
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            return super().add_view(request, form_url, extra_context)
+        return redirect(reverse("access:calendar") + "#add-local-day")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.source == CalendarDay.Source.LOCAL)
+
+    def delete_model(self, request, obj):
+        services.remove_local_day(request.user, obj.date)
 
 
 @admin.register(ApprovalRule)

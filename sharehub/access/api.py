@@ -1,4 +1,5 @@
-"""Access-process API: requesting a conditional resource, deciding requests, and grants.
+"""Access-process API: requesting a conditional resource, deciding requests, grants, and the working-day
+calendar that deadlines count.
 
 A thin router: every read goes through `access.queries` (the policy's filters; what the caller may
 not see is 404), every write through `access.services` (which ask the policy and answer 403 with its
@@ -10,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.db.models import Q, QuerySet
 from django.http import FileResponse
@@ -18,18 +19,23 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
+from pydantic import WithJsonSchema
 
-from sharehub.access import queries, services
-from sharehub.access.models import AccessRequest, Grant
+from sharehub.access import holidays, queries, services
+from sharehub.access.models import AccessRequest, CalendarDay, Grant
 from sharehub.access.schemas import (
     AnswerIn,
     ApproveIn,
     AskIn,
     BulkIn,
     BulkOut,
+    CalendarDayOut,
+    CalendarLoadOut,
+    CalendarYearOut,
     GrantOut,
     GrantPage,
     HandledPage,
+    LocalDayIn,
     RejectIn,
     RequestDetail,
     RequestFilterIn,
@@ -37,6 +43,7 @@ from sharehub.access.schemas import (
     RequestPage,
     RevokeIn,
 )
+from sharehub.access.services import CALENDAR_YEARS
 from sharehub.catalog.api import content_disposition
 from sharehub.catalog.files import blob_path
 from sharehub.catalog.queries import access_resource
@@ -448,3 +455,96 @@ def resource_grants(
     resource = access_resource(request.user, ident, Action.MANAGE)
     grants = queries.visible_grants(request.user, resource_id=resource.pk, active_only=active)
     return _page(grants, _GRANT_ORDER, cursor, limit, _grant)
+
+
+# --- the working-day calendar
+
+# The documented range is checked by the handler, so a year outside it is a 422 naming `year` rather than
+# the 404 of a path that cannot name anything (sharehub.api).
+CalendarYear = Annotated[
+    int,
+    WithJsonSchema(
+        {"type": "integer", "minimum": CALENDAR_YEARS[0], "maximum": CALENDAR_YEARS[1], "description": "The year"}
+    ),
+]
+IsoDate = Annotated[str, WithJsonSchema({"type": "string", "format": "date", "description": "YYYY-MM-DD"})]
+
+
+def _calendar_year(year: int) -> int:
+    """The year of the path, from 1900 to 2100, or 422 naming it (not the 404 of a malformed path)."""
+    errors: dict[str, str] = {}
+    checked = services.clean_year(errors, year)
+    if checked is None:
+        raise Invalid(fields=errors)
+    return checked
+
+
+def _calendar_day(day: CalendarDay, in_force: bool = True) -> dict:
+    official = day.source == CalendarDay.Source.OFFICIAL
+    return {
+        "date": day.date,
+        "is_working_day": day.is_working_day,
+        "name": day.name,
+        "label": holidays.label(day.name) if official else day.name,
+        "source": day.source,
+        "in_force": in_force,
+    }
+
+
+@router.get(
+    "/calendar/{int:year}",
+    response=CalendarYearOut,
+    summary="The working-day calendar of a year: its exceptions to the Monday-to-Friday week, and their source",
+)
+def calendar_year(request, year: CalendarYear):
+    year = _calendar_year(year)
+    days = queries.calendar_days(year)
+    local_dates = {d.date for d in days if d.source == CalendarDay.Source.LOCAL}
+    first, last = holidays.published_years()
+    official = [d for d in days if d.source == CalendarDay.Source.OFFICIAL]
+    return {
+        "year": year,
+        "official_published": first <= year <= last,
+        "official_days": len(official),
+        "package": f"{holidays.PACKAGE} {holidays.package_version()}",
+        "days": [
+            _calendar_day(d, in_force=d.source == CalendarDay.Source.LOCAL or d.date not in local_dates) for d in days
+        ],
+    }
+
+
+@router.post("/calendar/local-days", response={201: CalendarDayOut}, summary="Add a local day (organization admins)")
+def add_local_day(request, payload: LocalDayIn):
+    day = services.add_local_day(
+        request.user, day=payload.date, is_working_day=payload.is_working_day, name=payload.name
+    )
+    return Status(201, _calendar_day(day))
+
+
+@router.delete(
+    "/calendar/local-days/{date}",
+    response={204: None},
+    summary="Remove a local day (organization admins); an official day of that date applies again",
+)
+def remove_local_day(request, date: IsoDate):
+    services.remove_local_day(request.user, date)
+    return Status(204, None)
+
+
+@router.post(
+    "/calendar/{int:year}/load",
+    response=CalendarLoadOut,
+    summary="Load a year's official days from chinesecalendar (organization admins); loading again changes nothing",
+)
+def load_official_year(request, year: CalendarYear):
+    year = _calendar_year(year)
+    load = services.load_official_year(request.user, year)
+    return {
+        "year": load.year,
+        "added": load.added,
+        "changed": load.changed,
+        "removed": load.removed,
+        "kept": load.kept,
+        "local_days": load.local,
+        "package": f"{holidays.PACKAGE} {load.version}",
+    }

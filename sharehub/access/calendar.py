@@ -1,5 +1,6 @@
 """Working days: Monday to Friday, minus public holidays, plus worked weekend days (调休), as the
-organization's calendar (CalendarDay rows) says. Days are counted in the organization's time zone."""
+organization's calendar (CalendarDay rows: the official arrangement, and the organization's local days,
+which win) says. Days are counted in the organization's time zone."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ def overrides_between(start: datetime, end: datetime) -> dict[date, bool]:
 
 
 def _overrides(start: date, end: date) -> dict[date, bool]:
-    rows = CalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "is_working_day")
+    """Where a date has an official and a local day, the local one wins (read last: "official" > "local")."""
+    rows = (
+        CalendarDay.objects.filter(date__gte=start, date__lte=end)
+        .order_by("-source")
+        .values_list("date", "is_working_day")
+    )
     return dict(rows)
 
 

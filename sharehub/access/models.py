@@ -259,15 +259,24 @@ class AccessSettings(models.Model):
 
 
 class CalendarDay(models.Model):
-    """An exception to the Monday-to-Friday week: a public holiday on a weekday, or a weekend day
-    that is worked (调休)."""
+    """An exception to the Monday-to-Friday week: a public holiday, or a weekend day that is worked
+    (调休). Official days are the State Council's arrangement, loaded from the `chinesecalendar` package
+    (`sharehub calendar load`), with the package's English holiday name; local days are the
+    organization's own, added by its admins. A date has at most one day of each source, and a local
+    day wins over the official one: a load never changes local days."""
 
-    date = models.DateField(_("date"), unique=True)
+    class Source(models.TextChoices):
+        OFFICIAL = "official", _("official")
+        LOCAL = "local", _("local")
+
+    date = models.DateField(_("date"))
     is_working_day = models.BooleanField(_("working day"), default=False)
     name = models.CharField(_("name"), max_length=100, blank=True)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.LOCAL)
 
     class Meta:
-        ordering = ["date"]
+        ordering = ["date", "source"]
+        constraints = [models.UniqueConstraint(fields=["date", "source"], name="calendar_day_one_per_source")]
         verbose_name = _("calendar day")
         verbose_name_plural = _("calendar days")
 

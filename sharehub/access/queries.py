@@ -1,13 +1,15 @@
-"""Reads of requests, grants and notifications, always through the policy's filters."""
+"""Reads of requests, grants and notifications, always through the policy's filters; and of the
+working-day calendar, which everyone signed in reads."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from sharehub.access.models import AccessRequest, Grant, RequestAttachment, RequestNote
+from sharehub.access.models import AccessRequest, CalendarDay, Grant, RequestAttachment, RequestNote
 from sharehub.catalog.models import Resource
 from sharehub.errors import NotFound
 from sharehub.policy.engine import Action, decidable_filter, grant_filter, request_filter, resource_filter
@@ -203,3 +205,10 @@ def grant_state(grant: Grant, now=None) -> str:
     if grant.valid_from > now:
         return "future"
     return "active"
+
+
+def calendar_days(year: int) -> list[CalendarDay]:
+    """The working-day calendar's exceptions in `year`, official and local, by date (official first on a
+    date that has both). Every signed-in person may read the calendar: it is what deadlines count."""
+    days = CalendarDay.objects.filter(date__gte=date(year, 1, 1), date__lte=date(year, 12, 31))
+    return list(days.order_by("date", "-source"))

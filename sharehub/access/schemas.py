@@ -1,4 +1,5 @@
-"""Request and response shapes of the access-process API (requests, decisions, grants).
+"""Request and response shapes of the access-process API (requests, decisions, grants, the working-day
+calendar).
 
 Text fields default to empty so that the services' own checks answer a missing value, in the
 caller's language and naming the field.
@@ -6,6 +7,7 @@ caller's language and naming the field.
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -183,3 +185,46 @@ class GrantPage(Schema):
 
 class RevokeIn(StrictSchema):
     reason: str = Field("", description="Why (required; shown to the grantees)")
+
+
+# --- the working-day calendar
+
+
+class CalendarDayOut(Schema):
+    date: dt.date
+    is_working_day: bool = Field(description="true: worked (a weekend day worked in lieu, 调休); false: a day off")
+    name: str = Field(
+        description="As stored: an official day's English holiday name from chinesecalendar "
+        "(`Spring Festival`), or the name an admin gave a local day"
+    )
+    label: str = Field(description="The name to show, in the caller's language (春节 in Chinese)")
+    source: Literal["official", "local"] = Field(
+        description="`official`: the State Council's arrangement; `local`: the organization's own day"
+    )
+    in_force: bool = Field(description="false for an official day that a local day of the same date replaces")
+
+
+class CalendarYearOut(Schema):
+    year: int
+    official_published: bool = Field(
+        description="Whether the installed chinesecalendar has this year's official arrangement"
+    )
+    official_days: int = Field(description="Official days of the year in the calendar (0: not loaded)")
+    package: str = Field(description="The installed package the official days come from, with its version")
+    days: list[CalendarDayOut] = Field(description="The year's exceptions to the Monday-to-Friday week, by date")
+
+
+class LocalDayIn(StrictSchema):
+    date: str = Field("", description="YYYY-MM-DD, from 1900 to 2100 (required; one local day per date)")
+    is_working_day: bool | None = Field(None, description="true: a working day; false: a day off (required)")
+    name: str = Field("", description="What the day is, at most 100 characters (required)")
+
+
+class CalendarLoadOut(Schema):
+    year: int
+    added: int
+    changed: int
+    removed: int = Field(description="Official days the package no longer has")
+    kept: int = Field(description="Official days already as the package has them")
+    local_days: int = Field(description="The year's local days, left as they are")
+    package: str

@@ -1,26 +1,28 @@
-"""The conditional-sharing process. Every write validates, asks the policy, changes rows and appends
-its event (with the people to notify) in one transaction."""
+"""The conditional-sharing process, and the working-day calendar its deadlines count. Every write
+validates, asks the policy, changes rows and appends its event (with the people to notify) in one
+transaction."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sharehub.access import calendar
+from sharehub.access import calendar, holidays
 from sharehub.access import fields as dataset_fields
-from sharehub.access.models import AccessRequest, AccessSettings, Grant, RequestAttachment, RequestNote
+from sharehub.access.models import AccessRequest, AccessSettings, CalendarDay, Grant, RequestAttachment, RequestNote
 from sharehub.access.queries import narrowing
 from sharehub.catalog import files
 from sharehub.catalog.models import Resource
 from sharehub.errors import Conflict, Forbidden, Invalid, NotFound
 from sharehub.events.services import record
 from sharehub.org.models import Department, Membership, User
-from sharehub.policy.engine import ProcessAction, can, needs_head_approval
+from sharehub.policy.engine import OrgAction, ProcessAction, can, needs_head_approval
 from sharehub.validation import clean_text
 
 Status = AccessRequest.Status
@@ -607,3 +609,181 @@ def _escalate(request_id: int, now) -> int:
     deadline = access_request.deadline_at
     _log_step(None, access_request, RequestNote.Kind.ESCALATED, "access.escalated", recipients, deadline=deadline)
     return 1
+
+
+# --- the working-day calendar -------------------------------------------------------------------
+
+CALENDAR_YEARS = (1900, 2100)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _require_calendar_admin(actor) -> None:
+    """Organization admins change the calendar (`actor=None`: the operator at the command line)."""
+    if actor is None:
+        return
+    if not can(actor, OrgAction.MANAGE_ORG):
+        raise Forbidden(_("Only organization admins change the working-day calendar."))
+
+
+def clean_year(errors: dict, value, name: str = "year") -> int | None:
+    """A calendar year from 1900 to 2100 (an int or its digits); a problem is written into `errors`."""
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 6:
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool):
+        errors[name] = _("Give the year as four digits, such as 2026.")
+        return None
+    if not CALENDAR_YEARS[0] <= value <= CALENDAR_YEARS[1]:
+        errors[name] = _("Give a year from %(first)s to %(last)s.") % {
+            "first": CALENDAR_YEARS[0],
+            "last": CALENDAR_YEARS[1],
+        }
+        return None
+    return value
+
+
+def clean_day(errors: dict, value, name: str = "date") -> date | None:
+    """A date given as a `date` or as YYYY-MM-DD text, in the calendar's years."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not _ISO_DATE.fullmatch(text):
+            errors[name] = _("Give the date as YYYY-MM-DD, such as 2026-10-09.")
+            return None
+        try:
+            value = date.fromisoformat(text)
+        except ValueError:
+            errors[name] = _("%(value)s is not a date on the calendar.") % {"value": text}
+            return None
+    if not isinstance(value, date):
+        errors[name] = _("Give the date as YYYY-MM-DD, such as 2026-10-09.")
+        return None
+    if clean_year({}, value.year) is None:
+        errors[name] = _("Give a date in the years %(first)s to %(last)s.") % {
+            "first": CALENDAR_YEARS[0],
+            "last": CALENDAR_YEARS[1],
+        }
+        return None
+    return value
+
+
+def _calendar_details(day: CalendarDay) -> dict:
+    return {"date": day.date, "is_working_day": day.is_working_day, "name": day.name, "source": day.source}
+
+
+@transaction.atomic
+def add_local_day(actor, *, day, is_working_day, name: str) -> CalendarDay:
+    """An organization's own exception: a day off (an anniversary, a move) or a working day. It wins
+    over an official day of the same date, and no load of the official calendar changes it."""
+    _require_calendar_admin(actor)
+    errors: dict[str, str] = {}
+    day = clean_day(errors, day)
+    if not isinstance(is_working_day, bool):
+        errors["is_working_day"] = _("Must be true or false.")
+    name = clean_text(errors, "name", name, limit=CalendarDay._meta.get_field("name").max_length)
+    if day is not None and CalendarDay.objects.filter(date=day, source=CalendarDay.Source.LOCAL).exists():
+        errors["date"] = _("%(date)s is a local day already; remove it first to change it.") % {"date": day}
+    if errors:
+        raise Invalid(fields=errors)
+    try:
+        with transaction.atomic():
+            local = CalendarDay.objects.create(
+                date=day, is_working_day=is_working_day, name=name, source=CalendarDay.Source.LOCAL
+            )
+    except IntegrityError:  # added at the same moment by another admin
+        raise Invalid(
+            fields={"date": _("%(date)s is a local day already; remove it first to change it.") % {"date": day}}
+        ) from None
+    official = CalendarDay.objects.filter(date=day, source=CalendarDay.Source.OFFICIAL).first()
+    details = _calendar_details(local)
+    if official is not None:  # the official day it takes precedence over, by its (English) holiday name
+        details["replaces"] = official.name
+    record(actor, "calendar.local_day_added", local, details=details)
+    return local
+
+
+@transaction.atomic
+def remove_local_day(actor, day) -> CalendarDay:
+    """Remove a local day; an official day of the same date applies again."""
+    _require_calendar_admin(actor)
+    errors: dict[str, str] = {}
+    day = clean_day(errors, day)
+    if errors:
+        raise Invalid(fields=errors)
+    local = CalendarDay.objects.select_for_update().filter(date=day, source=CalendarDay.Source.LOCAL).first()
+    if local is None:
+        raise NotFound(_("There is no local day on %(date)s.") % {"date": day})
+    record(actor, "calendar.local_day_removed", local, details=_calendar_details(local))
+    local.delete()
+    return local
+
+
+@dataclass
+class CalendarLoad:
+    """What loading one year's official days did."""
+
+    year: int
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    kept: int = 0
+    local: int = 0  # the year's local days, kept as they are
+    version: str = ""
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+@transaction.atomic
+def load_official_year(actor, year) -> CalendarLoad:
+    """Bring one year's official days in line with the installed `chinesecalendar`: add the missing ones,
+    change those whose name or kind differs, remove those the package no longer has; local days are left
+    as they are. Loading again changes nothing, and appends an event only when something changed."""
+    _require_calendar_admin(actor)
+    errors: dict[str, str] = {}
+    year = clean_year(errors, year)
+    if errors:
+        raise Invalid(fields=errors)
+    try:
+        wanted = holidays.official_days(year)
+    except holidays.NotPublished as missing:
+        raise Invalid(missing.message, fields={"year": missing.message}) from None
+    days = CalendarDay.objects.filter(date__gte=date(year, 1, 1), date__lte=date(year, 12, 31))
+    existing = {d.date: d for d in days.select_for_update().filter(source=CalendarDay.Source.OFFICIAL)}
+    result = CalendarLoad(year=year, version=holidays.package_version())
+    new, changed = [], []
+    for day, (working, name) in sorted(wanted.items()):
+        row = existing.get(day)
+        if row is None:
+            new.append(CalendarDay(date=day, is_working_day=working, name=name, source=CalendarDay.Source.OFFICIAL))
+        elif (row.is_working_day, row.name) != (working, name):
+            row.is_working_day, row.name = working, name
+            changed.append(row)
+        else:
+            result.kept += 1
+    gone = [row.pk for day, row in existing.items() if day not in wanted]
+    # Two loads at once: the second's inserts meet the first's rows and update them instead of failing.
+    CalendarDay.objects.bulk_create(
+        new,
+        update_conflicts=True,
+        unique_fields=["date", "source"],
+        update_fields=["is_working_day", "name"],
+    )
+    CalendarDay.objects.bulk_update(changed, ["is_working_day", "name"])
+    CalendarDay.objects.filter(pk__in=gone).delete()
+    result.added, result.changed, result.removed = len(new), len(changed), len(gone)
+    result.local = days.filter(source=CalendarDay.Source.LOCAL).count()
+    if result.changed_anything:
+        record(
+            actor,
+            "calendar.official_loaded",
+            ("access.calendar", year, str(year)),
+            details={
+                "year": year,
+                "package": f"{holidays.PACKAGE} {result.version}",
+                "added": result.added,
+                "changed": result.changed,
+                "removed": result.removed,
+                "kept": result.kept,
+            },
+        )
+    return result

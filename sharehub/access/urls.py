@@ -20,4 +20,9 @@ urlpatterns = [
     path("requests/<id:rid>/files/<id:aid>/", views.request_file, name="file"),
     path("grants/", views.my_grants, name="grants"),
     path("grants/<id:gid>/revoke/", views.grant_revoke, name="revoke"),
+    path("calendar/", views.calendar_page, name="calendar"),
+    path("calendar/<int:year>/", views.calendar_page, name="calendar_year"),
+    path("calendar/<int:year>/load/", views.calendar_load, name="calendar_load"),
+    path("calendar/local-days/", views.calendar_add, name="calendar_add"),
+    path("calendar/local-days/<str:day>/remove/", views.calendar_remove, name="calendar_remove"),
 ]

@@ -1,9 +1,12 @@
 """The pages of the access process: requesting, deciding, grants. Thin: parse the request, call
 queries and services, render. Service errors become pages through the catalog's `page` decorator
 (NotFound 404, Forbidden 403 with the policy's reason); a decision that lost a race ("already
-decided") comes back as a message on the request's page, not as an error page."""
+decided") comes back as a message on the request's page, not as an error page. Also the working-day
+calendar: every signed-in person reads it, organization admins change it."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -11,13 +14,15 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS, WEEKDAYS_ABBR
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sharehub.access import calendar, queries, services
+from sharehub.access import calendar, holidays, queries, services
 from sharehub.access.forms import AnswerForm, ApproveForm, QuestionForm, ReasonForm, RequestForm, status_choices
-from sharehub.access.models import AccessRequest, Grant, RequestNote
+from sharehub.access.models import AccessRequest, CalendarDay, Grant, RequestNote
 from sharehub.access.queries import RequestFilters
 from sharehub.catalog import files
 from sharehub.catalog import queries as catalog_queries
@@ -503,3 +508,188 @@ def my_grants(request):
     for row in rows:
         row["renew"] = bool(can(request.user, ProcessAction.REQUEST, row["g"].resource))
     return render(request, "access/my_grants.html", {"rows": rows})
+
+
+# --- the working-day calendar -------------------------------------------------------------------
+
+WEEKDAY_HEADS = (
+    pgettext_lazy("weekday heading of a month grid", "Mo"),
+    pgettext_lazy("weekday heading of a month grid", "Tu"),
+    pgettext_lazy("weekday heading of a month grid", "We"),
+    pgettext_lazy("weekday heading of a month grid", "Th"),
+    pgettext_lazy("weekday heading of a month grid", "Fr"),
+    pgettext_lazy("weekday heading of a month grid", "Sa"),
+    pgettext_lazy("weekday heading of a month grid", "Su"),
+)
+Source = CalendarDay.Source
+
+
+def _day_name(day: CalendarDay) -> str:
+    return holidays.label(day.name) if day.source == Source.OFFICIAL else day.name
+
+
+def _day_kind(day: date, official: CalendarDay | None, local: CalendarDay | None) -> str:
+    """How a day is marked: a local day wins over an official one, which wins over the week."""
+    if local is not None:
+        return "local-work" if local.is_working_day else "local-off"
+    if official is not None:
+        return "worked" if official.is_working_day else "holiday"
+    return "weekend" if day.weekday() >= 5 else "workday"
+
+
+def _day_note(kind: str, named: CalendarDay | None) -> str:
+    """What a marked day is, for its tooltip and for screen readers; "" for a plain working day or weekend."""
+    kinds = {
+        "holiday": _("official holiday"),
+        "worked": _("official working day (调休)"),
+        "local-off": _("local day off"),
+        "local-work": _("local working day"),
+    }
+    if kind not in kinds:
+        return ""
+    name = _day_name(named) if named is not None else ""
+    return f"{kinds[kind]} · {name}" if name else kinds[kind]
+
+
+def _month_grids(year: int, official: dict, local: dict, today: date) -> list[dict]:
+    """Twelve month grids, weeks from Monday (as in China), each cell a day of the month or None."""
+    months = []
+    for month in range(1, 13):
+        first = date(year, month, 1)
+        days_in_month = (date(year + month // 12, month % 12 + 1, 1) - first).days
+        cells: list[dict | None] = [None] * first.weekday()
+        for number in range(1, days_in_month + 1):
+            day = date(year, month, number)
+            kind = _day_kind(day, official.get(day), local.get(day))
+            named = local.get(day) or official.get(day)
+            cells.append({"day": day, "kind": kind, "note": _day_note(kind, named), "today": day == today})
+        cells += [None] * (-len(cells) % 7)
+        weeks = [cells[start : start + 7] for start in range(0, len(cells), 7)]
+        months.append({"number": month, "name": MONTHS[month], "weeks": weeks})
+    return months
+
+
+def _official_periods(official: list[CalendarDay]) -> list[dict]:
+    """The official days grouped by holiday: the runs of days off and the weekend days worked for it."""
+    periods: list[dict] = []
+    for day in official:
+        period = next((p for p in periods if p["name"] == day.name and (day.date - p["last"]).days <= 31), None)
+        if period is None:
+            period = {"name": day.name, "label": holidays.label(day.name), "off": [], "worked": [], "last": day.date}
+            periods.append(period)
+        period["last"] = day.date
+        if day.is_working_day:
+            period["worked"].append({"day": day.date, "weekday": WEEKDAYS_ABBR[day.date.weekday()]})
+        elif period["off"] and (day.date - period["off"][-1]["last"]).days == 1:
+            period["off"][-1]["last"] = day.date
+            period["off"][-1]["days"] += 1
+        else:
+            period["off"].append({"first": day.date, "last": day.date, "days": 1})
+    # In the order of the holidays themselves (a weekend day worked ahead of one may precede another holiday).
+    return sorted(periods, key=lambda p: p["off"][0]["first"] if p["off"] else p["last"])
+
+
+def _calendar_page(request, year: int, *, form: dict | None = None, errors: dict | None = None, status: int = 200):
+    rows = queries.calendar_days(year)
+    official = {day.date: day for day in rows if day.source == Source.OFFICIAL}
+    local = {day.date: day for day in rows if day.source == Source.LOCAL}
+    today = calendar.local_day(timezone.now())
+    first, last = holidays.published_years()
+    local_rows = [
+        {
+            "day": day,
+            "weekday": WEEKDAYS_ABBR[day.date.weekday()],
+            "iso": day.date.isoformat(),
+            "replaces": _day_name(official[day.date]) if day.date in official else "",
+        }
+        for day in local.values()
+    ]
+    context = {
+        "year": year,
+        "this_year": today.year,
+        "previous_year": year - 1 if year > services.CALENDAR_YEARS[0] else None,
+        "next_year": year + 1 if year < services.CALENDAR_YEARS[1] else None,
+        "weekday_heads": WEEKDAY_HEADS,
+        "months": _month_grids(year, official, local, today),
+        "periods": _official_periods(list(official.values())),
+        "local_rows": local_rows,
+        "official_count": len(official),
+        "published": first <= year <= last,
+        "package": f"{holidays.PACKAGE} {holidays.package_version()}",
+        "can_manage": bool(can(request.user, OrgAction.MANAGE_ORG)),
+        "form": form or {"date": "", "kind": "off", "name": ""},
+        "errors": errors or {},
+    }
+    return render(request, "access/calendar.html", context, status=status)
+
+
+def _calendar_year(year: int | None) -> int:
+    if year is None:
+        return calendar.local_day(timezone.now()).year
+    if not services.CALENDAR_YEARS[0] <= year <= services.CALENDAR_YEARS[1]:
+        raise Http404
+    return year
+
+
+@require_http_methods(["GET", "HEAD"])
+@page
+def calendar_page(request, year: int | None = None):
+    return _calendar_page(request, _calendar_year(year))
+
+
+@require_POST
+@page
+def calendar_add(request):
+    form = {key: request.POST.get(key, "") for key in ("date", "kind", "name", "year")}
+    working = {"off": False, "working": True}.get(form["kind"], form["kind"])
+    try:
+        local = services.add_local_day(request.user, day=form["date"], is_working_day=working, name=form["name"])
+    except Invalid as error:
+        errors = dict(error.fields) or {"date": error.message}
+        if "is_working_day" in errors:
+            errors["kind"] = _("Choose a day off or a working day.")
+        year = services.clean_year({}, form["year"]) or calendar.local_day(timezone.now()).year
+        return _calendar_page(request, year, form=form, errors=errors, status=422)
+    messages.success(
+        request,
+        _("Added the local day %(date)s (%(name)s).")
+        % {"date": date_format(local.date, "DATE_FORMAT"), "name": local.name},
+    )
+    return redirect("access:calendar_year", year=local.date.year)
+
+
+@require_POST
+@page
+def calendar_remove(request, day: str):
+    removed = services.remove_local_day(request.user, day)
+    messages.success(
+        request,
+        _("Removed the local day %(date)s (%(name)s).")
+        % {"date": date_format(removed.date, "DATE_FORMAT"), "name": removed.name},
+    )
+    return redirect("access:calendar_year", year=removed.date.year)
+
+
+@require_POST
+@page
+def calendar_load(request, year: int):
+    year = _calendar_year(year)
+    try:
+        load = services.load_official_year(request.user, year)
+    except Invalid as error:
+        messages.error(request, " ".join(str(reason) for reason in error.fields.values()) or str(error.message))
+    else:
+        if load.changed_anything:
+            messages.success(
+                request,
+                _("%(year)s: added %(added)s, changed %(changed)s, removed %(removed)s official days; %(kept)s kept.")
+                % {"year": year, "added": load.added, "changed": load.changed, "removed": load.removed,
+                   "kept": load.kept},
+            )  # fmt: skip
+        else:
+            messages.info(
+                request,
+                _("%(year)s: the official days are up to date (%(kept)s); nothing changed.")
+                % {"year": year, "kept": load.kept},
+            )
+    return redirect("access:calendar_year", year=year)

@@ -23,7 +23,7 @@ from functools import partial
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sharehub.access import services as access
 from sharehub.access.models import AccessRequest, Grant
@@ -31,6 +31,7 @@ from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Attachment, Category, DataGrade, Project, Resource, ResourceVersion
 from sharehub.demo import data, records
 from sharehub.demo.history import DAY_MINUTES, WORKING_DAYS, Clock, Timeline, WorkingTime, frozen_time
+from sharehub.errors import Invalid
 from sharehub.events import consumers
 from sharehub.events.models import Event
 from sharehub.feeds import follows
@@ -129,6 +130,7 @@ class Summary:
     requests: dict = field(default_factory=dict)
     grant_states: dict = field(default_factory=dict)
     records: dict = field(default_factory=dict)  # dataset title -> records loaded
+    calendar: dict = field(default_factory=dict)  # year -> official days loaded, or why none were
 
 
 def is_loaded() -> bool:
@@ -479,6 +481,7 @@ def load(
         clock = Clock(axis.moment(0))
         with frozen_time(clock):
             loader = _Loader(seed, scale, axis, progress)
+            calendar = _load_calendar(loader.admin, axis)
             loader.schedule(specs)
             loader.timeline.run(clock)
             clock.set(now)
@@ -488,7 +491,24 @@ def load(
         rebuild_index()  # once for the whole catalog, rather than once per change as the log is read
     summary = _summary(axis, now, loader.attachments)
     summary.records = loaded
+    summary.calendar = calendar
     return summary
+
+
+def _load_calendar(admin: User, axis: WorkingTime) -> dict[int, int | str]:
+    """The admin loads the official holidays and 调休 days of the history's years and the next one, when
+    the catalog goes live, so that the history's deadlines skip them. A year the installed chinesecalendar
+    does not have yet is left out, with the reason."""
+    loaded: dict[int, int | str] = {}
+    for year in range(axis.first_day.year, axis.today.year + 2):
+        try:
+            with translation.override("en"):  # the reason is for the console summary, in English as the rest
+                result = access.load_official_year(admin, year)
+        except Invalid as error:
+            loaded[year] = str(error.fields.get("year", error.message))
+        else:
+            loaded[year] = result.added + result.changed + result.kept
+    return loaded
 
 
 def _load_org() -> dict[str, User]:

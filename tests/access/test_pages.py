@@ -524,7 +524,8 @@ def test_admin_pages(client_for, people, conditional):
         assert admin.get(f"/admin/access/{model}/").status_code == 200, model
     html = html_of(admin.get(f"/admin/access/accessrequest/{access_request.pk}/change/"))
     assert "核验" in html
-    assert admin.get("/admin/access/calendarday/add/").status_code == 200
+    # Local days are added on the calendar page, which records the event (tests/calendar/test_pages.py).
+    assert admin.get("/admin/access/calendarday/add/")["Location"] == reverse("access:calendar") + "#add-local-day"
     assert admin.get("/admin/access/accessrequest/add/").status_code == 403
     assert client_for(people["tax_steward"]).get("/admin/access/accessrequest/").status_code == 302
 

@@ -78,6 +78,11 @@ class Command(SharehubCommand):
             f"requests {counts(summary.requests)}; grants {counts(summary.grant_states)}\n"
             f"  dataset records: {counts(summary.records) or 'none'}"
         )
+        for year, days in sorted(summary.calendar.items()):
+            # Official holidays and 调休 days, loaded as `sharehub calendar load` does, so deadlines skip them.
+            self.stdout.write(
+                f"  calendar {year}: {days} official days" if isinstance(days, int) else f"  calendar {days}"
+            )
 
     def _print_logins(self) -> None:
         rows = [list(row) for row in generator.logins()]
