@@ -15,6 +15,9 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "sharehub"
     from sharehub.config import ConfigError
+    from sharehub.ops import multiprocess
+
+    multiprocess.use_data_dir()  # before anything imports prometheus_client: counts add up across processes
 
     try:
         from django.core.management import ManagementUtility

@@ -8,6 +8,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from sharehub import config
+from sharehub.ops import logs
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = config.data_dir()
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "sharehub.ops.middleware.OpsMiddleware",  # counts and times every request; health and metrics answer here
     "sharehub.web.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -255,9 +257,21 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": config.env_str("SHAREHUB_LOG_LEVEL", "WARNING")},
-}
+# Log lines as text, or one JSON object each for a log collector (sharehub.ops.logs; uvicorn's too, under serve).
+LOG_FORMAT = config.env_str("SHAREHUB_LOG_FORMAT", "text").lower()
+if LOG_FORMAT not in logs.FORMATS:
+    raise config.ConfigError(f"SHAREHUB_LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+LOGGING_CONFIG = "sharehub.ops.logs.configure"
+LOGGING = logs.django_logging(LOG_FORMAT, config.env_str("SHAREHUB_LOG_LEVEL", "WARNING"))
+
+# Monitoring (sharehub.ops, README "Monitoring"). /health/ready fails while a log reader is more than
+# READY_LAG_EVENTS events behind and its oldest unread event is READY_LAG_SECONDS old, or while more than
+# READY_QUEUE_LIMIT webhook deliveries (or mails) have been due that long.
+READY_LAG_EVENTS = config.env_int("SHAREHUB_READY_LAG_EVENTS", 1000)
+READY_LAG_SECONDS = config.env_int("SHAREHUB_READY_LAG_SECONDS", 600)
+READY_QUEUE_LIMIT = config.env_int("SHAREHUB_READY_QUEUE_LIMIT", 1000)
+# /metrics answers a bearer token, or addresses in these networks; with neither set, loopback alone.
+METRICS_TOKEN = config.env_str("SHAREHUB_METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise config.ConfigError("SHAREHUB_METRICS_TOKEN must be at least 16 characters (e.g. openssl rand -hex 24)")
+METRICS_ALLOW = config.env_networks("SHAREHUB_METRICS_ALLOW")

@@ -22,6 +22,7 @@ from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
 from sharehub.net import client_address
+from sharehub.ops import metrics
 
 _wait: ContextVar[int | None] = ContextVar("sharehub_rate_wait", default=None)
 
@@ -44,6 +45,7 @@ def hit(key: str, rate: tuple[int, int] | None, now: float | None = None) -> int
             count = 1
     if count <= limit:
         return None
+    metrics.refused(key)
     return max(1, math.ceil((window + 1) * period - now))
 
 

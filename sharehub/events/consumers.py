@@ -71,6 +71,11 @@ def register_prepared(
     _consumers[name] = Consumer(name, prefixes=prefixes, prepare=prepare, apply=apply, after=after)
 
 
+def registered() -> list[str]:
+    """The names of the registered readers, in the order they were registered (sharehub.ops.health)."""
+    return list(_consumers)
+
+
 def _next_events(after: int, limit: int, upto: int | None = None) -> list[Event]:
     events = Event.objects.filter(seq__gt=after)
     if upto is not None:

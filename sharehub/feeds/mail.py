@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 
 from sharehub.feeds import queries
 from sharehub.feeds.models import Follow, Mail, MailSettings, Notification
+from sharehub.ops import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ def _send(mail: Mail, now: datetime) -> int:
     message, why_not = message_for(mail)
     if message is None:
         Mail.objects.filter(pk=mail.pk).update(status=Mail.Status.DROPPED, last_error=why_not)
+        metrics.mail_attempt("dropped")
         return 0
     try:
         message.send()
@@ -115,8 +117,10 @@ def _send(mail: Mail, now: datetime) -> int:
             last_error=f"{type(error).__name__}: {error}"[:300],
         )
         logger.warning("mail %s to person %s not sent (attempt %s): %s", mail.pk, mail.recipient_id, attempts, error)
+        metrics.mail_attempt("failed" if gave_up else "retrying")
         return 0
     Mail.objects.filter(pk=mail.pk).update(status=Mail.Status.SENT, attempts=mail.attempts + 1, sent_at=timezone.now())
+    metrics.mail_attempt("sent")
     return 1
 
 

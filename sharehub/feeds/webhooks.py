@@ -38,6 +38,7 @@ from sharehub.feeds import robots
 from sharehub.feeds.follows import FOLLOWED_ACTIONS
 from sharehub.feeds.messages import named_resource
 from sharehub.feeds.models import WebhookDelivery, WebhookEndpoint
+from sharehub.ops import metrics
 from sharehub.org.models import Department
 from sharehub.policy.engine import Action, can, context_for
 
@@ -421,6 +422,7 @@ def _attempt(delivery: WebhookDelivery, now: datetime) -> int:
     why_not = _still_allowed(delivery)
     if why_not:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(status=Status.DROPPED, error=why_not)
+        metrics.webhook_attempt("dropped")
         return 0
     endpoint = delivery.endpoint
     refused = _refused_address(endpoint.url, endpoint.allow_private)
@@ -448,6 +450,7 @@ def _attempt(delivery: WebhookDelivery, now: datetime) -> int:
         error="" if ok else error,
         duration_ms=duration,
     )
+    metrics.webhook_attempt("delivered" if ok else ("failed" if gave_up else "retrying"))
     if gave_up:
         _disable_if_failing(endpoint, delivery)
     return 1 if ok else 0

@@ -8,9 +8,11 @@ import os
 import socket
 import sys
 
+from django.conf import settings
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from sharehub.console import SharehubCommand, apply_migrations
+from sharehub.ops import logs, multiprocess
 
 APP = "sharehub.asgi:application"
 WORKER_IN_PROCESS = "SHAREHUB_WORKER_IN_PROCESS"
@@ -61,12 +63,15 @@ def run_server(command, *, host: str, port: int, workers: int) -> None:
     if settings.SERVER_RUNS_WORKER:
         os.environ[WORKER_IN_PROCESS] = "1"  # each server process runs the background loop (sharehub.asgi)
 
+    multiprocess.clean()  # the metric counts of processes gone (an earlier run) start again
     shown_host = f"[{host}]" if ":" in host else host
     command.stdout.write(f"Sharehub is running on http://{shown_host}:{port}/  (press Ctrl+C to stop)")
     command.stdout.flush()
     # uvicorn would believe X-Forwarded-For and X-Forwarded-Proto from 127.0.0.1 and rewrite the peer
     # address with them; sharehub.net decides, from SHAREHUB_TRUSTED_PROXIES only.
     options = {"proxy_headers": False, "log_level": "info" if command.verbosity > 1 else "warning"}
+    if settings.LOG_FORMAT == "json":
+        options["log_config"] = logs.uvicorn_config()
     if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
         serve_spread(command, uvicorn.Config(APP, host=host, port=port, workers=workers, **options))
     else:
@@ -151,5 +156,7 @@ class Command(SharehubCommand):
 
     def handle(self, *args, **options):
         self.verbosity = options["verbosity"]
+        if settings.LOG_FORMAT == "json":  # what it prints, as log lines of the same shape
+            self.stdout = logs.JsonLines(self.stdout, "sharehub.serve")
         apply_migrations(self)
         run_server(self, host=options["host"], port=options["port"], workers=options["workers"])
