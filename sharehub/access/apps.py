@@ -8,6 +8,7 @@ class AccessConfig(AppConfig):
     verbose_name = _("Access requests and grants")
 
     def ready(self) -> None:
-        from sharehub.access import notifications, tasks  # noqa: F401  (tasks registers the sweep)
+        from sharehub.access import audit, notifications, tasks  # noqa: F401  (tasks registers the sweep)
 
         notifications.register()
+        audit.register()

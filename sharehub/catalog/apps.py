@@ -8,6 +8,7 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Catalog")
 
     def ready(self) -> None:
-        from sharehub.catalog import notifications, tasks  # noqa: F401  (tasks registers the attachment-text job)
+        from sharehub.catalog import audit, notifications, tasks  # noqa: F401  (tasks registers the attachment-text job)
 
         notifications.register()
+        audit.register()

@@ -8,4 +8,6 @@ class EventsConfig(AppConfig):
     verbose_name = _("Event log")
 
     def ready(self) -> None:
-        from sharehub.events import consumers  # noqa: F401  (subscribes the log readers to commits)
+        from sharehub.events import audit, consumers  # noqa: F401  (consumers: subscribes the log readers to commits)
+
+        audit.register()

@@ -14,7 +14,7 @@ from sharehub.policy.engine import OrgAction, can
 
 @dataclass
 class EventFilters:
-    actor: str | None = None  # username
+    actor: str | None = None  # login name or display name
     action: str | None = None  # exact, or a prefix ending in "." (e.g. "resource.")
     department: int | None = None
     target_type: str | None = None
@@ -22,6 +22,7 @@ class EventFilters:
     since: datetime | None = None
     until: datetime | None = None
     text: str | None = None
+    seq: int | None = None  # one entry, by its number
 
 
 def list_events(actor, filters: EventFilters | None = None) -> QuerySet[Event]:
@@ -31,8 +32,8 @@ def list_events(actor, filters: EventFilters | None = None) -> QuerySet[Event]:
         raise Forbidden(decision.message)
     filters = filters or EventFilters()
     queryset = Event.objects.select_related("actor").prefetch_related("departments")
-    if filters.actor:
-        queryset = queryset.filter(actor_name=filters.actor)
+    if filters.actor:  # a login name, or the display name the page shows
+        queryset = queryset.filter(Q(actor_name=filters.actor) | Q(actor__display_name=filters.actor))
     if filters.action:
         if filters.action.endswith("."):
             queryset = queryset.filter(action__startswith=filters.action)
@@ -49,6 +50,8 @@ def list_events(actor, filters: EventFilters | None = None) -> QuerySet[Event]:
         queryset = queryset.filter(created_at__gte=filters.since)
     if filters.until:
         queryset = queryset.filter(created_at__lt=filters.until)
+    if filters.seq:
+        queryset = queryset.filter(seq=filters.seq)
     if filters.text:
         queryset = queryset.filter(Q(target_label__icontains=filters.text) | Q(actor_name__icontains=filters.text))
     return queryset.order_by("-seq")

@@ -7,6 +7,7 @@ import json
 from datetime import datetime, time, timedelta
 
 from django import forms
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
@@ -16,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from sharehub.events import queries
+from sharehub.errors import Invalid
+from sharehub.events import describe, export, queries
 from sharehub.policy.engine import OrgAction, can, visible_departments
 
 PAGE_SIZE = 50
@@ -40,6 +42,15 @@ def _require_auditor(request) -> None:
         raise Http404
 
 
+def _target_type_name(target_type: str) -> str:
+    """A target type by its model's name ("catalog.resource" → resource), else as stored."""
+    app_label, _dot, model = target_type.partition(".")
+    try:
+        return str(apps.get_model(app_label, model)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return target_type
+
+
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=gettext_lazy("Actor"), required=False, max_length=150)
     action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
@@ -49,12 +60,15 @@ class AuditFilterForm(forms.Form):
     since = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(label=gettext_lazy("Text"), required=False, max_length=200)
+    seq = forms.IntegerField(label=gettext_lazy("Entry #"), required=False, min_value=1, max_value=2**62)
 
     def __init__(self, data, actor):
         super().__init__(data)
         everything = [("", _("all"))]
-        self.fields["action"].choices = everything + [(a, a) for a in queries.action_names()]
-        self.fields["target_type"].choices = everything + [(t, t) for t in queries.target_types()]
+        self.fields["action"].choices = everything + describe.grouped_choices(queries.action_names())
+        self.fields["target_type"].choices = everything + sorted(
+            ((t, _target_type_name(t)) for t in queries.target_types()), key=lambda choice: choice[1]
+        )
         self.fields["department"].choices = everything + [
             (d.pk, d.name) for d in visible_departments(actor).order_by("path", "name")
         ]
@@ -88,6 +102,43 @@ class AuditFilterForm(forms.Form):
             since=start_of(data.get("since")),
             until=start_of(until + timedelta(days=1)) if until else None,
             text=(data.get("q") or "").strip() or None,
+            seq=data.get("seq"),
+        )
+
+
+class ExportForm(forms.Form):
+    """The range of a signed export: entries by number, or the days they were written on, or both."""
+
+    from_seq = forms.IntegerField(label=gettext_lazy("From entry #"), required=False, min_value=1)
+    to_seq = forms.IntegerField(label=gettext_lazy("To entry #"), required=False, min_value=1)
+    since = forms.DateField(
+        label=gettext_lazy("Written from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=gettext_lazy("Written until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="export", **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-control form-control-sm"
+
+    def range(self) -> export.Range:
+        """The entries to export; Invalid (naming the field) when the form or the range is not valid."""
+        if not self.is_valid():
+            raise Invalid(fields={name: " ".join(errors) for name, errors in self.errors.items()})
+        data = self.cleaned_data
+        zone = timezone.get_current_timezone()
+
+        def start_of(day):
+            return timezone.make_aware(datetime.combine(day, time.min), zone) if day else None
+
+        until = data.get("until")
+        return export.resolve_range(
+            from_seq=data.get("from_seq"),
+            to_seq=data.get("to_seq"),
+            since=start_of(data.get("since")),
+            until=start_of(until + timedelta(days=1)) if until else None,
         )
 
 
@@ -100,18 +151,25 @@ def _filtered(request):
     return form, queries.list_events(request.user, form.filters())
 
 
+def _page_context(request, form, events, page_number) -> dict:
+    """The page of events, readable (a constant number of queries whatever the page size)."""
+    page = Paginator(events, PAGE_SIZE).get_page(page_number)
+    return {"form": form, "page": page, "rows": describe.describe(request.user, page.object_list)}
+
+
+def _export_context(export_form=None) -> dict:
+    return {"export_form": export_form or ExportForm(), "signing_key": export.key_info()}
+
+
 @login_required
 @require_GET
 def audit(request):
     _require_auditor(request)
     form, events = _filtered(request)
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    for event in page.object_list:
-        event.details_json = _compact(event.details)
-    context = {"form": form, "page": page}
+    context = _page_context(request, form, events, request.GET.get("page"))
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "audit-table":
         return render(request, "events/_audit_table.html", context)
-    return render(request, "events/audit.html", context)
+    return render(request, "events/audit.html", {**context, **_export_context()})
 
 
 @login_required
@@ -123,10 +181,8 @@ def audit_verify(request):
     if request.headers.get("HX-Request"):
         return render(request, "events/_verify_result.html", context)
     form, events = _filtered(request)
-    page = Paginator(events, PAGE_SIZE).get_page(1)
-    for event in page.object_list:
-        event.details_json = _compact(event.details)
-    return render(request, "events/audit.html", {**context, "form": form, "page": page})
+    context.update(_page_context(request, form, events, 1))
+    return render(request, "events/audit.html", {**context, **_export_context()})
 
 
 class _Echo:
@@ -174,5 +230,29 @@ def audit_export(request):
     stamp = timezone.localtime(timezone.now(), zone).strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sharehub-audit-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def audit_export_signed(request):
+    """A signed, verifiable export of a range of the chain (JSON Lines); see sharehub.events.exportfile."""
+    _require_auditor(request)
+    export_form = ExportForm(request.GET)
+    try:
+        span = export_form.range()
+    except Invalid as error:
+        for name, message in error.fields.items():
+            if name in export_form.fields and not export_form.has_error(name):
+                export_form.add_error(name, str(message))
+        form, events = _filtered(request)
+        context = {**_page_context(request, form, events, 1), **_export_context(export_form), "export_open": True}
+        return render(request, "events/audit.html", context, status=422)
+    lines = export.export_lines(span, request.user.get_username())
+    stamp = timezone.localtime(timezone.now()).strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(lines, content_type="application/jsonl; charset=utf-8")
+    name = f"sharehub-audit-{span.first_seq}-{span.last_seq}-{stamp}.jsonl"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response

@@ -8,6 +8,7 @@ class ExchangeConfig(AppConfig):
     verbose_name = _("Data exchange")
 
     def ready(self) -> None:
-        from sharehub.exchange import notifications, tasks  # noqa: F401  (tasks registers key rotation and the sweep)
+        from sharehub.exchange import audit, notifications, tasks  # noqa: F401  (tasks registers key rotation and the sweep)
 
         notifications.register()
+        audit.register()

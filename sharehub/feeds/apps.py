@@ -9,7 +9,7 @@ class FeedsConfig(AppConfig):
 
     def ready(self) -> None:
         from sharehub.events import consumers
-        from sharehub.feeds import follows, notifications, tasks, webhooks  # noqa: F401  (tasks: the periodic jobs)
+        from sharehub.feeds import audit, follows, notifications, tasks, webhooks  # noqa: F401  (tasks: the periodic jobs)
         from sharehub.feeds.services import names_recipients, notify_from_event
         from sharehub.search import tasks as search_tasks
 
@@ -24,3 +24,4 @@ class FeedsConfig(AppConfig):
             after=search_tasks.READER_NAME,  # it asks the search index, so it reads only what that has taken in
         )
         notifications.register()
+        audit.register()

@@ -8,4 +8,6 @@ class OrgConfig(AppConfig):
     verbose_name = _("Organization")
 
     def ready(self) -> None:
-        from sharehub.org import signals, tasks  # noqa: F401  (tasks registers the token expiry job)
+        from sharehub.org import audit, signals, tasks  # noqa: F401  (tasks registers the token expiry job)
+
+        audit.register()

@@ -24,6 +24,8 @@ class PersonLabel:
 
     name: str
     departments: tuple[str, ...] = ()
+    is_service: bool = field(default=False, compare=False)  # a service account (a system), not a person
+    username: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         if not self.departments:
@@ -31,26 +33,35 @@ class PersonLabel:
         return _("%(name)s (%(department)s)") % {"name": self.name, "department": _(", ").join(self.departments)}
 
 
-def person_labels(user_ids) -> dict[int, PersonLabel]:
+def person_labels(user_ids, usernames=()) -> dict[int | str, PersonLabel]:
     """Display names and department names (by place in the tree; a service account's owning
-    department) of these people, in one query whatever their number."""
+    department) of these people, in one query whatever their number. People asked for by login name
+    (`usernames`: what a failed sign-in logged) are keyed by that name as well as by id."""
     ids = {int(i) for i in user_ids if i is not None}
-    if not ids:
+    names_asked = {str(n) for n in usernames if n}
+    if not ids and not names_asked:
         return {}
+    wanted = Q(pk__in=ids) | Q(username__in=names_asked) if names_asked else Q(pk__in=ids)
     rows = (
-        User.objects.filter(pk__in=ids)
+        User.objects.filter(wanted)
         .order_by("pk", "memberships__department__path")
-        .values_list("pk", "username", "display_name", "memberships__department__name", "service_owner__name")
+        .values_list("pk", "username", "display_name", "memberships__department__name", "service_owner__name", "kind")
     )
-    names: dict[int, str] = {}
+    people: dict[int, tuple[str, str, bool]] = {}
     departments: dict[int, list[str]] = {}
-    for pk, username, display_name, department, owner in rows:
-        names[pk] = display_name or username
+    for pk, username, display_name, department, owner, kind in rows:
+        people[pk] = (display_name or username, username, kind == User.Kind.SERVICE)
         found = departments.setdefault(pk, [])
         for name in (department, owner):
             if name and name not in found:
                 found.append(name)
-    return {pk: PersonLabel(name, tuple(departments[pk])) for pk, name in names.items()}
+    labels: dict[int | str, PersonLabel] = {}
+    for pk, (name, username, service) in people.items():
+        label = PersonLabel(name, tuple(departments[pk]), service, username)
+        labels[pk] = label
+        if username in names_asked:
+            labels[username] = label
+    return labels
 
 
 @dataclass

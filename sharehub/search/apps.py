@@ -8,6 +8,7 @@ class SearchConfig(AppConfig):
     verbose_name = _("Search")
 
     def ready(self) -> None:
-        from sharehub.search import tasks
+        from sharehub.search import audit, tasks
 
         tasks.register()
+        audit.register()

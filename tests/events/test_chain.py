@@ -523,7 +523,7 @@ def test_org_event_schemas(shop):
         target_type="org.user",
         target_id=person.pk,
         departments=[],
-        details={"token", "name", "prefix"},
+        details={"token", "name", "prefix", "scopes", "expires_at"},
     )
     check_event(
         events[1],

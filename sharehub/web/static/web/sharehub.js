@@ -6,6 +6,7 @@
  *   <input type=checkbox data-check-all="css selector">   ticks or unticks every box it selects
  *   <input data-select-on-click>           selects its whole text on click
  *   <button data-copy-from="id" data-done="Copied">        copies that field's value to the clipboard
+ *   <button data-copy-text="text" data-done="Copied">      copies its own text (an audit entry's full hash)
  *   <form hx-get data-drop-empty>          leaves empty fields out of htmx requests (short pushed addresses)
  *
  * Every page works without this script; it only saves a click.
@@ -43,7 +44,48 @@
         button.textContent = button.dataset.done || button.textContent;
       }
     }
+    var copier = target.closest("[data-copy-text]");
+    if (copier) {
+      copyText(copier.dataset.copyText, function () { copied(copier); });
+    }
   });
+
+  // The clipboard API exists only on https (and localhost); on plain http inside an intranet the older
+  // way still works: select the text in a hidden field and ask the browser to copy it.
+  function copyText(text, done) {
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { legacyCopy(text) && done(); });
+    } else if (legacyCopy(text)) {
+      done();
+    }
+  }
+
+  function legacyCopy(text) {
+    var field = document.createElement("textarea");
+    field.value = text;
+    field.setAttribute("readonly", "");
+    field.className = "position-fixed top-0 start-0 opacity-0";
+    document.body.appendChild(field);
+    field.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (error) { ok = false; }
+    document.body.removeChild(field);
+    return ok;
+  }
+
+  // An icon button shows a tick and says "Copied" for a moment.
+  function copied(button) {
+    var icon = button.querySelector(".bi");
+    var label = button.getAttribute("aria-label"), title = button.title;
+    if (icon) { icon.classList.replace("bi-clipboard", "bi-clipboard-check"); }
+    button.setAttribute("aria-label", button.dataset.done || label);
+    button.title = button.dataset.done || button.title;
+    window.setTimeout(function () {
+      if (icon) { icon.classList.replace("bi-clipboard-check", "bi-clipboard"); }
+      button.setAttribute("aria-label", label);
+      button.title = title;
+    }, 2000);
+  }
 
   document.addEventListener("htmx:configRequest", function (event) {
     var source = event.detail.elt;
