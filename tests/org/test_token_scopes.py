@@ -56,7 +56,9 @@ def test_a_read_token_reads_everywhere_and_writes_nowhere(member, org_units):
     _token, raw = org.issue_token(member, member, "报表", scopes=["read"])
     assert call(raw, "get", "/me").status_code == 200
     assert call(raw, "get", "/resources").status_code == 200
-    refused = call(raw, "post", "/resources", {"owner_department": org_units["tax"].pk, "kind": "notice", "title": "新资源"})
+    refused = call(
+        raw, "post", "/resources", {"owner_department": org_units["tax"].pk, "kind": "notice", "title": "新资源"}
+    )
     assert refused.status_code == 403, refused.content
     assert "read everything" in error(refused)["message"] and "catalog" in error(refused)["message"]
     assert error(refused)["fields"] == {"scopes": "read"}
@@ -64,7 +66,9 @@ def test_a_read_token_reads_everywhere_and_writes_nowhere(member, org_units):
 
 def test_an_area_scope_reaches_that_area_only(member, org_units, dataset):
     _token, raw = org.issue_token(member, member, "目录同步", scopes=["catalog:write"])
-    made = call(raw, "post", "/resources", {"owner_department": org_units["tax"].pk, "kind": "notice", "title": "由脚本写入"})
+    made = call(
+        raw, "post", "/resources", {"owner_department": org_units["tax"].pk, "kind": "notice", "title": "由脚本写入"}
+    )
     assert made.status_code == 201, made.content
     assert call(raw, "get", f"/resources/{made.json()['code']}").status_code == 200  # writing includes reading
     assert call(raw, "get", f"/datasets/{dataset.pk}").status_code == 403
@@ -78,7 +82,9 @@ def test_an_area_scope_reaches_that_area_only(member, org_units, dataset):
 def test_a_scope_never_widens_what_the_owner_may(people, org_units):
     outsider = people["health_member"]
     _token, raw = org.issue_token(outsider, outsider, "全部", scopes=["write"])
-    refused = call(raw, "post", "/resources", {"owner_department": org_units["tax"].pk, "kind": "notice", "title": "越权"})
+    refused = call(
+        raw, "post", "/resources", {"owner_department": org_units["tax"].pk, "kind": "notice", "title": "越权"}
+    )
     assert refused.status_code in (403, 422), refused.content  # the policy still decides
 
 
