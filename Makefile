@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: check-system python-deps setup demo test lint browser-deps messages clean
+.PHONY: check-system python-deps setup demo test lint browser-deps directory-deps messages clean
 
 # First: name any missing system package (with the apt-get line) before anything fails deep inside.
 check-system:
@@ -50,7 +50,11 @@ demo: setup
 browser-deps:
 	@command -v chromium >/dev/null && fc-list | grep -qi wqy || scripts/install-browser.sh
 
-test: setup browser-deps
+# Debian's slapd for the directory sign-in tests (tests/directory), started by the tests themselves.
+directory-deps:
+	@command -v slapd >/dev/null || test -x /usr/sbin/slapd || scripts/install-slapd.sh
+
+test: setup browser-deps directory-deps
 	$(BIN)/pytest -q
 
 lint: python-deps

@@ -8,6 +8,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from sharehub import config
+from sharehub.directory import conf as directory_conf
 from sharehub.ops import logs
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "sharehub.feeds",
     "sharehub.search",
     "sharehub.exchange",
+    "sharehub.directory",
 ]
 
 MIDDLEWARE = [
@@ -139,7 +141,8 @@ if EMAIL_ENABLED and not SITE_URL.startswith(("http://", "https://")):
 AUTH_USER_MODEL = "org.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "sharehub.directory.backends.LocalPasswordBackend",  # Django's ModelBackend (see DIRECTORY_LOCAL_PASSWORDS)
+    "sharehub.directory.backends.DirectoryBackend",  # the LDAP directory's passwords, when DIRECTORY_LDAP is set
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -166,6 +169,16 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "sharehub.net.client_address"
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
+
+# Directory sign-in (sharehub.directory, README "Directory sign-in"): LDAP / Active Directory passwords when
+# SHAREHUB_LDAP_URL is set, OpenID Connect when SHAREHUB_OIDC_ISSUER is; people are made at first sign-in and
+# placed in departments by the mapping rules; the sync reads the whole LDAP directory every so many minutes
+# (0: only `sharehub directory sync`). With DIRECTORY_LOCAL_PASSWORDS false, people from a directory sign in
+# only through it; local accounts (break-glass admins) keep their password.
+DIRECTORY_LDAP = directory_conf.ldap()
+DIRECTORY_OIDC = directory_conf.oidc()
+DIRECTORY_LOCAL_PASSWORDS = config.env_bool("SHAREHUB_DIRECTORY_LOCAL_PASSWORDS", True)
+DIRECTORY_SYNC_MINUTES = config.env_int("SHAREHUB_DIRECTORY_SYNC_MINUTES", 60)
 
 LANGUAGE_CODE = config.env_str("SHAREHUB_LANGUAGE", "zh-hans")
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -256,6 +269,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+if DIRECTORY_OIDC is not None:
+    # Sign-out of a session begun with OpenID Connect goes on to the provider's end-session page: a redirect
+    # of the sign-out form, which the browser checks against form-action.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(DIRECTORY_OIDC.origin)
 
 # Log lines as text, or one JSON object each for a log collector (sharehub.ops.logs; uvicorn's too, under serve).
 LOG_FORMAT = config.env_str("SHAREHUB_LOG_FORMAT", "text").lower()

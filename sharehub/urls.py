@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("sharehub.exchange.urls")),
     path("", include("sharehub.feeds.urls")),
     path("", include("sharehub.search.urls")),
+    path("", include("sharehub.directory.urls")),
     path("", include("sharehub.ops.urls")),  # /health/live, /health/ready, /metrics
 ]
 

@@ -508,6 +508,40 @@ def revoke_grant(actor, grant: Grant, *, reason: str) -> Grant:
     return grant
 
 
+def end_personal_grants(person: User, *, reason: str, dry_run: bool = False) -> int:
+    """End now every grant `person` holds in their own name, each with its `grant.revoked` event, for someone
+    who left the organization (the directory sync deactivates them; sharehub.directory). By the organization
+    itself (no actor), inside the caller's transaction. Grants to their departments are not theirs to lose:
+    the policy stops reading them for a deactivated person. Returns how many ended (would end, when dry_run)."""
+    now = timezone.now()
+    held = Grant.objects.filter(grantee_user=person, revoked_at__isnull=True, valid_until__gt=now)
+    if dry_run:
+        return held.count()
+    reason = _required_text("reason", reason)
+    ended = 0
+    for grant in held.select_for_update().select_related("resource").order_by("pk"):
+        grant.revoked_at = now
+        grant.revoked_by = None
+        grant.revoke_reason = reason
+        grant.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+        record(
+            None,
+            "grant.revoked",
+            grant,
+            departments=[grant.resource.owner_department_id],
+            details={
+                "grant": grant.pk,
+                "resource": grant.resource.code,
+                "resource_id": grant.resource_id,
+                "title": grant.resource.title,
+                "reason": reason,
+                "recipients": [person.pk],
+            },
+        )
+        ended += 1
+    return ended
+
+
 def bulk_decide(actor, requests: Iterable[AccessRequest], *, approve: bool, reason: str = "") -> dict[int, str]:
     """Approve or reject several requests with one reason; each in its own transaction. Returns the
     ids that failed with the reason why (already decided, not yours, ...)."""

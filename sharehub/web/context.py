@@ -25,6 +25,7 @@ def navigation(request) -> dict:
     return {
         "nav_can_audit": bool(can(user, OrgAction.READ_AUDIT)),
         "nav_can_admin": bool(can(user, OrgAction.ADMIN_SITE)),
+        "nav_can_manage_org": bool(can(user, OrgAction.MANAGE_ORG)),  # organization admins' pages (directory sign-in)
         "nav_is_decider": is_decider,
         "nav_inbox_count": _when_shown(lambda: access_queries.inbox(user).count()) if is_decider else 0,
         "nav_is_reviewer": is_reviewer,

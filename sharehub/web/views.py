@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.views import i18n as i18n_views
 
 from sharehub.catalog import queries as catalog_queries
+from sharehub.directory import views as directory_views
+from sharehub.directory.forms import SignInForm
 from sharehub.errors import BadRequest, Invalid, from_request_error, is_database_busy
 from sharehub.org import services as org_services
 from sharehub.org.models import Membership
@@ -59,6 +61,10 @@ def home(request):
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    authentication_form = SignInForm  # says so when the LDAP directory cannot be reached
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **directory_views.sign_in_options()}
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
