@@ -484,6 +484,13 @@ def revoke_grant(actor, grant: Grant, *, reason: str) -> Grant:
     now = timezone.now()
     if grant.revoked_at is not None or grant.valid_until <= now:
         raise Conflict(_("This grant has already ended."), fields={"grant": grant.pk})
+    _end_grant(actor, grant, reason, now)
+    return grant
+
+
+def _end_grant(actor, grant: Grant, reason: str, now) -> None:
+    """Revoke `grant` now, with its `grant.revoked` event telling the grantees (`actor` None: the
+    organization itself)."""
     grant.revoked_at = now
     grant.revoked_by = actor
     grant.revoke_reason = reason
@@ -505,7 +512,6 @@ def revoke_grant(actor, grant: Grant, *, reason: str) -> Grant:
             "recipients": _grantees(grant),
         },
     )
-    return grant
 
 
 def end_personal_grants(person: User, *, reason: str, dry_run: bool = False) -> int:
@@ -520,24 +526,7 @@ def end_personal_grants(person: User, *, reason: str, dry_run: bool = False) -> 
     reason = _required_text("reason", reason)
     ended = 0
     for grant in held.select_for_update().select_related("resource").order_by("pk"):
-        grant.revoked_at = now
-        grant.revoked_by = None
-        grant.revoke_reason = reason
-        grant.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
-        record(
-            None,
-            "grant.revoked",
-            grant,
-            departments=[grant.resource.owner_department_id],
-            details={
-                "grant": grant.pk,
-                "resource": grant.resource.code,
-                "resource_id": grant.resource_id,
-                "title": grant.resource.title,
-                "reason": reason,
-                "recipients": [person.pk],
-            },
-        )
+        _end_grant(None, grant, reason, now)
         ended += 1
     return ended
 
