@@ -110,7 +110,7 @@ def scope_for(user, last: str | None = None) -> dict:
 
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = "sharehub.directory.backends.LocalPasswordBackend"  # as a password sign-in
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     connection.close()
