@@ -8,7 +8,8 @@ A backup is a folder:
     database.dump          PostgreSQL: `pg_dump --format=custom`
     blobs/ab/cd/<sha256>   the attachment files (content-addressed, as under the data directory)
     imports/<name>.enc     uploads of dataset imports that wait to be applied (encrypted with the field keys)
-    keys/django-secret-key, keys/field-keys.json    the key files (0600), when the keys are not in the environment
+    keys/django-secret-key, keys/field-keys.json, keys/audit-signing-key
+                           the key files (0600), when the keys are not in the environment
 
 Consistency while people write: the database is copied from one snapshot (a read transaction held for the
 whole SQLite copy; on PostgreSQL `pg_export_snapshot()` handed to `pg_dump --snapshot`), and the files are
@@ -152,15 +153,22 @@ def _imports_dir() -> Path:
 
 def _key_files() -> dict[str, Path]:
     """The key files in the data directory, by their name in a backup."""
+    from sharehub.events import export
     from sharehub.exchange import crypto
 
-    return {SECRET_KEY_FILE: config.data_dir() / "keys" / SECRET_KEY_FILE, crypto.KEY_FILE_NAME: crypto.key_file()}
+    keys = config.data_dir() / "keys"
+    return {
+        SECRET_KEY_FILE: keys / SECRET_KEY_FILE,
+        crypto.KEY_FILE_NAME: crypto.key_file(),
+        export.KEY_NAME: keys / export.KEY_NAME,
+    }
 
 
 def _keys_in_environment() -> list[str]:
+    from sharehub.events import export
     from sharehub.exchange import crypto
 
-    names = [SECRET_KEY_ENV, crypto.FIELD_KEYS_ENV, crypto.BLIND_KEY_ENV]
+    names = [SECRET_KEY_ENV, crypto.FIELD_KEYS_ENV, crypto.BLIND_KEY_ENV, export.KEY_ENV]
     return [name for name in names if os.environ.get(name, "").strip()]
 
 
@@ -648,9 +656,7 @@ def _allowed_name(name: object) -> bool:
 
 
 def _key_names() -> tuple[str, ...]:
-    from sharehub.exchange import crypto
-
-    return (SECRET_KEY_FILE, crypto.KEY_FILE_NAME)
+    return tuple(_key_files())
 
 
 def verify(folder: Path, bar: Bar) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import Query, Router
 
+from sharehub.events import describe
 from sharehub.events.models import Event
 from sharehub.events.queries import EventFilters, list_events
 from sharehub.events.schemas import EventFilterIn, EventPage
@@ -15,7 +16,7 @@ router = Router(tags=["audit"])
 MAX_PAGE = 500
 
 
-def _event(event: Event) -> dict:
+def _event(event: Event, readable: describe.Described) -> dict:
     return {
         "seq": event.seq,
         "created_at": event.created_at,
@@ -28,6 +29,9 @@ def _event(event: Event) -> dict:
         "details": event.details,
         "hash": event.hash,
         "prev_hash": event.prev_hash,
+        "action_name": readable.name,
+        "description": readable.sentence.text,
+        "readable_details": [{"label": label, "value": value.text} for label, value in readable.details],
     }
 
 
@@ -46,4 +50,6 @@ def audit_events(
     page = list(events[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
-    return {"items": [_event(e) for e in page], "next_cursor": str(page[-1].seq) if more else None}
+    readable = describe.describe(request.user, page)
+    items = [_event(e, r) for e, r in zip(page, readable, strict=True)]
+    return {"items": items, "next_cursor": str(page[-1].seq) if more else None}

@@ -10,6 +10,11 @@ from ninja import Field, Schema
 from sharehub.org.schemas import DbId, DepartmentRef, UtcDateTime
 
 
+class ReadableDetail(Schema):
+    label: str
+    value: str
+
+
 class EventOut(Schema):
     seq: int
     created_at: datetime
@@ -22,6 +27,9 @@ class EventOut(Schema):
     details: dict[str, Any]
     hash: str
     prev_hash: str
+    action_name: str = Field(description="The action's name in the caller's language")
+    description: str = Field(description="The event as a sentence in the caller's language, with names and titles")
+    readable_details: list[ReadableDetail] = Field(description="The details as labelled values, for people")
 
 
 class EventPage(Schema):

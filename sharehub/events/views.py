@@ -33,7 +33,11 @@ CSV_COLUMNS = [
     "departments",
     "details",
     "hash",
+    "action_name",
+    "description",
+    "readable_details",
 ]
+CSV_CHUNK = 500  # events described together: a constant number of queries for each chunk
 
 
 def _require_auditor(request) -> None:
@@ -203,29 +207,44 @@ def _cell(value) -> str:
 def audit_export(request):
     _require_auditor(request)
     _form, events = _filtered(request)
+    user = request.user
     writer = csv.writer(_Echo())
     zone = timezone.get_current_timezone()
 
+    def row(event, readable: describe.Described) -> list[str]:
+        return [
+            _cell(v)
+            for v in (
+                event.seq,
+                timezone.localtime(event.created_at, zone).isoformat(timespec="seconds"),
+                event.actor_name,
+                event.action,
+                event.target_type,
+                event.target_id,
+                event.target_label,
+                " ".join(d.name for d in event.departments.all()),
+                _compact(event.details),
+                event.hash,
+                readable.name,
+                readable.sentence.text,
+                "; ".join(f"{label}: {value.text}" for label, value in readable.details),
+            )
+        ]
+
+    def written(chunk) -> str:
+        readable = describe.describe(user, chunk)
+        return "".join(writer.writerow(row(e, r)) for e, r in zip(chunk, readable, strict=True))
+
     def rows():
         yield "\ufeff" + writer.writerow(CSV_COLUMNS)
-        for event in events.iterator(chunk_size=1000):
-            yield writer.writerow(
-                [
-                    _cell(v)
-                    for v in (
-                        event.seq,
-                        timezone.localtime(event.created_at, zone).isoformat(timespec="seconds"),
-                        event.actor_name,
-                        event.action,
-                        event.target_type,
-                        event.target_id,
-                        event.target_label,
-                        " ".join(d.name for d in event.departments.all()),
-                        _compact(event.details),
-                        event.hash,
-                    )
-                ]
-            )
+        chunk = []
+        for event in events.iterator(chunk_size=CSV_CHUNK):
+            chunk.append(event)
+            if len(chunk) == CSV_CHUNK:
+                yield written(chunk)
+                chunk = []
+        if chunk:
+            yield written(chunk)
 
     stamp = timezone.localtime(timezone.now(), zone).strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

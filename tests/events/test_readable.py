@@ -4,6 +4,8 @@ shortened with a copy button; filters by translated action; a constant number of
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -338,3 +340,47 @@ def test_a_deactivated_person_still_reads_by_name(people, org_units):
     described = _describe(people["auditor"], event)
     assert described.sentence.text == "admin deactivated 离职者 (税务局)."
     assert User.objects.get(pk=person.pk).is_active is False
+
+
+# ---- the CSV export and the API read the same way ------------------------------------------------------------
+
+
+def test_the_csv_export_carries_the_readable_name_sentence_and_details(ma_chao, tax_records, people):
+    catalog.note_content_read(ma_chao, [tax_records], via="search")
+    client = factories_client(people["auditor"])
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get("/audit/export.csv", {"action": "resource.read"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    header, row = rows[0], rows[1]
+    assert header[-3:] == ["action_name", "description", "readable_details"]
+    assert row[3] == "resource.read"  # the raw code stays for programs
+    assert row[-3] == "查看内容"
+    assert row[-2] == f"马超（人力资源和社会保障局） 通过搜索查看了 纳税人登记信息（{tax_records.code}）。"
+
+
+def test_the_csv_export_describes_more_events_than_one_chunk(org_units, people, monkeypatch):
+    monkeypatch.setattr(views, "CSV_CHUNK", 3)
+    for n in range(7):
+        factories.department(f"科室{n}", f"KS{n}")
+    response = factories_client(people["auditor"]).get("/audit/export.csv", {"action": "department.created"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))[1:]
+    assert len(rows) >= 7
+    assert all(row[-3] == "Department created" and row[-2] for row in rows)
+
+
+def test_the_api_gives_the_readable_name_sentence_and_details(ma_chao, tax_records, people):
+    catalog.note_content_read(ma_chao, [tax_records], via="search")
+    _token, secret = org.issue_token(people["auditor"], people["auditor"], "audit", scopes=["audit:read"])
+    response = Client().get(
+        "/api/v1/audit/events",
+        {"action": "resource.read"},
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200, response.content
+    item = response.json()["items"][0]
+    assert item["action"] == "resource.read"
+    assert item["action_name"] == "Content read"
+    code = tax_records.code
+    assert item["description"] == f"马超 (人力资源和社会保障局) read 纳税人登记信息 ({code}) through search."
+    assert isinstance(item["readable_details"], list)

@@ -135,6 +135,7 @@ def seeded(new_site):
     site = new_site("backup")
     site.run("migrate", "--verbosity", "0")
     site.load("seed")
+    site.run("audit", "key")  # makes the audit signing key, as the first signed export would
     return site
 
 
@@ -176,6 +177,7 @@ def test_backup_under_write_load_restores_every_row_of_its_snapshot(new_site, tm
     source = new_site("loaded")
     source.run("migrate", "--verbosity", "0")
     source.load("seed")
+    signing_key = source.run("audit", "key").stdout
     states_file, stop, ready = tmp_path / "states.json", tmp_path / "stop", tmp_path / "ready"
     writer = subprocess.Popen(
         [sys.executable, "-m", "tests.ops.load", "write", str(states_file), str(stop), str(ready)],
@@ -232,6 +234,7 @@ def test_backup_under_write_load_restores_every_row_of_its_snapshot(new_site, tm
     assert (target.data_dir / secret).read_bytes() == (source.data_dir / secret).read_bytes()
     assert (target.data_dir / "field-keys.json").read_bytes() == (source.data_dir / "field-keys.json").read_bytes()
     assert stat.S_IMODE((target.data_dir / "field-keys.json").stat().st_mode) == 0o600
+    assert target.run("audit", "key").stdout == signing_key  # exports signed before and after match
 
 
 def test_the_manifest_lists_every_file_with_its_checksum(seeded, good_backup):
@@ -250,7 +253,7 @@ def test_the_manifest_lists_every_file_with_its_checksum(seeded, good_backup):
     for name, item in listed.items():
         assert (good_backup / name).stat().st_size == item["size"]
         assert _sha256(good_backup / name) == item["sha256"]
-    assert {"keys/django-secret-key", "keys/field-keys.json"} <= set(listed)
+    assert {"keys/django-secret-key", "keys/field-keys.json", "keys/audit-signing-key"} <= set(listed)
     assert {name.rsplit("/", 1)[1] for name in listed if name.startswith("blobs/")} == set(seeded.blobs())
     for key in (good_backup / "keys").iterdir():
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
