@@ -21,7 +21,7 @@ def test_auditor_reads_the_log_with_the_chain(api_as, people, catalog):
     assert items[0]["prev_hash"] == items[1]["hash"]
     assert set(items[0]) == {
         "seq", "created_at", "actor", "action", "target_type", "target_id", "target_label", "departments",
-        "details", "hash", "prev_hash",
+        "details", "hash", "prev_hash", "action_name", "description", "readable_details",
     }  # fmt: skip
 
 
