@@ -12,3 +12,9 @@ class AccessConfig(AppConfig):
 
         notifications.register()
         audit.register()
+        from sharehub.access import handover  # what a leaver holds here (sharehub.org.handover)
+
+        handover.register()
+        from sharehub.access import holdings  # what a department holds here (sharehub.org.tree)
+
+        holdings.register()

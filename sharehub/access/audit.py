@@ -177,3 +177,33 @@ def register() -> None:
         ("kept", _("Kept")),
     ):
         describe.register_detail(key, label, describe.NUMBER, actions=("calendar.",))
+    # The organization's settings page (issue 14, part D).
+    describe.register(
+        "access.settings_changed",
+        _("Access settings changed"),
+        _("%(actor)s changed the deadlines of access requests."),
+    )
+    describe.register(
+        "access.approval_rule_set",
+        _("Approval rule changed"),
+        lambda details: (
+            gettext("%(actor)s made the head of %(target)s also decide requests from other departments.")
+            if details.get("head_for_outsiders")
+            else gettext("%(actor)s let the stewards of %(target)s decide requests alone.")
+        ),
+    )
+    for key, label in (
+        ("decision_working_days", _("Decision deadline (working days)")),
+        ("reminder_working_days", _("Reminder before the deadline (working days)")),
+        ("expiry_notice_days", _("Notice before a grant ends (days)")),
+    ):
+        describe.register_detail(key, label, describe.NUMBER, actions=("access.settings_changed",))
+    describe.register_detail(
+        "head_for_outsiders", _("Head also decides"), describe.BOOL, actions=("access.approval_rule_set",)
+    )
+    describe.register_detail(
+        "trusted_departments",
+        _("Departments that need no second step"),
+        describe.DEPARTMENTS,
+        actions=("access.approval_rule_set",),
+    )

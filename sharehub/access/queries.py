@@ -212,3 +212,23 @@ def calendar_days(year: int) -> list[CalendarDay]:
     date that has both). Every signed-in person may read the calendar: it is what deadlines count."""
     days = CalendarDay.objects.filter(date__gte=date(year, 1, 1), date__lte=date(year, 12, 31))
     return list(days.order_by("date", "-source"))
+
+
+def approval_rules(actor) -> QuerySet:
+    """Every department not archived with its approval rule (None when it has none) and the rule's trusted
+    departments, in tree order, for organization admins (NotFound for anyone else): three queries a page."""
+    from django.db.models import Prefetch
+
+    from sharehub.org.models import Department
+    from sharehub.policy.engine import OrgAction, can
+
+    if not can(actor, OrgAction.MANAGE_ORG):
+        raise NotFound()
+    return (
+        Department.objects.filter(archived_at__isnull=True)
+        .select_related("approval_rule")
+        .prefetch_related(
+            Prefetch("approval_rule__trusted_departments", queryset=Department.objects.order_by("path", "name"))
+        )
+        .order_by("path", "name")
+    )

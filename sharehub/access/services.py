@@ -810,3 +810,91 @@ def load_official_year(actor, year) -> CalendarLoad:
             },
         )
     return result
+
+
+# --- the organization's settings page (/manage/settings/, issue 14) -----------------------------------------
+
+SETTINGS_LIMITS = {"decision_working_days": (1, 60), "reminder_working_days": (0, 30), "expiry_notice_days": (0, 90)}
+
+
+def _require_settings_admin(actor) -> None:
+    """Organization admins change the access settings and approval rules (`actor=None`: the operator)."""
+    if actor is not None and not can(actor, OrgAction.MANAGE_ORG):
+        raise Forbidden(_("Only organization admins change the access settings."))
+
+
+def _whole_number(errors: dict, name: str, value, low: int, high: int) -> int | None:
+    text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 6) or not low <= int(text) <= high:
+        errors[name] = _("A whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
+        return None
+    return int(text)
+
+
+@transaction.atomic
+def update_access_settings(actor, **values) -> AccessSettings:
+    """Change the decision deadline (working days), the reminder before it (working days) and the notice before
+    a grant ends (days); one `access.settings_changed` event with what changed. Requests already open keep
+    their deadline."""
+    _require_settings_admin(actor)
+    unknown = set(values) - set(SETTINGS_LIMITS)
+    errors: dict[str, str] = {name: _("Unknown field.") for name in sorted(unknown)}
+    clean = {}
+    for name, (low, high) in SETTINGS_LIMITS.items():
+        if name in values:
+            clean[name] = _whole_number(errors, name, values[name], low, high)
+    current = AccessSettings.objects.select_for_update().filter(pk=AccessSettings.current().pk).get()
+    deadline = clean.get("decision_working_days") or current.decision_working_days
+    reminder = clean.get("reminder_working_days", current.reminder_working_days)
+    if "reminder_working_days" not in errors and reminder is not None and reminder >= deadline:
+        errors["reminder_working_days"] = _("The reminder comes before the deadline: fewer days than %(n)s.") % {
+            "n": deadline
+        }
+    if errors:
+        raise Invalid(fields=errors)
+    changed = {name: value for name, value in clean.items() if getattr(current, name) != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(current, name, value)
+        current.save(update_fields=list(changed))
+        record(actor, "access.settings_changed", current, details=changed)
+    return current
+
+
+@transaction.atomic
+def set_approval_rule(actor, department: Department, *, head_for_outsiders: bool, trusted_departments=()):
+    """A department's second step: with `head_for_outsiders`, its head also decides requests from people
+    outside it and outside `trusted_departments`. One `access.approval_rule_set` event when it changes."""
+    from sharehub.access.models import ApprovalRule
+
+    _require_settings_admin(actor)
+    errors: dict[str, str] = {}
+    if not isinstance(head_for_outsiders, bool):
+        errors["head_for_outsiders"] = _("Must be true or false.")
+    trusted = sorted({d.pk for d in trusted_departments if d.pk != department.pk})
+    if len(trusted) > 500:
+        errors["trusted_departments"] = _("At most %(n)s departments.") % {"n": 500}
+    if errors:
+        raise Invalid(fields=errors)
+    rule = ApprovalRule.objects.select_for_update().filter(department=department).first()
+    before = (
+        (False, [])
+        if rule is None
+        else (rule.head_for_outsiders, sorted(rule.trusted_departments.values_list("pk", flat=True)))
+    )
+    if before == (head_for_outsiders, trusted):
+        return rule  # unchanged (no rule at all reads as no second step and no trusted departments)
+    if rule is None:
+        rule = ApprovalRule.objects.create(department=department, head_for_outsiders=head_for_outsiders)
+    else:
+        rule.head_for_outsiders = head_for_outsiders
+        rule.save(update_fields=["head_for_outsiders"])
+    rule.trusted_departments.set(trusted)
+    record(
+        actor,
+        "access.approval_rule_set",
+        department,
+        departments=[department],
+        details={"head_for_outsiders": head_for_outsiders, "trusted_departments": trusted},
+    )
+    return rule

@@ -12,3 +12,6 @@ class CatalogConfig(AppConfig):
 
         notifications.register()
         audit.register()
+        from sharehub.catalog import holdings  # what a department holds here (sharehub.org.tree)
+
+        holdings.register()

@@ -338,6 +338,8 @@ def create_resource(
             owner = Department.objects.get(pk=int(owner))
         except (TypeError, ValueError, Department.DoesNotExist):
             errors["owner_department"] = _("No such department: %(value)s.") % {"value": owner_department}
+    if isinstance(owner, Department) and owner.archived_at is not None:  # archived: takes no new resources
+        errors["owner_department"] = _("%(dept)s is archived; choose a department in use.") % {"dept": owner.name}
     if kind not in Resource.Kind.values:
         errors["kind"] = _("Choose one of: %(choices)s.") % {"choices": ", ".join(Resource.Kind.values)}
     unknown = set(fields) - set(CONTENT_FIELDS) - set(SHARING_FIELDS)
@@ -353,7 +355,11 @@ def create_resource(
     # Serializes code numbering per department. FOR NO KEY UPDATE, not FOR UPDATE: a plain FOR UPDATE also
     # blocks every insert that references the department (FOR KEY SHARE), which deadlocked on PostgreSQL
     # with a transaction holding the event chain's head and then inserting such a row (bench/api writes).
-    Department.objects.select_for_update(no_key=True).filter(pk=owner.pk).first()
+    locked = Department.objects.select_for_update(no_key=True).filter(pk=owner.pk).first()
+    if locked is not None and locked.archived_at is not None:  # archived (or merged) while this one waited
+        raise Invalid(
+            fields={"owner_department": _("%(dept)s is archived; choose a department in use.") % {"dept": owner.name}}
+        )
     now = timezone.now()
     resource = Resource(
         code=_next_code(owner),

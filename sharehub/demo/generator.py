@@ -521,6 +521,7 @@ def _load_org() -> dict[str, User]:
         return user
 
     admin = person(None, *data.ADMIN, is_org_admin=True)
+    org.set_superuser(None, admin, True)  # the demo's admin opens Django's admin too, as `createadmin` makes one
     people = {admin.username: admin}
     departments: dict[str, Department] = {}
     for code, name, parent, description in data.DEPARTMENTS:

@@ -11,3 +11,6 @@ class DirectoryConfig(AppConfig):
         from sharehub.directory import audit, tasks  # noqa: F401  (tasks registers the periodic sync)
 
         audit.register()
+        from sharehub.directory import holdings  # what a department holds here (sharehub.org.tree)
+
+        holdings.register()

@@ -36,7 +36,7 @@ def rules_page(actor) -> RulesPage:
     )
     return RulesPage(
         rules=list(MappingRule.objects.select_related("department").order_by("position", "pk")),
-        departments=list(Department.objects.order_by("path")),
+        departments=list(Department.objects.filter(archived_at__isnull=True).order_by("path")),
         runs=list(SyncRun.objects.order_by("-started_at")[:5]),
         accounts=counts,
     )

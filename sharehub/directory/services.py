@@ -2,8 +2,9 @@
 at their first sign-in or by the sync, their departments and roles set by the rules), and the sync.
 
 Memberships change through `sharehub.org.services` (their events, the policy's caches) and a departed
-person's grants end through `sharehub.access.services`; every change is an event, in the transaction
-that makes it. The directory is read before any transaction opens (invariant 8).
+person leaves through `sharehub.org.handover.leave` (grants ended, requests withdrawn, tokens revoked, as the
+people console does); every change is an event, in the transaction that makes it. The directory is read
+before any transaction opens (invariant 8).
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sharehub.access import services as access
 from sharehub.directory import ldap
 from sharehub.directory import rules as matching
 from sharehub.directory.models import DirectoryAccount, MappingRule, SyncRun
 from sharehub.directory.rules import Identity
 from sharehub.errors import Forbidden, Invalid, NotFound
 from sharehub.events.services import record
+from sharehub.org import handover
 from sharehub.org import services as org
 from sharehub.org.models import Department, Membership, User
 from sharehub.policy.engine import OrgAction, can
@@ -80,6 +81,10 @@ def _clean_rule(fields: dict) -> dict:
         out["department"] = _department(fields["department"])
         if out["department"] is None:
             errors["department"] = _("Choose a department.")
+        elif out["department"].archived_at is not None:
+            errors["department"] = _("%(dept)s is archived; choose a department in use.") % {
+                "dept": out["department"].name
+            }
     if "role" in fields and fields["role"] not in Membership.Role.values:
         errors["role"] = _("Choose one of: %(choices)s.") % {"choices": ", ".join(Membership.Role.values)}
     if "is_active" in fields:
@@ -216,7 +221,9 @@ def move_rule(actor, rule: MappingRule, direction: str) -> MappingRule:
 
 
 def active_rules() -> list[MappingRule]:
-    return list(MappingRule.objects.filter(is_active=True).order_by("position", "pk"))
+    return list(
+        MappingRule.objects.filter(is_active=True, department__archived_at__isnull=True).order_by("position", "pk")
+    )
 
 
 def rule_attributes(rules=None) -> list[str]:
@@ -404,22 +411,23 @@ def _update_memberships(
 
 
 def retire(account: DirectoryAccount, *, dry_run: bool = False) -> Outcome:
-    """A person no longer in the directory: deactivated, and the grants they hold in their own name end
-    (each revoked with the reason, each its own event). Grants to their departments simply stop counting for
-    them: the policy reads nothing for a deactivated person. Their memberships are kept for the record and
-    for their return (the sync reactivates them if the directory lists them again)."""
+    """A person no longer in the directory leaves as the people console's handover has anyone leave
+    (sharehub.org.handover.leave): deactivated, the grants they hold in their own name end (each revoked with
+    the reason, each its own event), their own open requests are withdrawn and their API tokens revoked. Grants
+    to their departments simply stop counting for them: the policy reads nothing for a deactivated person. Their
+    memberships are kept for the record and for their return (the sync reactivates them if the directory lists
+    them again); what they steward waits for an admin to hand it over."""
     user = account.user
     outcome = Outcome(user=user)
     reason = _("%(name)s left the directory (LDAP sync); their grants end with their account.") % {"name": user}
     with transaction.atomic():
-        ended = access.end_personal_grants(user, reason=reason, dry_run=dry_run)
+        ended = handover.leave(None, user, reason=reason, dry_run=dry_run)["grants"]
         outcome.counts["deactivated"] += 1
         outcome.counts["grants_ended"] += ended
         outcome.changes.append(
             f"{user.username}: " + _("not in the directory: deactivated, %(n)s grants end") % {"n": ended}
         )
         if not dry_run:
-            org.update_person(None, user, is_active=False)
             DirectoryAccount.objects.filter(pk=account.pk).update(deactivated_by_sync=True)
             record(
                 None,

@@ -29,8 +29,8 @@ class EventAdmin(ReadOnlyAdmin):
         "target_label",
         "department_names",
         "details_json",
-        "prev_hash",
-        "hash",
+        "previous_hash",
+        "full_hash",
     ]
     readonly_fields = fields
     actions = None
@@ -59,6 +59,15 @@ class EventAdmin(ReadOnlyAdmin):
     @admin.display(description=_("hash"))
     def short_hash(self, obj):
         return obj.hash[:12]
+
+    # The chain's fields have no verbose name (one would be a migration): labelled here, in the user's language.
+    @admin.display(description=_("previous hash"))
+    def previous_hash(self, obj):
+        return obj.prev_hash
+
+    @admin.display(description=_("hash"))
+    def full_hash(self, obj):
+        return obj.hash
 
     @admin.display(description=_("departments"))
     def department_names(self, obj):

@@ -12,3 +12,6 @@ class ExchangeConfig(AppConfig):
 
         notifications.register()
         audit.register()
+        from sharehub.exchange import holdings  # what a department holds here (sharehub.org.tree)
+
+        holdings.register()

@@ -25,3 +25,9 @@ class FeedsConfig(AppConfig):
         )
         notifications.register()
         audit.register()
+        from sharehub.feeds import handover  # what a leaver holds here (sharehub.org.handover)
+
+        handover.register()
+        from sharehub.feeds import holdings  # what a department holds here (sharehub.org.tree)
+
+        holdings.register()

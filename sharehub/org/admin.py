@@ -1,22 +1,26 @@
-"""Django admin for organization admins. Entry goes through the policy (admin.site); writes that
-the services own (departments, people, roles, memberships, tokens) go through the services so that
-each change lands on the event log."""
+"""Django admin, for superusers who are organization admins (the policy's admin.site decision; other admins
+use the console under /manage/). Writes that the services own (departments, people, roles, memberships,
+tokens) go through the services so that each change lands on the event log."""
 
 from __future__ import annotations
 
 import contextlib
 import zoneinfo
 
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin, UserChangeForm
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sharehub.errors import ServiceError
@@ -253,6 +257,26 @@ class PersonChangeForm(UserChangeForm):
                 raise ValidationError(_("Unknown time zone; use a name like Asia/Shanghai.")) from None
         return zone
 
+    def clean(self):
+        data = super().clean()
+        admin_role = data.get("is_org_admin", self.instance.is_org_admin)
+        if data.get("is_superuser") and (self.instance.is_service or not admin_role):
+            self.add_error("is_superuser", _("Only an organization admin can be a superuser."))
+        return data
+
+
+class PersonPasswordForm(AdminPasswordChangeForm):
+    """Django's form, with its warning in the user's language: Django appends it to the help text untranslated."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "usable_password" in self.fields:
+            self.fields["usable_password"].help_text = format_html(
+                '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+                SetUnusablePasswordMixin.usable_password_help_text,
+                gettext("If disabled, the current password for this user will be lost."),
+            )
+
 
 ROLE_FIELDS = ("is_org_admin", "is_auditor")
 
@@ -261,6 +285,7 @@ ROLE_FIELDS = ("is_org_admin", "is_auditor")
 class UserAdmin(MembershipFormsetMixin, PolicyPermissions, DjangoUserAdmin):
     add_form = PersonCreationForm
     form = PersonChangeForm
+    change_password_form = PersonPasswordForm
     list_display = ["username", "display_name", "kind", "is_org_admin", "is_auditor", "is_active", "last_login"]
     list_filter = ["kind", "is_org_admin", "is_auditor", "is_active"]
     search_fields = ["username", "display_name", "email"]
@@ -269,7 +294,7 @@ class UserAdmin(MembershipFormsetMixin, PolicyPermissions, DjangoUserAdmin):
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         (_("Profile"), {"fields": ["display_name", "email", "time_zone", "is_active"]}),
-        (_("Organization roles"), {"fields": ["kind", "service_owner", "is_org_admin", "is_auditor"]}),
+        (_("Organization roles"), {"fields": ["kind", "service_owner", "is_org_admin", "is_auditor", "is_superuser"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
@@ -318,6 +343,8 @@ class UserAdmin(MembershipFormsetMixin, PolicyPermissions, DjangoUserAdmin):
             roles = {name: form.cleaned_data[name] for name in ROLE_FIELDS if name in form.changed_data}
             if roles:
                 services.set_org_roles(actor, User.objects.get(pk=obj.pk), **roles)
+            if "is_superuser" in form.changed_data:
+                services.set_superuser(actor, User.objects.get(pk=obj.pk), form.cleaned_data["is_superuser"])
 
     def user_change_password(self, request, id, form_url=""):
         with transaction.atomic():
@@ -335,13 +362,22 @@ class UserAdmin(MembershipFormsetMixin, PolicyPermissions, DjangoUserAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ReadOnlyAdmin):
-    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_display = ["name", "user", "token_prefix", "created", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "prefix", "user__username", "user__display_name"]
     list_select_related = ["user"]
-    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
-    exclude = ["digest"]
+    fields = ["user", "name", "token_prefix", "scopes", "created", "expires_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
     actions = ["revoke"]
+
+    # The fields without a verbose name of their own, labelled here (a verbose name would be a migration).
+    @admin.display(description=_("token prefix"), ordering="prefix")
+    def token_prefix(self, obj):
+        return obj.prefix
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, obj):
+        return obj.created_at
 
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset):
@@ -359,18 +395,51 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 # --- sign-in pauses (django-axes) ------------------------------------------------------------------
 
 
-admin.site.unregister(AccessAttempt)
+# django-axes names its app by its label ("Axes") and its rows in English (breadcrumbs and titles show them); here
+# they read in the user's language. Only how they print changes: no field, so no migration.
+apps.get_app_config("axes").verbose_name = _("Sign-in protection")
+AccessAttempt.__str__ = lambda self: (
+    gettext("Failed sign-ins of %(username)s from %(address)s")
+    % {
+        "username": self.username,
+        "address": self.ip_address,
+    }
+)
+AccessLog.__str__ = lambda self: (
+    gettext("Sign-in of %(username)s from %(address)s")
+    % {
+        "username": self.username,
+        "address": self.ip_address,
+    }
+)
+AccessFailureLog.__str__ = lambda self: (
+    gettext("Failed sign-in of %(username)s from %(address)s")
+    % {
+        "username": self.username,
+        "address": self.ip_address,
+    }
+)
+for model in (AccessAttempt, AccessLog, AccessFailureLog):
+    with contextlib.suppress(admin.sites.NotRegistered):
+        admin.site.unregister(model)
 
 
 @admin.register(AccessAttempt)
 class SignInPauseAdmin(ReadOnlyAdmin):
-    """Failed sign-ins that django-axes counts; admins lift a pause early with the action."""
+    """Failed sign-ins that django-axes counts; admins lift a pause early with the action (or on the console's
+    sign-in page, /manage/sign-ins/)."""
 
     list_display = ["username", "ip_address", "failures_since_start", "attempt_time"]
     search_fields = ["username", "ip_address"]
     fields = ["username", "ip_address", "user_agent", "failures_since_start", "attempt_time"]
     readonly_fields = fields
     actions = ["unlock"]
+
+    def action_checkbox(self, obj):
+        # Django labels the checkbox with str(obj), which axes writes in English ("Attempted Access: ...").
+        label = format_html(gettext("Select this object for an action - {}"), f"{obj.username} · {obj.ip_address}")
+        checkbox = forms.CheckboxInput({"class": "action-select", "aria-label": label}, lambda value: False)
+        return checkbox.render(helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
 
     @admin.action(description=_("Unlock sign-in for the selected usernames"))
     def unlock(self, request, queryset):
@@ -380,3 +449,27 @@ class SignInPauseAdmin(ReadOnlyAdmin):
         self.message_user(
             request, _("Sign-in unlocked for %(names)s.") % {"names": "、".join(usernames)}, messages.SUCCESS
         )
+
+
+@admin.register(AccessLog)
+class SignInLogAdmin(ReadOnlyAdmin):
+    """Successful sign-ins (and sign-outs) that django-axes logs; the console shows the latest."""
+
+    list_display = ["username", "ip_address", "attempt_time", "logout_time"]
+    search_fields = ["username", "ip_address"]
+    date_hierarchy = "attempt_time"
+    fields = ["username", "ip_address", "user_agent", "attempt_time", "logout_time"]
+    readonly_fields = fields
+    actions = None
+
+
+@admin.register(AccessFailureLog)
+class SignInFailureLogAdmin(ReadOnlyAdmin):
+    """Failed sign-ins one by one (kept only when AXES_ENABLE_ACCESS_FAILURE_LOG is on)."""
+
+    list_display = ["username", "ip_address", "attempt_time", "locked_out"]
+    list_filter = ["locked_out"]
+    search_fields = ["username", "ip_address"]
+    fields = ["username", "ip_address", "user_agent", "attempt_time", "locked_out"]
+    readonly_fields = fields
+    actions = None

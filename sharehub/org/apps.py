@@ -11,3 +11,6 @@ class OrgConfig(AppConfig):
         from sharehub.org import audit, signals, tasks  # noqa: F401  (tasks registers the token expiry job)
 
         audit.register()
+        from sharehub.org import tree  # the department tree's own holdings: sub-departments, members, accounts
+
+        tree.register_org_holdings()

@@ -114,3 +114,89 @@ def register() -> None:
     describe.register_detail("expires_at", _("Expires"), describe.DATETIME, actions=("token.",))
     for key in ("owner", "owner_is_service"):  # the target names the owner, a service account marked as such
         describe.register_detail(key, key, describe.HIDDEN, actions=("token.",))
+    # The console's service accounts and Django's admin (issue 14, part D).
+    describe.register(
+        "service_account.moved",
+        _("Service account moved"),
+        _("%(actor)s gave the service account %(target)s to %(department)s."),
+    )
+    describe.register_detail(
+        "previous_department", _("Previous department"), describe.DEPARTMENT, actions=("service_account.",)
+    )
+    describe.register(
+        "person.superuser_set",
+        _("Superuser changed"),
+        lambda details: (
+            gettext("%(actor)s let %(target)s into Django's administration as a superuser.")
+            if details.get("superuser")
+            else gettext("%(actor)s took %(target)s out of Django's administration.")
+        ),
+    )
+    describe.register_detail("superuser", _("Superuser"), describe.BOOL, actions=("person.",))
+    # People imports from CSV/XLSX (issue 14, part C: sharehub.org.people_import).
+    from sharehub.org.queries import people_import_refs
+
+    describe.register_area("org", _("Organization"))
+    describe.register_target("org.peopleimport", people_import_refs)
+    describe.register(
+        "org.people_import_checked",
+        _("People file checked"),
+        _(
+            "%(actor)s uploaded %(target)s to import people: %(create)s to add, %(update)s to change; "
+            "rows with errors: %(error)s."
+        ),
+    )
+    describe.register(
+        "org.people_imported",
+        _("People imported"),
+        _(
+            "%(actor)s imported people from %(target)s: %(created)s added, %(updated)s changed; "
+            "rows skipped: %(skipped)s."
+        ),
+    )
+    describe.register(
+        "org.people_import_failed",
+        _("People import failed"),
+        _("The import of people from %(target)s by %(actor)s failed and wrote nothing: %(reason)s"),
+    )
+    describe.register(
+        "org.people_import_discarded", _("People import discarded"), _("%(actor)s discarded the import %(target)s.")
+    )
+    people_imports = (
+        "org.people_import_checked", "org.people_imported", "org.people_import_failed", "org.people_import_discarded",
+    )  # fmt: skip
+    describe.register_detail("file_name", _("File"), actions=people_imports)
+    describe.register_detail("reason", _("Reason"), actions=people_imports)
+    describe.register_detail("line", _("Line"), describe.NUMBER, actions=people_imports)
+    for key, label in (
+        ("create", _("To add")), ("update", _("To change")), ("unchanged", _("Unchanged")), ("error", _("With errors")),
+        ("created", _("Added")), ("updated", _("Changed")), ("skipped", _("Skipped")),
+    ):  # fmt: skip
+        describe.register_detail(key, label, describe.NUMBER, actions=people_imports)
+    # The department tree console (issue 14, part A: sharehub.org.tree). The merge's target is the department
+    # that takes everything in (so the search index rereads its resources); the counts are registered with
+    # each holding (tree.register_holding).
+    describe.register(
+        "department.merged",
+        _("Departments merged"),
+        _("%(actor)s merged the department %(merged)s into %(target)s."),
+    )
+    describe.register(
+        "department.archived", _("Department archived"), _("%(actor)s archived the department %(target)s.")
+    )
+    describe.register(
+        "department.restored",
+        _("Department restored"),
+        _("%(actor)s took the department %(target)s out of the archive."),
+    )
+    describe.register_detail("merged", _("Merged department"), describe.DEPARTMENT, actions=("department.merged",))
+    # The people console and the handover wizard (issue 14, part B: sharehub.org.manage.people, sharehub.org.handover)
+    describe.register(
+        "person.handed_over",
+        _("Handed over and deactivated"),
+        _("%(actor)s handed over what %(target)s held to %(successors)s and deactivated them."),
+    )
+    describe.register_detail("language", _("Language of emails"), actions=("person.",))
+    describe.register_detail("successors", _("Successors"), describe.PEOPLE, actions=("person.handed_over",))
+    describe.register_detail("counts", _("Handed over"), actions=("person.handed_over",))
+    describe.register_detail("recipients", "recipients", describe.HIDDEN, actions=("person.handed_over",))

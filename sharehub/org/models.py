@@ -26,6 +26,15 @@ class Department(models.Model):
     path = models.CharField(_("tree path"), max_length=255, db_index=True, editable=False, default="")
     description = models.TextField(_("description"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        verbose_name=_("merged into"),
+    )
 
     class Meta:
         ordering = ["path"]
@@ -160,3 +169,31 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caller_id}: {self.key}"
+
+
+class PeopleImport(models.Model):
+    """One upload of people from CSV or XLSX: parsed into rows with their errors, shown as a preview, then
+    applied whole or discarded. The rows are kept so that the preview and the result can be shown again."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("preview")
+        APPLYING = "applying", _("applying")
+        APPLIED = "applied", _("applied")
+        FAILED = "failed", _("failed")
+        DISCARDED = "discarded", _("discarded")
+
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by"))
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    rows = models.JSONField(_("rows"), default=list)  # [{"line": n, "values": {...}, "errors": {...}, "action": ...}]
+    summary = models.JSONField(_("summary"), default=dict)  # counts by action, and the failure reason if any
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("people import")
+        verbose_name_plural = _("people imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"

@@ -70,6 +70,7 @@ def create_department(
     actor, *, name: str, code: str, parent: Department | None = None, description: str = ""
 ) -> Department:
     _require_admin(actor)
+    refuse_archived(parent, "parent")
     fields = _clean_department_fields({"name": name, "code": code})
     name, code = fields["name"], fields["code"]
     department = Department.objects.create(name=name, code=code, parent=parent, description=description)
@@ -158,6 +159,7 @@ def set_password(actor, user: User, password: str | None) -> User:
 @transaction.atomic
 def move_department(actor, department: Department, new_parent: Department | None) -> Department:
     _require_admin(actor)
+    refuse_archived(new_parent, "parent")
     if new_parent is not None and (new_parent.pk == department.pk or new_parent.path.startswith(department.path)):
         raise Invalid(fields={"parent": _("A department cannot move under itself or its own sub-department.")})
     old_path = department.path
@@ -249,6 +251,7 @@ def set_org_roles(actor, user: User, *, is_org_admin: bool | None = None, is_aud
 @transaction.atomic
 def set_membership(actor, user: User, department: Department, role: str = Membership.Role.MEMBER) -> Membership:
     _require_admin(actor)
+    refuse_archived(department, "department")
     if role not in Membership.Role.values:
         raise Invalid(
             fields={"role": _("Choose one of: %(choices)s.") % {"choices": ", ".join(Membership.Role.values)}}
@@ -286,6 +289,7 @@ def remove_membership(actor, user: User, department: Department) -> None:
 def create_service_account(actor, *, department: Department, username: str, display_name: str = "") -> User:
     """A non-person caller (ERP, a tax system) owned by a department; it signs in only with tokens."""
     _require_admin(actor)
+    refuse_archived(department, "department")
     user = create_person(actor, username=username, display_name=display_name)
     user.kind = User.Kind.SERVICE
     user.service_owner = department
@@ -496,3 +500,241 @@ def set_language(actor, language: str) -> None:
     if actor.language != language:
         actor.language = language
         actor.save(update_fields=["language"])
+
+
+# --- the console's service accounts and Django's admin (issue 14) -------------------------------------------
+
+
+@transaction.atomic
+def set_superuser(actor, user: User, is_superuser: bool = True) -> User:
+    """Let an organization admin into Django's admin (policy: admin.site), or stop them. Only the operator at
+    the command line (`actor=None`, `sharehub createadmin`) or a superuser who is an admin does this."""
+    if actor is not None and not can(actor, OrgAction.ADMIN_SITE):
+        raise Forbidden(_("Only superusers let someone into Django's administration."))
+    if is_superuser and (user.is_service or not user.is_org_admin):
+        raise Invalid(fields={"is_superuser": _("Only an organization admin can be a superuser.")})
+    if user.is_superuser != is_superuser:
+        user.is_superuser = is_superuser
+        user.save(update_fields=["is_superuser"])
+        forget(user)
+        record(actor, "person.superuser_set", user, details={"superuser": is_superuser})
+    return user
+
+
+def _service_account_department(department) -> Department:
+    """The owning department chosen for a service account: an existing department not archived."""
+    if not isinstance(department, Department) or department.archived_at is not None:
+        raise Invalid(fields={"department": _("Choose a department that is not archived.")})
+    return department
+
+
+@transaction.atomic
+def update_service_account(
+    actor, account: User, *, display_name: str | None = None, department: Department | None = None
+) -> User:
+    """Rename a service account (update_person, a `person.updated` event) or give it another owning department
+    (a `service_account.moved` event: its membership moves along, so it reads and writes for the new one)."""
+    _require_admin(actor)
+    if not account.is_service:
+        raise NotFound()
+    errors = {}
+    if display_name is not None:
+        display_name = display_name.strip()
+        if len(display_name) > 120 or "\x00" in display_name:
+            errors["display_name"] = _("At most %(n)s characters.") % {"n": 120}
+    if department is not None:
+        try:
+            _service_account_department(department)
+        except Invalid as error:
+            errors.update(error.fields)
+    if errors:
+        raise Invalid(fields=errors)
+    if display_name is not None and display_name != account.display_name:
+        update_person(actor, account, display_name=display_name)
+    if department is not None and department.pk != account.service_owner_id:
+        previous = account.service_owner_id
+        if previous is not None:
+            Membership.objects.filter(user=account, department_id=previous).delete()
+        Membership.objects.get_or_create(user=account, department=department, defaults={"role": Membership.Role.MEMBER})
+        account.service_owner = department
+        account.save(update_fields=["service_owner"])
+        forget(account)
+        record(
+            actor,
+            "service_account.moved",
+            account,
+            departments=[d for d in (previous, department.pk) if d is not None],
+            details={"department": department.pk, "previous_department": previous},
+        )
+    return account
+
+
+# --- the people console (sharehub.org.manage.people) ------------------------------------------------------
+
+
+@transaction.atomic
+def set_person_language(actor, user: User, language: str) -> User:
+    """An admin sets the language someone is written to in (email); "" is the site's default."""
+    _require_admin(actor)
+    if language not in ("", *dict(settings.LANGUAGES)):
+        raise Invalid(fields={"language": _("Choose one of the languages offered.")})
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+        record(actor, "person.updated", user, details={"language": language})
+    return user
+
+
+def admin_role_refusal(actor, user: User, *, is_org_admin: bool | None) -> str:
+    """Why taking away `user`'s admin role is refused ("" when it is not): not one's own, not the last active
+    admin's."""
+    if is_org_admin is not False or not user.is_org_admin:
+        return ""
+    if actor is not None and getattr(actor, "pk", None) == user.pk:
+        return _("You cannot remove your own admin role; another admin can.")
+    others = User.objects.filter(is_org_admin=True, is_active=True, kind=User.Kind.PERSON).exclude(pk=user.pk)
+    if user.is_active and not others.exists():
+        return _("%(name)s is the last active admin; make someone else admin first.") % {"name": user}
+    return ""
+
+
+@transaction.atomic
+def change_org_roles(actor, user: User, *, is_org_admin: bool | None = None, is_auditor: bool | None = None) -> User:
+    """set_org_roles for the pages, refusing to take away one's own admin role or the last admin's."""
+    _require_admin(actor)
+    why = admin_role_refusal(actor, user, is_org_admin=is_org_admin)
+    if why:
+        raise Invalid(fields={"is_org_admin": why})
+    return set_org_roles(actor, user, is_org_admin=is_org_admin, is_auditor=is_auditor)
+
+
+class BulkRefused(Invalid):
+    """A bulk change refused for some of the people (`people`: id -> why); nothing was changed."""
+
+    def __init__(self, people: dict[int, str]):
+        self.people = people
+        super().__init__(_("Nothing was changed: some of the people cannot take this change."), fields={"ids": ""})
+
+
+BULK_ACTIONS = ("add", "set_role", "remove", "make_auditor", "unmake_auditor", "deactivate", "reactivate")
+
+
+def _bulk_one(actor, user: User, action: str, department: Department | None, role: str, memberships: dict) -> None:
+    """One person's part of a bulk change, through the usual services; Invalid/NotFound/Conflict say why not."""
+    if action == "add":
+        if department.pk not in memberships.get(user.pk, {}):
+            set_membership(actor, user, department, role)
+    elif action == "set_role":
+        if department.pk not in memberships.get(user.pk, {}):
+            raise Invalid(fields={"department": _("Not a member of %(department)s.") % {"department": department}})
+        set_membership(actor, user, department, role)
+    elif action == "remove":
+        if department.pk not in memberships.get(user.pk, {}):
+            raise Invalid(fields={"department": _("Not a member of %(department)s.") % {"department": department}})
+        remove_membership(actor, user, department)
+    elif action in ("make_auditor", "unmake_auditor"):
+        set_org_roles(actor, user, is_auditor=action == "make_auditor")
+    elif action == "reactivate":
+        if not user.is_active:
+            update_person(actor, user, is_active=True)
+    elif action == "deactivate" and user.is_active:
+        from sharehub.org import handover
+
+        why = handover.refusal(actor, user)
+        if why:
+            raise Invalid(fields={"ids": why})
+        handover.leave(actor, user, reason=_("%(name)s was deactivated by an admin.") % {"name": user})
+
+
+def bulk_change_people(
+    actor, people: list[User], action: str, *, department: Department | None = None, role: str = ""
+) -> int:
+    """Apply one change to several people in ONE transaction: to all of them, each with its own event, or
+    to none (BulkRefused naming each person it cannot apply to, and why). Deactivation refuses people who
+    hold something a successor must take over (the handover wizard is for them). Returns how many."""
+    _require_admin(actor)
+    errors = {}
+    if action not in BULK_ACTIONS:
+        errors["action"] = _("Choose what to do.")
+    if action in ("add", "set_role", "remove") and department is None:
+        errors["department"] = _("Choose a department.")
+    if action in ("add", "set_role") and role not in Membership.Role.values:
+        errors["role"] = _("Choose one of: %(choices)s.") % {"choices": ", ".join(Membership.Role.values)}
+    if not people:
+        errors["ids"] = _("Tick at least one person.")
+    if errors:
+        raise Invalid(fields=errors)
+    memberships: dict[int, dict[int, str]] = {}
+    for user_id, department_id, member_role in Membership.objects.filter(
+        user_id__in=[u.pk for u in people]
+    ).values_list("user_id", "department_id", "role"):
+        memberships.setdefault(user_id, {})[department_id] = member_role
+    refused: dict[int, str] = {}
+    if action == "deactivate":
+        from sharehub.org import handover
+
+        for user_id in handover.people_holding([u.pk for u in people if u.is_active]):
+            refused[user_id] = _("Holds what a successor must take over: deactivate them with the handover.")
+    with transaction.atomic():
+        for user in people:
+            if user.pk in refused:
+                continue
+            try:
+                with transaction.atomic():
+                    _bulk_one(actor, user, action, department, role, memberships)
+            except (Invalid, NotFound, Forbidden) as error:
+                detail = " ".join(str(v) for v in error.fields.values() if v) if isinstance(error, Invalid) else ""
+                refused[user.pk] = detail or str(error.message)
+        if not refused and action == "deactivate":
+            refused = _left_unmanaged(people, memberships)
+        if (
+            not refused
+            and action == "deactivate"
+            and not User.objects.filter(is_org_admin=True, is_active=True, kind=User.Kind.PERSON).exists()
+        ):
+            refused = {u.pk: _("No active admin would be left.") for u in people if u.is_org_admin}
+        if refused:
+            raise BulkRefused(refused)
+    return len(people)
+
+
+def _left_unmanaged(people: list[User], memberships: dict[int, dict[int, str]]) -> dict[int, str]:
+    """After a bulk deactivation (inside its transaction): the people whose leaving together left a department
+    with no active steward or no active head, where it had one among them (each alone was not the only one)."""
+    managers = (Membership.Role.STEWARD, Membership.Role.HEAD)
+    held = {
+        (department_id, role)
+        for user in people
+        for department_id, role in memberships.get(user.pk, {}).items()
+        if role in managers
+    }
+    if not held:
+        return {}
+    still = set(
+        Membership.objects.filter(
+            department_id__in={d for d, _r in held}, role__in=managers, user__is_active=True
+        ).values_list("department_id", "role")
+    )
+    emptied = held - still
+    names = dict(Department.objects.filter(pk__in={d for d, _r in emptied}).values_list("pk", "name"))
+    refused = {}
+    for user in people:
+        lost = sorted(names[d] for d, r in emptied if memberships.get(user.pk, {}).get(d) == r)
+        if lost:
+            refused[user.pk] = _(
+                "Together they would leave %(departments)s without a steward or head: deactivate them with the "
+                "handover."
+            ) % {"departments": _(", ").join(lost)}
+    return refused
+
+
+# --- the department tree (issue 14): archived departments take nothing new ----------------------------------
+
+
+def refuse_archived(department: Department | None, field_name: str) -> None:
+    """Invalid naming `field_name` when `department` is archived (sharehub.org.tree): archived departments get
+    no new members, sub-departments, service accounts or resources."""
+    if department is not None and department.archived_at is not None:
+        raise Invalid(
+            fields={field_name: _("%(dept)s is archived; choose a department in use.") % {"dept": department.name}}
+        )

@@ -97,6 +97,7 @@ class ActorContext:
     user_id: int | None
     is_admin: bool = False
     is_auditor: bool = False
+    is_superuser: bool = False  # opens Django's admin (admin.site), with is_admin
     department_ids: frozenset[int] = frozenset()
     manager_department_ids: frozenset[int] = frozenset()
     scope_ids: frozenset[int] = frozenset()  # own departments and all their ancestors
@@ -211,6 +212,7 @@ def _context_from(actor, rows, generation: int) -> ActorContext:
         user_id=actor.pk,
         is_admin=bool(actor.is_org_admin) and not actor.is_service,
         is_auditor=bool(actor.is_auditor) and not actor.is_service,
+        is_superuser=bool(getattr(actor, "is_superuser", False)) and not actor.is_service,
         department_ids=frozenset(d for d, _r, _p in rows),
         manager_department_ids=frozenset(d for d, r, _p in rows if r in _MANAGER_ROLES),
         scope_ids=frozenset(scope),
@@ -513,7 +515,15 @@ def _decide_org(ctx: ActorContext, action: OrgAction) -> Decision:
         if ctx.is_auditor:
             return Decision(True, "auditor", _("You are an auditor."))
         return Decision(False, "not_auditor", _("Only auditors read the audit trail."))
-    if action in (OrgAction.MANAGE_ORG, OrgAction.ADMIN_SITE):
+    if action == OrgAction.ADMIN_SITE:
+        # Django's admin reaches past the services' rules: superusers who are organization admins only. Other
+        # admins do everything in the console (Manage the organization).
+        if ctx.is_admin and ctx.is_superuser:
+            return Decision(True, "superuser", _("You are an organization admin and a superuser."))
+        return Decision(
+            False, "not_superuser", _("Only superusers open Django's administration; use Manage the organization.")
+        )
+    if action == OrgAction.MANAGE_ORG:
         if ctx.is_admin:
             return Decision(True, "admin", _("You are an organization admin."))
         return Decision(False, "not_admin", _("Only organization admins manage departments and people."))
@@ -739,12 +749,13 @@ def reviews_anywhere(actor) -> bool:
 
 
 def creatable_departments(actor) -> QuerySet[Department]:
+    """The departments the actor may publish into, for choosing: archived ones take no new resources."""
     ctx = context_for(actor)
     if not ctx.authenticated:
         return Department.objects.none()
     if ctx.is_admin:
-        return Department.objects.all()
-    return Department.objects.filter(pk__in=ctx.department_ids)
+        return Department.objects.filter(archived_at__isnull=True)
+    return Department.objects.filter(pk__in=ctx.department_ids, archived_at__isnull=True)
 
 
 _SQL_CACHE: dict[tuple, tuple[str, tuple]] = {}

@@ -1,4 +1,5 @@
-"""`sharehub createadmin`: make an organization admin from the command line."""
+"""`sharehub createadmin`: make an organization admin from the command line, a superuser too: the first admin
+opens Django's admin (/admin/), which the policy keeps for superusers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import secrets
 import sys
 
 from django.core.management.base import CommandError
+from django.db import transaction
 
 from sharehub.console import SharehubCommand, apply_migrations
 from sharehub.org import services as org
@@ -15,8 +17,8 @@ from sharehub.org.models import User
 
 class Command(SharehubCommand):
     help = (
-        "Create an organization admin. Without --password, asks for one on a terminal, "
-        "or generates one and prints it when input is not a terminal."
+        "Create an organization admin who is also a superuser (Django's admin). Without --password, asks for one "
+        "on a terminal, or generates one and prints it when input is not a terminal."
     )
 
     def add_arguments(self, parser):
@@ -37,15 +39,17 @@ class Command(SharehubCommand):
                 password = self._ask_password()
             else:
                 password, generated = secrets.token_urlsafe(15), True
-        user = org.create_person(
-            None,
-            username=username,
-            password=password,
-            display_name=options["display_name"],
-            email=options["email"],
-            is_org_admin=True,
-        )
-        self.stdout.write(self.style.SUCCESS(f"Created organization admin {user.username!r}."))
+        with transaction.atomic():
+            user = org.create_person(
+                None,
+                username=username,
+                password=password,
+                display_name=options["display_name"],
+                email=options["email"],
+                is_org_admin=True,
+            )
+            org.set_superuser(None, user, True)
+        self.stdout.write(self.style.SUCCESS(f"Created organization admin {user.username!r} (a superuser)."))
         if generated:
             self.stdout.write(f"Password: {password}")
             self.stdout.write("It is shown only this once; change it after signing in.")
