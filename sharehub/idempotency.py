@@ -6,7 +6,11 @@ row that keeps its answer: a successful answer (2xx) is stored and committed wit
 leaves both or neither. A replay with the same key, method, path and body gets the stored answer
 (`Idempotent-Replayed: true`) and changes nothing; the same key with another request gets 422. Two
 requests with one key at once: the second waits for the first's transaction, then replays its answer.
-An answer that is not a success is not kept (its transaction is rolled back), so the caller may retry."""
+An answer that is not a success is not kept (its transaction is rolled back), so the caller may retry.
+
+An answer marked `Cache-Control: no-store` holds a secret shown once (a token, a webhook's signing secret),
+which must never be written to the database (invariant 6): only that it succeeded is kept, and a replay gets
+409 saying so instead of the secret."""
 
 from __future__ import annotations
 
@@ -22,12 +26,13 @@ HEADER = "Idempotency-Key"
 KEEP = timedelta(hours=24)
 MAX_KEY = 255
 WRITES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+NOT_KEPT = "application/x-sharehub-secret-not-kept"  # content type of a kept answer whose body held a secret
 
 
 def _error(status: int, message: str) -> JsonResponse:
     from sharehub.api import error_body
 
-    code = "invalid" if status == 422 else "bad_request"
+    code = {422: "invalid", 409: "conflict"}.get(status, "bad_request")
     return JsonResponse(error_body(code, message, {HEADER: message}), status=status)
 
 
@@ -51,6 +56,14 @@ def _fingerprint(request: HttpRequest) -> str:
 def _replay(stored, fingerprint: str) -> HttpResponse:
     if stored.fingerprint != fingerprint:
         return _error(422, _("This Idempotency-Key was used with another request; use a new key for a new request."))
+    if stored.content_type == NOT_KEPT:
+        return _error(
+            409,
+            _(
+                "The first request with this Idempotency-Key succeeded. Its answer held a secret that is shown only "
+                "once and is not kept: look up what it made instead of sending it again."
+            ),
+        )
     response = HttpResponse(bytes(stored.body), status=stored.status, content_type=stored.content_type)
     response["Idempotent-Replayed"] = "true"
     return response
@@ -89,8 +102,11 @@ class IdempotencyMiddleware:
                     transaction.set_rollback(True)
                     return response
                 placeholder.status = response.status_code
-                placeholder.content_type = response.get("Content-Type", "application/json")
-                placeholder.body = response.content
+                if "no-store" in response.get("Cache-Control", ""):
+                    placeholder.content_type, placeholder.body = NOT_KEPT, b""
+                else:
+                    placeholder.content_type = response.get("Content-Type", "application/json")
+                    placeholder.body = response.content
                 placeholder.save(update_fields=["status", "content_type", "body"])
                 return response
         except IntegrityError:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db.models import Q
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
@@ -203,8 +204,9 @@ def list_webhooks(request):
 
 
 @router.post("/webhooks", response={201: WebhookCreated}, tags=["webhooks"], summary="Register a webhook endpoint")
-def create_webhook(request, payload: WebhookIn):
+def create_webhook(request, payload: WebhookIn, response: HttpResponse):
     endpoint, secret = webhooks.register(request.user, **payload.dict())
+    response["Cache-Control"] = "no-store"  # the secret is shown once: kept by no cache and no Idempotency-Key
     return Status(201, {**_webhook_out(endpoint), "secret": secret})
 
 
@@ -222,8 +224,9 @@ def patch_webhook(request, webhook_id: int, payload: WebhookPatch):
 @router.post(
     "/webhooks/{webhook_id}/rotate-secret", response=SecretOut, tags=["webhooks"], summary="A new signing secret"
 )
-def rotate_webhook_secret(request, webhook_id: int):
+def rotate_webhook_secret(request, webhook_id: int, response: HttpResponse):
     endpoint = queries.access_endpoint(request.user, webhook_id)
+    response["Cache-Control"] = "no-store"
     return {"secret": webhooks.rotate_secret(request.user, endpoint)}
 
 

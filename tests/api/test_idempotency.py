@@ -106,3 +106,23 @@ def test_the_readme_example_posts_a_progress_entry_once(erp, org_units):
     answers = [push(erp, entry, key="erp-progress-2026-0412") for _ in range(3)]
     assert [a.status_code for a in answers] == [201, 201, 201], answers[0].content
     assert Resource.objects.filter(kind="progress", project=project).count() == 1
+
+
+def test_an_answer_with_a_secret_is_not_kept_and_its_replay_says_so(erp, org_units, monkeypatch):
+    """A webhook's signing secret is shown once: it is never written into the kept answer (invariant 6)."""
+    from sharehub.feeds import webhooks
+
+    public = [(2, 1, 6, "", ("93.184.216.34", 443))]  # erp.example.org, as a public DNS would answer
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", lambda host, *a, **k: public)
+    body = {"url": "https://erp.example.org/hooks", "event_types": ["resource."]}
+    first = erp.post("/api/v1/webhooks", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="hook-1")
+    assert first.status_code == 201, first.content
+    secret = first.json()["secret"]
+    assert first["Cache-Control"] == "no-store"
+    kept = IdempotencyKey.objects.get(key="hook-1")
+    assert kept.status == 201 and secret.encode() not in bytes(kept.body)
+    again = erp.post("/api/v1/webhooks", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="hook-1")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "conflict"
+    assert "shown only once" in again.json()["error"]["message"]
+    assert secret not in again.content.decode()
