@@ -386,9 +386,11 @@ def _mount() -> None:
     from sharehub.exchange.api import router as exchange_router
     from sharehub.feeds.api import router as feeds_router
     from sharehub.org.api import router as org_router
+    from sharehub.org.api_console import router as org_console_router
     from sharehub.search.api import router as search_router
 
     for router in (
+        org_console_router,  # before org_router: its literal paths (/people/imports) go first
         org_router,
         catalog_router,
         events_router,

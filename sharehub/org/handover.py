@@ -494,3 +494,24 @@ def people_holding(person_ids) -> set[int]:
             if others[(department_id, role)] <= 1:
                 holding.add(user_id)
     return holding
+
+
+def successor_choices(found: Holdings) -> tuple[list[User], dict[int, list[User]]]:
+    """Who may take over: for each department involved (those managed alone and the resources' owners), its
+    active members other than the leaver; for everything at once, anyone among them. One statement."""
+    department_ids = set()
+    for key in ("departments", "resources"):
+        holding = found.of(key)
+        department_ids.update(item.department_id for item in (holding.items if holding else []))
+    by_department: dict[int, list[User]] = {d: [] for d in department_ids}
+    everyone: dict[int, User] = {}
+    members = (
+        Membership.objects.filter(department_id__in=department_ids, user__is_active=True, user__kind=User.Kind.PERSON)
+        .exclude(user=found.person)
+        .select_related("user")
+        .order_by("user__display_name", "user__username")
+    )
+    for membership in members:
+        by_department[membership.department_id].append(membership.user)
+        everyone.setdefault(membership.user_id, membership.user)
+    return list(everyone.values()), by_department

@@ -622,3 +622,36 @@ def ordered_rows(people_import: PeopleImport, show: str = "") -> list[dict]:
     rows = [row for row in people_import.rows if not show or row.get("action") == show]
     order = {action: i for i, action in enumerate(ACTIONS)}
     return sorted(rows, key=lambda row: (order.get(row.get("action"), 0), row.get("line", 0)))
+
+
+TEMPLATE_CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def template_file(kind: str, chinese: bool) -> bytes:
+    """The header row only, in Chinese or English (the import reads both)."""
+    header = [HEADINGS_ZH[name] if chinese else name for name in COLUMNS]
+    if kind == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(title="people")
+        sheet.append(header)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+    return ("\ufeff" + ",".join(header) + "\r\n").encode("utf-8")  # the BOM lets Excel read UTF-8
+
+
+def template_response(fmt: str):
+    """The template as a download, with its header in the reader's language (Chinese or English)."""
+    from django.http import HttpResponse
+    from django.utils.translation import get_language
+
+    chinese = (get_language() or "").lower().startswith("zh")
+    response = HttpResponse(template_file(fmt, chinese), content_type=TEMPLATE_CONTENT_TYPES[fmt])
+    name = "people-import" + ("-zh" if chinese else "")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

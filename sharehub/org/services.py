@@ -22,6 +22,7 @@ from sharehub.events.services import record
 from sharehub.org import scopes as token_scopes
 from sharehub.org.models import ApiToken, Department, Membership, User
 from sharehub.policy.engine import OrgAction, can, forget, reviewer_ids
+from sharehub.validation import text_problem
 
 TOKEN_PREFIX = "shr_"
 USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
@@ -60,6 +61,11 @@ def _clean_department_fields(fields: dict, current: Department | None = None) ->
             errors["code"] = _("The code starts with a letter and has at most 20 letters, digits, - or _.")
         elif others.filter(code__iexact=fields["code"]).exists():
             errors["code"] = _("A department with this code exists already.")
+    if "description" in fields:
+        fields["description"] = (fields["description"] or "").strip()
+        problem = text_problem(fields["description"])
+        if problem or len(fields["description"]) > MAX_DEPARTMENT_DESCRIPTION:
+            errors["description"] = problem or _("At most %(n)s characters.") % {"n": MAX_DEPARTMENT_DESCRIPTION}
     if errors:
         raise Invalid(fields=errors)
     return fields
@@ -71,8 +77,8 @@ def create_department(
 ) -> Department:
     _require_admin(actor)
     refuse_archived(parent, "parent")
-    fields = _clean_department_fields({"name": name, "code": code})
-    name, code = fields["name"], fields["code"]
+    fields = _clean_department_fields({"name": name, "code": code, "description": description})
+    name, code, description = fields["name"], fields["code"], fields["description"]
     department = Department.objects.create(name=name, code=code, parent=parent, description=description)
     department.path = _path_for(department)
     department.save(update_fields=["path"])
@@ -87,6 +93,7 @@ def create_department(
 
 
 DEPARTMENT_FIELDS = ("name", "code", "description")
+MAX_DEPARTMENT_DESCRIPTION = 2000
 PROFILE_FIELDS = ("display_name", "email", "time_zone", "is_active")
 
 
@@ -120,6 +127,8 @@ def update_person(actor, user: User, **changes) -> User:
             validate_email(changes["email"])
         except DjangoValidationError:
             errors["email"] = _("Enter a valid email address.")
+        if len(changes["email"]) > 254:
+            errors["email"] = _("At most %(n)s characters.") % {"n": 254}
     if changes.get("time_zone"):
         try:
             zoneinfo.ZoneInfo(changes["time_zone"])
@@ -159,6 +168,8 @@ def set_password(actor, user: User, password: str | None) -> User:
 @transaction.atomic
 def move_department(actor, department: Department, new_parent: Department | None) -> Department:
     _require_admin(actor)
+    if department.archived_at is not None:
+        raise Invalid(fields={"parent": _("Restore the department before moving it.")})
     refuse_archived(new_parent, "parent")
     if new_parent is not None and (new_parent.pk == department.pk or new_parent.path.startswith(department.path)):
         raise Invalid(fields={"parent": _("A department cannot move under itself or its own sub-department.")})

@@ -18,11 +18,10 @@ from sharehub.errors import Conflict, Invalid, NotFound
 from sharehub.org import queries, services, tree
 from sharehub.org.models import Department
 from sharehub.policy.engine import OrgAction, can
-from sharehub.validation import parse_id, text_problem
+from sharehub.validation import parse_id
 
 PAGE_SIZE = 50
 MAX_SEARCH = 100
-MAX_DESCRIPTION = 2000
 
 
 def _require_admin(request) -> None:
@@ -51,16 +50,6 @@ def _chosen(value: str, field_name: str) -> Department | None:
     if found is None:
         raise Invalid(fields={field_name: _("Choose a department from the list.")})
     return found
-
-
-def _description(value: str) -> str:
-    text = (value or "").strip()
-    problem = text_problem(text) or (
-        _("At most %(n)s characters.") % {"n": MAX_DESCRIPTION} if len(text) > MAX_DESCRIPTION else None
-    )
-    if problem:
-        raise Invalid(fields={"description": problem})
-    return text
 
 
 def _choices(pairs) -> list[tuple[str, str]]:
@@ -105,9 +94,8 @@ def new_department(request):
         form = _form(request)
         try:
             parent = _chosen(form["parent"], "parent")
-            description = _description(form["description"])
             department = services.create_department(
-                request.user, name=form["name"], code=form["code"], parent=parent, description=description
+                request.user, name=form["name"], code=form["code"], parent=parent, description=form["description"]
             )
         except Invalid as error:
             errors = error.fields
@@ -142,7 +130,7 @@ def department(request, pk: int):
         return _detail(request, found)
     form = _form(request)
     try:
-        changes = {"name": form["name"], "code": form["code"], "description": _description(form["description"])}
+        changes = {"name": form["name"], "code": form["code"], "description": form["description"]}
         services.update_department(request.user, found, **changes)
     except Invalid as error:
         found.refresh_from_db()
@@ -158,8 +146,6 @@ def move_department(request, pk: int):
     found = _department(request, pk)
     try:
         parent = _chosen(request.POST.get("parent", ""), "parent")
-        if found.archived_at is not None:
-            raise Invalid(fields={"parent": _("Restore the department before moving it.")})
         if (parent.pk if parent is not None else None) == found.parent_id:
             raise Invalid(fields={"parent": _("It is there already; choose another parent.")})
         services.move_department(request.user, found, parent)

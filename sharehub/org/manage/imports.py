@@ -4,15 +4,12 @@ sharehub.org.people_import; these views parse the request, call it and render.""
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,10 +19,6 @@ from sharehub.org.models import PeopleImport
 from sharehub.policy.engine import OrgAction, can
 
 PAGE_SIZE = 50
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def _manager(request) -> None:
@@ -200,21 +193,6 @@ def discard(request, pk: int):
     return redirect("org:manage_imports")
 
 
-def _template_file(kind: str, chinese: bool) -> bytes:
-    """The header row only, in Chinese or English (the import reads both)."""
-    header = [people_import.HEADINGS_ZH[name] if chinese else name for name in people_import.COLUMNS]
-    if kind == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(title="people")
-        sheet.append(header)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        return buffer.getvalue()
-    return ("\ufeff" + ",".join(header) + "\r\n").encode("utf-8")  # the BOM lets Excel read UTF-8
-
-
 @login_required
 @require_GET
 def template(request, fmt: str):
@@ -222,11 +200,7 @@ def template(request, fmt: str):
     _manager(request)
     if fmt not in people_import.FORMATS:
         raise Http404
-    chinese = (get_language() or "").lower().startswith("zh")
-    response = HttpResponse(_template_file(fmt, chinese), content_type=CONTENT_TYPES[fmt])
-    name = "people-import" + ("-zh" if chinese else "")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return people_import.template_response(fmt)
 
 
 urlpatterns = [

@@ -318,27 +318,6 @@ def person_reactivate(request, pk: int):
 # --- the handover wizard ---------------------------------------------------------------------------------
 
 
-def _successor_choices(found: handover.Holdings) -> tuple[list[User], dict[int, list[User]]]:
-    """Who may take over: for each department involved (those managed alone and the resources' owners), its
-    active members other than the leaver; for everything at once, anyone among them. One statement."""
-    department_ids = set()
-    for key in ("departments", "resources"):
-        holding = found.of(key)
-        department_ids.update(item.department_id for item in (holding.items if holding else []))
-    by_department: dict[int, list[User]] = {d: [] for d in department_ids}
-    everyone: dict[int, User] = {}
-    members = (
-        Membership.objects.filter(department_id__in=department_ids, user__is_active=True, user__kind=User.Kind.PERSON)
-        .exclude(user=found.person)
-        .select_related("user")
-        .order_by("user__display_name", "user__username")
-    )
-    for membership in members:
-        by_department[membership.department_id].append(membership.user)
-        everyone.setdefault(membership.user_id, membership.user)
-    return list(everyone.values()), by_department
-
-
 def _choice_rows(prefix: str, holding, by_department: dict, data, errors: dict) -> list[dict]:
     """Step 2's select for each department or resource: its field name, the people to choose from, the
     choice made and the error at it."""
@@ -359,7 +338,7 @@ def _choice_rows(prefix: str, holding, by_department: dict, data, errors: dict) 
 
 
 def _wizard(request, person: User, step: int, found: handover.Holdings, status: int = 200, **extra):
-    everyone, by_department = _successor_choices(found)
+    everyone, by_department = handover.successor_choices(found)
     data = extra.pop("data", {})
     errors = extra.pop("errors", {})
     context = {
