@@ -4,10 +4,7 @@ through sharehub.org.services, which records the event."""
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,24 +14,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sharehub.errors import Invalid, NotFound
 from sharehub.org import queries, services
+from sharehub.org.manage import admin_page
 from sharehub.org.models import ApiToken, User
 from sharehub.org.views import _no_store, _token_choices, _token_form
-from sharehub.policy.engine import OrgAction, can
 
 PAGE_SIZE = 50
-
-
-def admin_page(view):
-    """Signed in and an organization admin; anyone else gets 404, as if the page did not exist."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not can(request.user, OrgAction.MANAGE_ORG):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _department_id(value: str) -> int | None:

@@ -6,7 +6,6 @@ in org.services (create, edit, move) and org.tree (merge, archive, restore)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,17 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sharehub.errors import Conflict, Invalid, NotFound
 from sharehub.org import queries, services, tree
+from sharehub.org.manage import admin_page
 from sharehub.org.models import Department
-from sharehub.policy.engine import OrgAction, can
 from sharehub.validation import parse_id
 
 PAGE_SIZE = 50
 MAX_SEARCH = 100
-
-
-def _require_admin(request) -> None:
-    if not can(request.user, OrgAction.MANAGE_ORG):
-        raise Http404
 
 
 def _department(request, pk: int) -> Department:
@@ -64,9 +58,8 @@ def _form(request) -> dict:
 # --- the tree ----------------------------------------------------------------------------------------------
 
 
-@login_required
+@admin_page
 def manage_departments(request):
-    _require_admin(request)
     text = request.GET.get("q", "")[:MAX_SEARCH]
     state = request.GET.get("state", "")
     state = state if state in queries.TREE_STATES else ""
@@ -84,10 +77,9 @@ def manage_departments(request):
 # --- create, edit, move ------------------------------------------------------------------------------------
 
 
-@login_required
+@admin_page
 @require_http_methods(["GET", "POST"])
 def new_department(request):
-    _require_admin(request)
     errors: dict = {}
     form = {"parent": request.GET.get("parent", "")}
     if request.method == "POST":
@@ -120,11 +112,10 @@ def _detail(request, department: Department, *, errors=None, form=None, move_err
     return render(request, "org/manage/departments_detail.html", context, status=status)
 
 
-@login_required
+@admin_page
 @require_http_methods(["GET", "POST"])
 def department(request, pk: int):
     """One department: its details to edit, where it sits (to move it), what it holds, merge and archive."""
-    _require_admin(request)
     found = _department(request, pk)
     if request.method == "GET":
         return _detail(request, found)
@@ -139,10 +130,9 @@ def department(request, pk: int):
     return redirect("org:manage_department", found.pk)
 
 
-@login_required
+@admin_page
 @require_POST
 def move_department(request, pk: int):
-    _require_admin(request)
     found = _department(request, pk)
     try:
         parent = _chosen(request.POST.get("parent", ""), "parent")
@@ -179,12 +169,11 @@ def _merge_page(request, source: Department, *, target=None, errors=None, proble
     return render(request, "org/manage/departments_merge.html", context, status=status)
 
 
-@login_required
+@admin_page
 @require_http_methods(["GET", "POST"])
 def merge_department(request, pk: int):
     """GET: choose where to merge into, then the preview of everything that moves along. POST: the merge,
     refused if what would move changed since the preview (`expected`)."""
-    _require_admin(request)
     source = _department(request, pk)
     data = request.POST if request.method == "POST" else request.GET
     target = None
@@ -226,11 +215,10 @@ def _archive_page(request, department: Department, *, problem="", status=200):
     return render(request, "org/manage/departments_archive.html", context, status=status)
 
 
-@login_required
+@admin_page
 @require_http_methods(["GET", "POST"])
 def archive_department(request, pk: int):
     """GET: what blocks archiving (offering the merge instead) or what stays for the record. POST: archive."""
-    _require_admin(request)
     found = _department(request, pk)
     if request.method == "GET":
         return _archive_page(request, found)
@@ -243,10 +231,9 @@ def archive_department(request, pk: int):
     return redirect("org:manage_department", found.pk)
 
 
-@login_required
+@admin_page
 @require_POST
 def restore_department(request, pk: int):
-    _require_admin(request)
     found = _department(request, pk)
     try:
         tree.restore_department(request.user, found)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
 
+from sharehub.org.manage import admin_page
 from sharehub.policy.engine import OrgAction, can
 
 
-@login_required
+@admin_page
 def home(request):
-    if not can(request.user, OrgAction.MANAGE_ORG):
-        raise Http404
     return render(request, "org/manage/home.html", {"can_admin_site": bool(can(request.user, OrgAction.ADMIN_SITE))})
 
 

@@ -5,7 +5,6 @@ sharehub.org.people_import; these views parse the request, call it and render.""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -15,15 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sharehub.errors import Invalid, NotFound, ServiceError, TooLarge
 from sharehub.org import people_import, queries
+from sharehub.org.manage import admin_page
 from sharehub.org.models import PeopleImport
-from sharehub.policy.engine import OrgAction, can
 
 PAGE_SIZE = 50
-
-
-def _manager(request) -> None:
-    if not can(request.user, OrgAction.MANAGE_ORG):
-        raise Http404
 
 
 def _no_store(response):
@@ -31,11 +25,10 @@ def _no_store(response):
     return response
 
 
-@login_required
+@admin_page
 @require_http_methods(["GET", "POST"])
 def index(request):
     """Past imports (newest first) and the upload form; a good file leads to its preview."""
-    _manager(request)
     error = None
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -151,18 +144,16 @@ def _detail(request, found: PeopleImport, error: ServiceError | None = None):
     return _no_store(render(request, "org/manage/import.html", context, status=status))
 
 
-@login_required
+@admin_page
 @require_GET
 def detail(request, pk: int):
     """One import: the counts and the rows, errors first; apply or discard while it is a preview."""
-    _manager(request)
     return _detail(request, _access(request, pk))
 
 
-@login_required
+@admin_page
 @require_POST
 def apply(request, pk: int):
-    _manager(request)
     found = _access(request, pk)
     try:
         found = people_import.apply_import(request.user, found)
@@ -179,10 +170,9 @@ def apply(request, pk: int):
     return redirect("org:manage_import", pk=found.pk)
 
 
-@login_required
+@admin_page
 @require_POST
 def discard(request, pk: int):
-    _manager(request)
     found = _access(request, pk)
     try:
         people_import.discard_import(request.user, found)
@@ -193,11 +183,10 @@ def discard(request, pk: int):
     return redirect("org:manage_imports")
 
 
-@login_required
+@admin_page
 @require_GET
 def template(request, fmt: str):
     """The file to fill in: the header row, in Chinese for a Chinese reader, else in English (both read)."""
-    _manager(request)
     if fmt not in people_import.FORMATS:
         raise Http404
     return people_import.template_response(fmt)

@@ -4,42 +4,25 @@ only; anyone else gets 404."""
 
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sharehub.errors import Conflict, Invalid, NotFound
+from sharehub.errors import Conflict, Invalid
 from sharehub.org import handover, queries, services
+from sharehub.org.manage import admin_page
 from sharehub.org.models import ApiToken, Department, Membership, User
-from sharehub.policy.engine import OrgAction, can
 from sharehub.validation import parse_id
 
 PAGE_SIZE = 50
 MAX_TEXT = 150
-
-
-def _admins_only(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not can(request.user, OrgAction.MANAGE_ORG):
-            raise Http404
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404 from None
-
-    return wrapped
 
 
 def _text(value, limit: int = MAX_TEXT) -> str:
@@ -121,7 +104,7 @@ def _bulk_choices() -> list[tuple[str, str]]:
     ]
 
 
-@_admins_only
+@admin_page
 @require_http_methods(["GET", "POST"])
 def index(request):
     departments = queries.department_choices()
@@ -224,12 +207,12 @@ def _back(person: User):
     return redirect("org:manage_person_detail", pk=person.pk)
 
 
-@_admins_only
+@admin_page
 def person_detail(request, pk: int):
     return _person_page(request, queries.access_person(request.user, pk))
 
 
-@_admins_only
+@admin_page
 @require_POST
 def person_profile(request, pk: int):
     person = queries.access_person(request.user, pk)
@@ -247,7 +230,7 @@ def person_profile(request, pk: int):
     return _back(person)
 
 
-@_admins_only
+@admin_page
 @require_POST
 def person_membership(request, pk: int):
     """Add to a department, change the role in one, or leave one (`op` add/set/remove)."""
@@ -274,7 +257,7 @@ def person_membership(request, pk: int):
     return _back(person)
 
 
-@_admins_only
+@admin_page
 @require_POST
 def person_roles(request, pk: int):
     person = queries.access_person(request.user, pk)
@@ -288,7 +271,7 @@ def person_roles(request, pk: int):
     return _back(person)
 
 
-@_admins_only
+@admin_page
 @require_POST
 def person_password(request, pk: int):
     person = queries.access_person(request.user, pk)
@@ -305,7 +288,7 @@ def person_password(request, pk: int):
     return _back(person)
 
 
-@_admins_only
+@admin_page
 @require_POST
 def person_reactivate(request, pk: int):
     person = queries.access_person(request.user, pk)
@@ -368,7 +351,7 @@ def _plan_rows(found: handover.Holdings, plan: handover.Plan) -> list[tuple[str,
     return rows
 
 
-@_admins_only
+@admin_page
 @require_http_methods(["GET", "POST"])
 def person_deactivate(request, pk: int):
     """Step 1 (GET): what they hold. Step 2 (GET ?step=2, POST step=2): the successors. Step 3 (the answer to

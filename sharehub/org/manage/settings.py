@@ -17,7 +17,7 @@ from sharehub.access import services as access_services
 from sharehub.access.models import AccessSettings
 from sharehub.errors import Invalid
 from sharehub.org import queries
-from sharehub.org.manage.accounts import admin_page
+from sharehub.org.manage import admin_page
 
 PAGE_SIZE = 50
 SETTING_NAMES = tuple(access_services.SETTINGS_LIMITS)

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sharehub.errors import Invalid
 from sharehub.org import queries, services
-from sharehub.org.manage.accounts import admin_page, refuse_nul
+from sharehub.org.manage import admin_page
+from sharehub.org.manage.accounts import refuse_nul
 
 PAGE_SIZE = 50
 RECENT_SIGN_INS = 20
