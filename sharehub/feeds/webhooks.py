@@ -247,7 +247,10 @@ def change(actor, endpoint: WebhookEndpoint, *, url=None, event_types=None, desc
         if endpoint.kind == WebhookEndpoint.Kind.STANDARD:
             errors["robot_secret"] = _("A Standard Webhooks endpoint gets a new secret by rotating it.")
         cleaned = _robot_secret(errors, endpoint.kind, robot_secret)
-    if "url" not in errors and (why := _refused_address(new_url, endpoint.allow_private)):
+    stays_on = endpoint.active if active is None else bool(active)
+    # An endpoint that is off calls nobody: its address is checked when it is turned on again, so turning one
+    # off (as when its owner leaves) resolves no name.
+    if stays_on and "url" not in errors and (why := _refused_address(new_url, endpoint.allow_private)):
         errors["url"] = why
     if errors:
         raise Invalid(fields=errors)

@@ -310,3 +310,17 @@ def test_the_endpoint_list_is_what_decide_owned_allows(org_units, people, receiv
         listed = set(queries.endpoints_of(person).values_list("pk", flat=True))
         allowed = {e.pk for e in made if decide_owned(person, e.owner_id, e.department_id).allowed}
         assert listed == allowed, person
+
+
+def test_turning_an_endpoint_off_resolves_no_name_and_turning_it_on_checks_the_address(endpoint, people, monkeypatch):
+    """Turning off runs inside write transactions (a leaver's handover): no network there (invariant 8)."""
+    found, _secret = endpoint
+    WebhookEndpoint.objects.filter(pk=found.pk).update(allow_private=False, url="https://erp.example.org/hooks")
+    found.refresh_from_db()
+    looked_up = []
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", lambda host, *a, **k: looked_up.append(host) or [])
+    webhooks.change(people["admin"], found, active=False)
+    assert looked_up == [] and WebhookEndpoint.objects.get(pk=found.pk).active is False
+    with pytest.raises(Invalid) as refused:
+        webhooks.change(people["admin"], found, active=True)
+    assert looked_up == ["erp.example.org"] and "url" in refused.value.fields
