@@ -358,9 +358,10 @@ _NOT_UI = re.compile(
     r"^(?:Sharehub|API|LDAP|Control|Command|Mac|SWJ|RSJ|SBZX|WJW|admin|auditor|robot|attacker"
     r"|\w+_(?:member|steward|head))$"
 )
-# Data shown as it is stored: action codes and target types (department.created, org.user), hashes, token
-# prefixes, JSON details, the browser name the test client sends.
-_DATA = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)+\b|\b[0-9a-f]{12,64}\b|shr_\S+|<unknown>|^\s*[\"\[{].*$")
+# Data shown as it is stored: action codes and target types (department.created, org.user), hashes, the password
+# hash's masked salt and digest (random letters, "daca7b*****"), token prefixes, JSON details, the browser name
+# the test client sends.
+_DATA = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)+\b|\b[0-9a-f]{12,64}\b|\S*\*{6,}|shr_\S+|<unknown>|^\s*[\"\[{].*$")
 
 
 def _english_left(html: str) -> set[str]:
