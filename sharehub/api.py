@@ -385,6 +385,7 @@ def _mount() -> None:
     from sharehub.events.api import router as events_router
     from sharehub.exchange.api import router as exchange_router
     from sharehub.feeds.api import router as feeds_router
+    from sharehub.knowledge.api import router as knowledge_router
     from sharehub.org.api import router as org_router
     from sharehub.org.api_console import router as org_console_router
     from sharehub.search.api import router as search_router
@@ -398,6 +399,7 @@ def _mount() -> None:
         feeds_router,
         search_router,
         exchange_router,
+        knowledge_router,
     ):
         api.add_router("", router, auth=[BearerToken(area=router.tags[0]), SessionAuth()])
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "sharehub.search",
     "sharehub.exchange",
     "sharehub.directory",
+    "sharehub.knowledge",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("sharehub.feeds.urls")),
     path("", include("sharehub.search.urls")),
     path("", include("sharehub.directory.urls")),
+    path("", include("sharehub.knowledge.urls")),
     path("", include("sharehub.ops.urls")),  # /health/live, /health/ready, /metrics
 ]
 

@@ -282,7 +282,9 @@ class ResourceForm(SharingFieldsMixin, BootstrapMixin, forms.Form):
             self.fields["owner_department"] = DepartmentChoiceField(
                 label=_("Owner department"), queryset=creatable_departments(user), empty_label=None
             )
-            self.fields["kind"] = forms.ChoiceField(label=_("Kind"), choices=Resource.Kind.choices)
+            # Articles are written in a department's knowledge space (sharehub.knowledge), with their place in its tree.
+            kinds = [(value, label) for value, label in Resource.Kind.choices if value != Resource.Kind.ARTICLE]
+            self.fields["kind"] = forms.ChoiceField(label=_("Kind"), choices=kinds)
             department_ids = [d.pk for d in departments]
         else:
             department_ids = [resource.owner_department_id]

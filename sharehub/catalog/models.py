@@ -97,6 +97,7 @@ class Resource(models.Model):
         NOTICE = "notice", _("notice")
         PROGRESS = "progress", _("progress update")
         LINK = "link", _("link")
+        ARTICLE = "article", _("knowledge article")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")

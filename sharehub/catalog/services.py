@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sharehub import worker
-from sharehub.catalog import extract, files
+from sharehub.catalog import extract, files, panels
 from sharehub.catalog.models import (
     Attachment,
     Blob,
@@ -716,7 +716,10 @@ def remove_attachment(actor, attachment: Attachment) -> None:
 
 
 def note_content_read(actor, resources: Iterable[Resource], via: str) -> None:
-    """Record one event for a request that showed closed (non-open) content. Open content is not logged."""
+    """Record one event for a request that showed closed (non-open) content. Open content is not logged,
+    but every read is told to `panels.content_read` (recognition counts reads by other departments)."""
+    resources = list(resources)
+    panels.note_read(actor, resources, via)
     closed = [r for r in resources if r.sharing_type != Resource.SharingType.OPEN]
     if not closed:
         return

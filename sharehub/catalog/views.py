@@ -22,7 +22,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sharehub.catalog import files, queries, services
+from sharehub.catalog import files, panels, queries, services
 from sharehub.catalog.forms import FilterForm, ResourceForm, SharingForm, UploadForm
 from sharehub.catalog.markdown import render_markdown
 from sharehub.catalog.models import Resource
@@ -411,6 +411,7 @@ def _detail(request, resource: Resource, *, upload_form=None, upload_error=None,
         context["body_html"] = render_markdown(resource.body)
         context["attachments"] = list(queries.attachments_of(resource))
         services.note_content_read(user, [resource], via="page")
+    context["panels"] = panels.render(request, resource, read)
     return render(request, "catalog/detail.html", context, status=status)
 
 

@@ -1,0 +1,5 @@
+"""REST API of the knowledge side: sessions."""
+
+from ninja import Router
+
+router = Router(tags=["knowledge"])
