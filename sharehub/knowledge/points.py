@@ -68,5 +68,28 @@ def credit(
     return row
 
 
+def credited_person_id(resource) -> int | None:
+    """Whose work a resource is: an article's credited person (its author, or the answerer it was made from),
+    otherwise the resource's steward, otherwise whoever created it."""
+    article = getattr(resource, "article", None) if resource.kind == "article" else None
+    if article is not None and article.credited_to_id is not None:
+        return article.credited_to_id
+    return resource.steward_id or resource.created_by_id
+
+
+def credit_for_resource(kind: str, *, actor, resource, when: datetime | None = None) -> Credit | None:
+    """`credit` for a reuse of a catalog resource (an article included), credited to its owner department
+    and to `credited_person_id`."""
+    return credit(
+        kind,
+        actor=actor,
+        item=f"resource:{resource.pk}",
+        item_label=f"{resource.code} {resource.title}",
+        person=credited_person_id(resource),
+        department_id=resource.owner_department_id,
+        when=when,
+    )
+
+
 def register() -> None:
     """Called once from KnowledgeConfig.ready: the log reader for grants, the read receiver, descriptions."""
