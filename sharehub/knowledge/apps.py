@@ -13,3 +13,6 @@ class KnowledgeConfig(AppConfig):
 
         for part in (articles, qa, sessions, social, points, help_pages):
             part.register()
+        from sharehub.knowledge import holdings  # what a department holds here (sharehub.org.tree)
+
+        holdings.register()
