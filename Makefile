@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 export SHAREHUB_DATA_DIR ?= $(CURDIR)/data
-# `make demo HOST=0.0.0.0 PORT=8001 WORKERS=2` passes them to `sharehub demo`.
+# `make demo HOST=0.0.0.0 PORT=8001 WORKERS=2` passes them to `sharehub demo`; SANDBOX=1 adds --sandbox.
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
@@ -45,7 +45,7 @@ sharehub/locale/%/LC_MESSAGES/django.mo: sharehub/locale/%/LC_MESSAGES/django.po
 setup: python-deps $(NODE_STAMP) $(ASSETS_STAMP) $(MO_FILES)
 
 demo: setup
-	$(BIN)/sharehub demo --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	$(BIN)/sharehub demo --host $(HOST) --port $(PORT) --workers $(WORKERS)$(if $(SANDBOX), --sandbox)
 
 browser-deps:
 	@command -v chromium >/dev/null && fc-list | grep -qi wqy || scripts/install-browser.sh

@@ -16,6 +16,9 @@ FILES = {
     "bootstrap-icons/font/fonts/bootstrap-icons.woff2": "fonts/bootstrap-icons.woff2",
     "bootstrap-icons/font/fonts/bootstrap-icons.woff": "fonts/bootstrap-icons.woff",
     "htmx.org/dist/htmx.min.js": "htmx.min.js",
+    # The article editor (sharehub/knowledge): loaded on the article form only.
+    "easymde/dist/easymde.min.js": "easymde/easymde.min.js",
+    "easymde/dist/easymde.min.css": "easymde/easymde.min.css",
 }
 
 

@@ -227,6 +227,9 @@ TOKEN_DAYS = config.env_int("SHAREHUB_TOKEN_DAYS", 90)
 TOKEN_MAX_DAYS = config.env_int("SHAREHUB_TOKEN_MAX_DAYS", 365)
 TOKEN_WARN_DAYS = 7  # its owner is told this many days before a token ends
 
+# Sharing sessions (sharehub.knowledge.sessions): confirmed attendees are reminded this many hours before one starts.
+SHARING_SESSION_REMINDER_HOURS = config.env_int("SHAREHUB_SESSION_REMINDER_HOURS", 24)
+
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "sharehub.catalog.files.TemporaryFileUploadHandler",

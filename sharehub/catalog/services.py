@@ -327,10 +327,19 @@ def _involved(resource: Resource) -> list[int]:
 
 @transaction.atomic
 def create_resource(
-    actor, *, owner_department, kind: str, publish: bool = False, submit_for_review: bool = False, **fields
+    actor,
+    *,
+    owner_department,
+    kind: str,
+    publish: bool = False,
+    submit_for_review: bool = False,
+    knowledge_space: bool = False,
+    **fields,
 ) -> Resource:
     """Create a resource as a draft (or published at once when `publish` and the actor may); with
-    `submit_for_review`, the draft goes to the department's review queue in the same transaction."""
+    `submit_for_review`, the draft goes to the department's review queue in the same transaction.
+    An article is made only in a knowledge space (`sharehub.knowledge.articles.create_article`, which passes
+    `knowledge_space`), so that it always has its place in the space's page tree."""
     errors = {}
     owner = owner_department
     if not isinstance(owner, Department):
@@ -342,6 +351,8 @@ def create_resource(
         errors["owner_department"] = _("%(dept)s is archived; choose a department in use.") % {"dept": owner.name}
     if kind not in Resource.Kind.values:
         errors["kind"] = _("Choose one of: %(choices)s.") % {"choices": ", ".join(Resource.Kind.values)}
+    elif kind == Resource.Kind.ARTICLE and not knowledge_space:
+        errors["kind"] = _("Articles are written in a department's knowledge space (/knowledge/), not here.")
     unknown = set(fields) - set(CONTENT_FIELDS) - set(SHARING_FIELDS)
     for name in unknown:
         errors[name] = _("Unknown field.")

@@ -29,7 +29,7 @@ from sharehub.access import services as access
 from sharehub.access.models import AccessRequest, Grant
 from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Attachment, Category, DataGrade, Project, Resource, ResourceVersion
-from sharehub.demo import data, records
+from sharehub.demo import data, knowledge, records
 from sharehub.demo.history import DAY_MINUTES, WORKING_DAYS, Clock, Timeline, WorkingTime, frozen_time
 from sharehub.errors import Invalid
 from sharehub.events import consumers
@@ -641,6 +641,7 @@ class _Loader:
 
     def __init__(self, seed: int, scale: float, axis: WorkingTime, progress: Callable[[int], None] | None):
         self.axis = axis
+        self.seed = seed
         self.scale = min(scale, 1.0)
         self.progress = progress
         self.rng = random.Random(seed + 1)  # who does what, drawn as the steps run (in the order of time)
@@ -678,6 +679,7 @@ class _Loader:
             self.timeline.at_moment(self.axis.morning(day), self._daily_round)
             day += timedelta(days=1)
         self._schedule_catch_ups()
+        knowledge.KnowledgeLoader(self.timeline, self.axis, self.seed).schedule()
 
     def _soon_after(self, x: float, working_days: tuple[float, float]) -> float:
         return min(x + self.axis.days(self.when.uniform(*working_days)), self.axis.end - self.when.uniform(1, 60))

@@ -34,6 +34,35 @@ class _Details(dict):
 
 RESOURCE_TARGET = "catalog.resource"
 
+# Other kinds of target an event names that a reader may stop seeing (a private question): target type ->
+# (the ids of them the actor may see now, out of those given: one query), registered by the owning app.
+_target_checks: dict[str, Callable] = {}
+
+
+def register_target_check(target_type: str, seen: Callable) -> None:
+    _target_checks[target_type] = seen
+
+
+def checked_target(event) -> tuple[str, int] | None:
+    """(target type, id) of an event's target whose sight is checked at read time, if any."""
+    if event.target_type in _target_checks and str(event.target_id).isdigit():
+        return event.target_type, int(event.target_id)
+    return None
+
+
+def unseen_targets(actor, events) -> set[tuple[str, int]]:
+    """The checked targets of `events` the actor may not see now: one query per kind of target."""
+    by_type: dict[str, set[int]] = {}
+    for event in events:
+        found = checked_target(event)
+        if found is not None:
+            by_type.setdefault(found[0], set()).add(found[1])
+    unseen = set()
+    for target_type, ids in by_type.items():
+        seen = _target_checks[target_type](actor, ids)
+        unseen |= {(target_type, pk) for pk in ids - set(seen)}
+    return unseen
+
 
 def named_resource(event) -> int | None:
     """The id of the resource an event is about (`resource_id` in its details, or its target), if any."""

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from sharehub.catalog.models import Project, Resource
 from sharehub.errors import NotFound
+from sharehub.feeds import messages
 from sharehub.feeds.messages import named_resource, render
 from sharehub.feeds.models import Follow, InboundHook, Notification, SearchMatch, WebhookEndpoint
 from sharehub.org.models import Department, Membership
@@ -61,10 +62,11 @@ def shown(actor, notifications, people: dict | None = None) -> list[tuple[Notifi
     if named:
         seen = set(visible(actor, Resource.objects.filter(pk__in=named), Action.VIEW).values_list("pk", flat=True))
     hidden = named - seen
+    unseen_targets = messages.unseen_targets(actor, [n.event for n in notifications])
     searches = _matched_searches([n.pk for n in notifications if n.reason == Notification.Reason.SEARCH])
     rows = []
     for n in notifications:
-        unseen = named_resource(n.event) in hidden
+        unseen = named_resource(n.event) in hidden or messages.checked_target(n.event) in unseen_targets
         followed = n.reason in (Notification.Reason.FOLLOWING, Notification.Reason.SEARCH)
         if followed and unseen:
             continue

@@ -434,3 +434,14 @@ class TourSeen(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.role}"
+
+
+class CalendarFeed(models.Model):
+    """The current secret of a person's sessions calendar feed address; a new one revokes the old address."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=32)
+    renewed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.renewed_at:%Y-%m-%d}"

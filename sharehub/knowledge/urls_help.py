@@ -1,14 +1,11 @@
-"""Help pages (filled by the help part)."""
+"""Help pages and the first-run tour's endpoint."""
 
-from django.http import Http404
 from django.urls import path
 
-
-def _page(request, topic):  # replaced by the help part's views
-    raise Http404
-
+from sharehub.knowledge import views_help
 
 urlpatterns = [
-    path("", _page, {"topic": "index"}, name="help"),
-    path("<slug:topic>/", _page, name="help-page"),
+    path("", views_help.index, name="help"),
+    path("tour/seen/", views_help.tour_seen, name="tour-seen"),
+    path("<slug:topic>/", views_help.topic, name="help-page"),
 ]

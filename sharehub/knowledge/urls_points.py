@@ -1,11 +1,13 @@
-"""Pages of the knowledge side: points (placeholder until the part is built)."""
+"""Pages of the knowledge side: recognition (leaderboards, points explained, weights)."""
 
-from django.http import Http404
 from django.urls import path
 
+from sharehub.knowledge import views_points as views
 
-def _placeholder(request):
-    raise Http404
-
-
-urlpatterns = [path("", _placeholder, name="leaderboard")]
+urlpatterns = [
+    path("", views.leaderboard, name="leaderboard"),
+    path("me/", views.me, name="recognition-me"),
+    path("people/<int:person_id>/", views.person, name="recognition-person"),
+    path("departments/<int:department_id>/", views.department, name="recognition-department"),
+    path("weights/", views.weights, name="recognition-weights"),
+]

@@ -22,6 +22,7 @@ AREAS = {
     "search": gettext_lazy("search"),
     "notifications": gettext_lazy("notifications, follows and webhooks"),
     "audit": gettext_lazy("audit trail"),
+    "knowledge": gettext_lazy("knowledge: articles, questions, sessions, comments and recognition"),
 }
 EVERYTHING = (READ, WRITE)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

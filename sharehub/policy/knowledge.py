@@ -169,3 +169,115 @@ def session_manage_filter(actor) -> Q:
         | Q(created_by_id=ctx.user_id)
         | Q(speakers__id=ctx.user_id)
     )
+
+
+# --- questions and answers: editing, voting, turning an answer into an article (appended by the Q&A part) ---
+
+
+class AnswerAction(StrEnum):
+    EDIT = "answer.edit"
+    VOTE = "answer.vote"
+    TO_ARTICLE = "answer.to_article"
+
+
+def decide_question_edit(actor, question) -> Decision:
+    """Edit a question's title and details: its asker, while they see it and it is not closed."""
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return _anonymous()
+    if not _sees_question(ctx, question):
+        return Decision(
+            False, "private_question", _("This question is private to its asker and the department it is asked of.")
+        )
+    if question.asker_id != ctx.user_id:
+        return Decision(False, "not_asker", _("Only the person who asked edits a question."))
+    if question.status == question.Status.CLOSED:
+        return Decision(False, "closed", _("This question is closed."))
+    return Decision(True, "asker", _("You asked this question."))
+
+
+def decide_answer(actor, action: AnswerAction, answer) -> Decision:
+    """On one answer (its `question` loaded): EDIT by its author while the question is not closed; VOTE by
+    whoever sees the question, not on their own answer; TO_ARTICLE (an accepted answer) by its author, the
+    stewards and heads of the department it was answered for, and admins."""
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return _anonymous()
+    question = answer.question
+    if not _sees_question(ctx, question):
+        return Decision(
+            False, "private_question", _("This question is private to its asker and the department it is asked of.")
+        )
+    if action == AnswerAction.EDIT:
+        if answer.author_id != ctx.user_id:
+            return Decision(False, "not_author", _("Only its author edits an answer."))
+        if question.status == question.Status.CLOSED:
+            return Decision(False, "closed", _("This question is closed."))
+        return Decision(True, "author", _("You wrote this answer."))
+    if action == AnswerAction.VOTE:
+        if answer.author_id == ctx.user_id:
+            return Decision(False, "own_answer", _("You cannot vote on your own answer."))
+        return Decision(True, "reader", _("Everyone who sees a question may vote on its answers."))
+    if action == AnswerAction.TO_ARTICLE:
+        if question.accepted_answer_id != answer.pk:
+            return Decision(False, "not_accepted", _("Only an accepted answer becomes an article."))
+        if answer.author_id == ctx.user_id:
+            return Decision(True, "author", _("You wrote this answer."))
+        if ctx.is_admin or (answer.department_id is not None and answer.department_id in ctx.manager_department_ids):
+            return Decision(True, "manager", _("You manage the department this answer was given for."))
+        return Decision(
+            False,
+            "not_author",
+            _("Only its author and the stewards and heads of their department turn an answer into an article."),
+        )
+    raise ValueError(f"unknown action {action!r}")
+
+
+class FeedbackAction(StrEnum):
+    """On a Resource: useful / not useful ratings and "this helped me" marks."""
+
+    COUNT = "feedback.count"  # how many rated it useful, not useful, or said it helped them
+    SEE = "feedback.see"  # the notes "what I used it for", with the names of who wrote them
+    RATE = "feedback.rate"  # rate it, mark that it helped
+    REASONS = "feedback.reasons"  # every rating's reason, with names
+
+
+def decide_feedback(actor, action: FeedbackAction, resource) -> Decision:
+    """Counts are seen by whoever sees the catalog entry; rating, marking and the notes need its content
+    (one rates what one has read); the reasons with names are for those who manage the resource."""
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return _anonymous()
+    if action == FeedbackAction.COUNT:
+        return can(actor, Action.VIEW, resource)
+    read = can(actor, Action.READ, resource)
+    if not read:
+        return read
+    if action in (FeedbackAction.SEE, FeedbackAction.RATE):
+        return Decision(True, "reader", _("Whoever reads a resource may rate it and say it helped them."))
+    if action == FeedbackAction.REASONS:
+        manage = can(actor, Action.MANAGE, resource)
+        if manage:
+            return Decision(True, "steward", _("You manage this resource, so you see why people rated it."))
+        return Decision(False, "not_steward", _("Only the stewards of the owning department see the reasons."))
+    raise ValueError(f"unknown action {action!r}")
+
+
+def decide_recognition_detail(actor, person_id: int | None, department_ids) -> Decision:
+    """Who sees the credits behind someone's points (which department reused what, when): the person
+    themself (`person_id`), the stewards and heads of one of `department_ids` (the person's departments, or
+    the department whose points they are), and admins. Totals, ranks and badges are open to everyone signed in."""
+    ctx = context_for(actor)
+    if not ctx.authenticated:
+        return _anonymous()
+    if person_id is not None and person_id == ctx.user_id:
+        return Decision(True, "self", _("These are your own points."))
+    if ctx.is_admin:
+        return Decision(True, "admin", _("You are an organization admin."))
+    if not ctx.manager_department_ids.isdisjoint(department_ids):
+        return Decision(True, "manager", _("You manage the department these points belong to."))
+    return Decision(
+        False,
+        "not_own_points",
+        _("Only the person, the stewards and heads of their department and admins see what the points come from."),
+    )

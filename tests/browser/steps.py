@@ -89,7 +89,7 @@ def sign_in(page, base: str, username: str, password: str) -> None:
 
 
 def sign_out(page, base: str) -> None:
-    page.click("#mainnav .dropdown-toggle")
+    page.click("#sh-user-menu")
     button = page.locator("form[action='/accounts/logout/'] button[type=submit]")
     button.wait_for(state="visible")
     with page.expect_navigation():

@@ -511,7 +511,10 @@ PINNED: dict[str, int | dict[str, int]] = {
     "api versions": 6,
     "page versions": 10,
     "api attachments": 6,
-    "page resource detail attachments": 11,  # with a follow button for the resource and one for its project
+    # with a follow button for the resource and one for its project; knowledge (issue 15): +1 the comments, ratings
+    # and "this helped me" counts (one query; the threads and notes only when there are some), +1 recognition's
+    # credit of a read by another department, +1 the "open as an article" panel
+    "page resource detail attachments": 14,
     "api requests mine": 3,
     "api requests inbox": 3,
     "api requests all": 3,
@@ -546,8 +549,8 @@ PINNED: dict[str, int | dict[str, int]] = {
     "api saved searches": 2,
     "page search with saved searches": 5,
     "api search terms": 2,
-    "page home": 7,
-    "page home with memberships": 7,
+    "page home": 8,  # with the first-run tour's "seen?" (knowledge.tour)
+    "page home with memberships": 8,
     "page catalog as steward": 12,
     "api suggest": 7,
 }
