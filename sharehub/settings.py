@@ -229,6 +229,8 @@ TOKEN_WARN_DAYS = 7  # its owner is told this many days before a token ends
 
 # Sharing sessions (sharehub.knowledge.sessions): confirmed attendees are reminded this many hours before one starts.
 SHARING_SESSION_REMINDER_HOURS = config.env_int("SHAREHUB_SESSION_REMINDER_HOURS", 24)
+# Questions (sharehub.knowledge.qa): one still unanswered after this many working days goes to the heads asked.
+SHAREHUB_QUESTION_ESCALATION_DAYS = config.env_int("SHAREHUB_QUESTION_ESCALATION_DAYS", 3)
 
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

@@ -12,7 +12,7 @@ from functools import partial
 
 from sharehub.catalog import services as catalog
 from sharehub.catalog.models import Resource
-from sharehub.knowledge import articles, qa, sessions, social
+from sharehub.knowledge import articles, points, qa, sessions, social
 from sharehub.knowledge.models import Question, Session
 from sharehub.org.models import Department, User
 from sharehub.policy.engine import Action, can
@@ -287,3 +287,4 @@ class KnowledgeLoader:
             commenter = self.rng.choice(outsiders)
             if can(commenter, Action.READ, resource):
                 social.add_comment(commenter, resource, f"谢谢分享！{title}对我们很有用。")
+        points.award_badges(full=True)
