@@ -29,7 +29,7 @@ Text4000 = Annotated[str, Field(max_length=4000)]
 Body = Annotated[str, Field(max_length=catalog.MAX_BODY_CHARS)]
 
 
-class DepartmentRef(Schema):
+class SpaceRef(Schema):
     id: int
     name: str
 
@@ -41,7 +41,7 @@ class ArticleOut(Schema):
     summary: str
     body: str | None = Field(description="Markdown; null when the caller may see the entry but not read it")
     readable: bool
-    department: DepartmentRef
+    department: SpaceRef
     parent: int | None
     position: int
     template: str
@@ -104,7 +104,7 @@ class CitedOut(Schema):
     code: str
     title: str
     kind: str
-    department: DepartmentRef
+    department: SpaceRef
 
 
 def _serialize(actor, article: Article, *, with_body: bool) -> dict:

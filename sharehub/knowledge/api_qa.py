@@ -27,7 +27,7 @@ MAX_PAGE = 100
 # --- shapes -------------------------------------------------------------------------------------
 
 
-class ResourceRef(Schema):
+class QuestionResourceRef(Schema):
     code: str
     title: str
 
@@ -37,13 +37,13 @@ class QuestionOut(Schema):
     title: str
     body: str = Field(description="Markdown")
     body_html: str = Field(description="The body rendered to safe HTML")
-    status: Question.Status
+    status: Literal["open", "answered", "closed"]
     private: bool
     asker: PersonRef | None
     asker_department: DepartmentRef | None
     department: DepartmentRef | None = Field(description="The department asked")
     tag: str | None = Field(description="The tag asked")
-    resource: ResourceRef | None = Field(description="The resource asked about, if the caller may see it")
+    resource: QuestionResourceRef | None = Field(description="The resource asked about, if the caller may see it")
     answer_count: int
     accepted_answer: int | None
     created_at: datetime
@@ -96,7 +96,7 @@ class QuestionFilterIn(Schema):
     limit: int = Field(20, ge=1, le=MAX_PAGE)
 
 
-class AskIn(StrictSchema):
+class QuestionAskIn(StrictSchema):
     title: str = Field(max_length=qa.MAX_TITLE)
     body: str = Field("", max_length=qa.MAX_BODY, description="Markdown")
     department: BodyId | None = Field(None, description="Id of the department asked")
@@ -110,7 +110,7 @@ class QuestionPatchIn(StrictSchema):
     body: str | None = Field(None, max_length=qa.MAX_BODY)
 
 
-class AnswerIn(StrictSchema):
+class QuestionAnswerIn(StrictSchema):
     body: str = Field(max_length=qa.MAX_BODY, description="Markdown")
 
 
@@ -122,7 +122,7 @@ class CloseIn(StrictSchema):
     reason: str = Field("", max_length=qa.MAX_REASON)
 
 
-class ArticleOut(Schema):
+class AnswerArticleOut(Schema):
     code: str
     title: str
     status: str
@@ -130,7 +130,7 @@ class ArticleOut(Schema):
 
 class SimilarOut(Schema):
     questions: list[QuestionOut]
-    articles: list[ResourceRef]
+    articles: list[QuestionResourceRef]
 
 
 # --- serializing --------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ def similar_questions(request, title: str = Query(..., max_length=queries.MAX_QU
 
 
 @router.post("/questions", response={201: QuestionDetailOut}, summary="Ask a question")
-def ask_question(request, payload: AskIn):
+def ask_question(request, payload: QuestionAskIn):
     question = qa.ask_question(request.user, **payload.model_dump())
     return Status(201, _detail(request.user, question.pk))
 
@@ -242,7 +242,7 @@ def edit_question(request, pk: DbId, payload: QuestionPatchIn):
 
 
 @router.post("/questions/{pk}/answers", response={201: AnswerOut}, summary="Answer a question")
-def answer_question(request, pk: DbId, payload: AnswerIn):
+def answer_question(request, pk: DbId, payload: QuestionAnswerIn):
     question = queries.access_question(request.user, pk)
     answer = qa.answer_question(request.user, question, payload.body)
     answer = _one_answer(request.user, question, answer.pk)
@@ -250,7 +250,7 @@ def answer_question(request, pk: DbId, payload: AnswerIn):
 
 
 @router.patch("/questions/{pk}/answers/{aid}", response=AnswerOut, summary="Edit one's own answer")
-def edit_answer(request, pk: DbId, aid: DbId, payload: AnswerIn):
+def edit_answer(request, pk: DbId, aid: DbId, payload: QuestionAnswerIn):
     question = queries.access_question(request.user, pk)
     answer = qa.edit_answer(request.user, _one_answer(request.user, question, aid), payload.body)
     return _answer(_one_answer(request.user, question, answer.pk))
@@ -282,7 +282,7 @@ def close(request, pk: DbId, payload: CloseIn):
 
 @router.post(
     "/questions/{pk}/answers/{aid}/article",
-    response={201: ArticleOut},
+    response={201: AnswerArticleOut},
     summary="Turn an accepted answer into a FAQ article of its department",
 )
 def to_article(request, pk: DbId, aid: DbId):

@@ -7,6 +7,7 @@ import base64
 import binascii
 import logging
 from datetime import UTC, datetime
+from typing import Literal
 
 from django.db.models import Q
 from django.http import FileResponse
@@ -34,7 +35,7 @@ MAX_PAGE = 100
 
 
 class MySignupOut(Schema):
-    status: Signup.Status
+    status: Literal["confirmed", "waiting", "cancelled"]
     waiting_position: int | None = Field(None, description="1 for the first on the waiting list")
 
 
@@ -58,7 +59,7 @@ class SessionOut(Schema):
     confirmed: int
     waiting: int
     seats_left: int
-    status: Session.Status
+    status: Literal["scheduled", "cancelled"]
     sequence: int = Field(description="iCalendar SEQUENCE: raised on each change")
     recording_url: str
     rating: RatingSummary
@@ -110,12 +111,12 @@ class CancelIn(StrictSchema):
     reason: str = Field("", max_length=sessions.MAX_REASON)
 
 
-class RatingIn(StrictSchema):
+class SessionRatingIn(StrictSchema):
     stars: BodyInt = Field(ge=1, le=5)
     comment: str = Field("", max_length=sessions.MAX_COMMENT)
 
 
-class RatingOut(Schema):
+class SessionRatingOut(Schema):
     session: int
     stars: int
     comment: str
@@ -124,7 +125,7 @@ class RatingOut(Schema):
 
 class SignupOut(Schema):
     session: int
-    status: Signup.Status
+    status: Literal["confirmed", "waiting", "cancelled"]
     waiting_position: int | None
 
 
@@ -308,10 +309,10 @@ def cancel_signup(request, session_id: DbId):
 
 @router.put(
     "/sessions/{session_id}/rating",
-    response=RatingOut,
+    response=SessionRatingOut,
     summary="Rate 1–5 with a comment (those who had a seat, once it started); again to change it",
 )
-def rate_session(request, session_id: DbId, payload: RatingIn):
+def rate_session(request, session_id: DbId, payload: SessionRatingIn):
     session = queries.access_session(request.user, session_id)
     rating = sessions.rate_session(request.user, session, payload.stars, payload.comment)
     return {"session": session.pk, "stars": rating.stars, "comment": rating.comment, "created_at": rating.created_at}

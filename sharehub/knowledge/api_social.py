@@ -87,14 +87,14 @@ class ReasonOut(Schema):
     updated_at: datetime
 
 
-class RatingOut(Schema):
+class UsefulnessOut(Schema):
     useful: int = Field(description="How many rated it useful")
     not_useful: int
     mine: MyRating | None = Field(description="Your rating (readers only)")
     reasons: list[ReasonOut] | None = Field(description="Recent reasons with names: for its stewards only")
 
 
-class RatingIn(StrictSchema):
+class UsefulnessIn(StrictSchema):
     useful: StrictBool
     reason: str = Field("", description="Required when not useful; at most 500 characters")
 
@@ -254,7 +254,7 @@ def show_comment(request, ident: str, comment_id: DbId):
 
 @router.get(
     "/resources/{ident}/rating",
-    response=RatingOut,
+    response=UsefulnessOut,
     summary="Useful / not useful counts, your rating, and the reasons for stewards",
 )
 def get_rating(request, ident: str):
@@ -262,8 +262,8 @@ def get_rating(request, ident: str):
     return _rating(request.user, resource)
 
 
-@router.put("/resources/{ident}/rating", response=RatingOut, summary="Rate a resource you read (changeable)")
-def set_rating(request, ident: str, payload: RatingIn):
+@router.put("/resources/{ident}/rating", response=UsefulnessOut, summary="Rate a resource you read (changeable)")
+def set_rating(request, ident: str, payload: UsefulnessIn):
     resource = queries.access_resource(request.user, ident)
     social.set_rating(request.user, resource, payload.useful, payload.reason)
     return _rating(request.user, resource)

@@ -8,9 +8,9 @@ Articles are catalog resources, decided by `engine`. Here:
                               asker, the stewards and heads of the department asked, and admins
   comment                     seen and written by whoever reads the resource's content; hidden (moderated) by
                               those who manage the resource; edited by its author
-  session                     seen and signed up for by everyone signed in; scheduled by members of the host
-                              department; changed, cancelled and given materials and attendance by its creator,
-                              its speakers, the host's stewards and heads, and admins
+  session                     seen, signed up for and its materials read by everyone signed in; scheduled by
+                              members of the host department; changed, cancelled and given materials and
+                              attendance by its creator, its speakers, the host's stewards and heads, and admins
 """
 
 from __future__ import annotations
