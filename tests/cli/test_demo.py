@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from sharehub.access.models import AccessRequest, Grant
 from sharehub.catalog.models import Attachment, Category, Resource, ResourceVersion
-from sharehub.demo import data, generator
+from sharehub.demo import data, generator, knowledge
 from sharehub.demo.history import WorkingTime
 from sharehub.events.chain import verify_chain
 from sharehub.events.models import Event
@@ -64,7 +64,7 @@ def test_full_demo_loads_the_city(run):
     assert User.objects.filter(memberships__isnull=False).distinct().count() < Membership.objects.count()
 
     assert verify_chain().ok
-    assert "301 resources" in result.stdout
+    assert "313 resources" in result.stdout  # 301 in the catalog's plan, 12 knowledge articles
     assert "纳税人登记信息 3000" in result.stdout
     assert "sharehub-demo" in result.stdout
     assert "admin" in result.stdout and "auditor" in result.stdout and "大数据管理局" in result.stdout
@@ -192,8 +192,10 @@ def test_demo_is_deterministic_for_a_seed(run):
     assert len(set(planned)) == len(planned)
 
     run("demo", "--no-serve", "--seed", "7", "--scale", "0.2")
-    loaded = sorted(Resource.objects.values_list("title", flat=True))
+    loaded = sorted(Resource.objects.exclude(kind="article").values_list("title", flat=True))
     assert loaded == sorted(spec.title for spec in generator.plan(7, 0.2))
+    articles = {entry[3] for entry in knowledge.ARTICLES} | {entry[2] for entry in knowledge.QUESTIONS if entry[7]}
+    assert set(Resource.objects.filter(kind="article").values_list("title", flat=True)) == articles
     assert set(Resource.objects.values_list("kind", flat=True)) == set(Resource.Kind.values)
     assert set(Resource.objects.values_list("sharing_type", flat=True)) == set(Resource.SharingType.values)
 
