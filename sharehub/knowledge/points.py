@@ -127,6 +127,13 @@ def credit(
     return row
 
 
+def withdraw(kind: str, *, actor, item: str) -> int:
+    """Take back the credits `actor` gave for `item` (a "helped me" withdrawn, another answer accepted instead):
+    what they no longer stand by earns nothing. Returns how many were removed."""
+    removed, _by_model = Credit.objects.filter(kind=kind, actor_id=actor.pk, item=item).delete()
+    return removed
+
+
 def credited_person_id(resource) -> int | None:
     """Whose work a resource is: an article's credited person (its author, or the answerer it was made from),
     otherwise the resource's steward, otherwise whoever created it."""

@@ -385,6 +385,8 @@ def accept_answer(actor, answer: Answer) -> Question:
     if question.accepted_answer_id == answer.pk:
         return question
     previous = question.accepted_answer_id
+    if previous is not None:  # the asker no longer stands by the answer accepted before
+        points.withdraw("answer", actor=actor, item=f"answer:{previous}")
     question.accepted_answer = answer
     question.status = Question.Status.ANSWERED
     question.save(update_fields=["accepted_answer", "status", "updated_at"])

@@ -441,7 +441,7 @@ def withdraw_helped(actor, resource: Resource) -> bool:
         deleted, _rows = Helped.objects.filter(resource=resource, user=actor).delete()
         if not deleted:
             return False
-        Credit.objects.filter(kind=Credit.Kind.HELPED, actor=actor, item=f"resource:{resource.pk}").delete()
+        points.withdraw(Credit.Kind.HELPED, actor=actor, item=f"resource:{resource.pk}")
         record(actor, "helped.withdrawn", resource, departments=_departments(resource), details=_base_details(resource))
     return True
 

@@ -205,6 +205,8 @@ def test_only_the_asker_accepts_and_may_change_the_accepted_answer(world):
     question.refresh_from_db()
     assert question.accepted_answer_id == second.pk
     assert last_event("answer.accepted").details["previous"] == first.pk
+    # the first answer's credit is taken back: only the answer the asker stands by earns
+    assert list(Credit.objects.filter(kind="answer").values_list("item", flat=True)) == [f"answer:{second.pk}"]
 
 
 def test_closing_by_the_asker_or_the_department_asked(world):
