@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from sharehub.catalog.models import Resource, Tag
@@ -468,8 +468,12 @@ def to_article(actor, answer: Answer):
 
 
 def article_body(question: Question, answer: Answer) -> str:
-    """The question and its answer as one Markdown page."""
-    parts = [f"## {_('Question')}", "", question.body or question.title, "", f"## {_('Answer')}", "", answer.body]
+    """The question and its answer as one Markdown page. Its headings are in the organization's language
+    (SHAREHUB_LANGUAGE), not in the language of whoever clicked: the article is read by everyone."""
+    with translation.override(settings.LANGUAGE_CODE):
+        question_heading = translation.pgettext("article heading", "Question")
+        answer_heading = translation.pgettext("article heading", "Answer")
+    parts = [f"## {question_heading}", "", question.body or question.title, "", f"## {answer_heading}", "", answer.body]
     return "\n".join(parts).strip() + "\n"
 
 

@@ -276,8 +276,17 @@ def test_an_accepted_answer_becomes_a_faq_article(world):
     assert article.resource.owner_department_id == world["tax"].pk
     assert article.resource.status == "published"  # a steward publishes at once
     assert "要带什么材料" in article.resource.body and "带身份证" in article.resource.body
+    assert article.resource.body.startswith("## Question\n")  # the organization's language: English in tests
     with pytest.raises(Conflict):
         qa.to_article(world["tax_member"], answer)
+
+
+def test_the_article_of_an_answer_is_headed_in_the_organizations_language(world, settings):
+    settings.LANGUAGE_CODE = "zh-hans"  # the person clicking reads English (the tests' active language)
+    question = ask(world, body="要带什么材料？")
+    answer = qa.answer_question(world["tax_steward"], question, "带身份证。")
+    body = qa.article_body(question, answer)
+    assert body.startswith("## 问题\n") and "## 回答\n" in body
 
 
 def test_a_member_answerer_makes_a_draft_article(world):
