@@ -30,7 +30,7 @@ from sharehub.catalog.views import page
 from sharehub.errors import Forbidden, Invalid, NotFound, ServiceError, TooLarge
 from sharehub.knowledge import articles
 from sharehub.knowledge.models import Article
-from sharehub.policy.engine import Action, can, creatable_departments, visible_departments
+from sharehub.policy.engine import Action, can, context_for, creatable_departments, visible_departments
 from sharehub.validation import parse_id
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -214,18 +214,19 @@ def _form_page(request, form, *, article=None, cited=(), status=200):
 def home(request):
     user = request.user
     counts = articles.space_counts(user)
-    mine = set(creatable_departments(user).values_list("pk", flat=True))
+    writable = set(creatable_departments(user).values_list("pk", flat=True))
+    mine = context_for(user).department_ids  # "yours" marks the person's own departments, not all an admin may write
     spaces = [
         {"department": d, "count": counts.get(d.pk, 0), "mine": d.pk in mine}
         for d in visible_departments(user).filter(archived_at__isnull=True).order_by("name")
-        if counts.get(d.pk) or d.pk in mine
+        if counts.get(d.pk) or d.pk in writable
     ]
     spaces.sort(key=lambda s: (not s["mine"], -s["count"], s["department"].name))
     context = {
         "spaces": spaces,
         "recent": list(articles.recent_articles(user)),
         "helpful": list(articles.most_helpful(user)),
-        "can_write": bool(mine),
+        "can_write": bool(writable),
     }
     return render(request, "knowledge/articles/home.html", context)
 

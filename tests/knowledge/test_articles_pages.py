@@ -318,3 +318,13 @@ def test_pages_in_chinese(client_for, people, space, org_units):
         response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
         assert response.status_code == 200, url
     assert "知识" in client.get(_url("home"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+
+def test_yours_marks_the_persons_own_departments_not_every_space_an_admin_may_write(space, people, client_for):
+    """An admin of no department may write into every space; none of them is "yours"."""
+    yours = re.compile(r'class="badge text-bg-light border">yours<')
+    as_admin = client_for(people["admin"]).get(reverse("knowledge:home")).content.decode()
+    assert "税务局" in as_admin and "卫生健康委员会" in as_admin  # an admin may write into every space
+    assert not yours.search(as_admin)
+    as_member = client_for(people["tax_member"]).get(reverse("knowledge:home")).content.decode()
+    assert len(yours.findall(as_member)) == 1
