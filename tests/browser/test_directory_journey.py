@@ -81,7 +81,7 @@ def test_sign_in_through_the_provider_lands_signed_in_with_the_rules_department(
         if width < 1200:  # the menu is folded behind the toggler
             page.click(".navbar-toggler")
             page.locator("#mainnav.collapse.show").wait_for()
-        page.click("#mainnav .dropdown-toggle")
+        page.click("#sh-user-menu")
         sign_out = page.locator("form[action='/accounts/logout/'] button[type=submit]")
         sign_out.wait_for(state="visible")
         with page.expect_navigation(url=f"{world['issuer']}/session/end**"):

@@ -30,6 +30,7 @@ def _popover(page):
 
 
 @pytest.mark.browser
+@pytest.mark.tour
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("locale", "width", "username", "words"),
