@@ -17,6 +17,7 @@ from sharehub.catalog.models import Resource
 from sharehub.errors import Invalid
 from sharehub.knowledge import articles
 from sharehub.knowledge.models import Article
+from sharehub.org.schemas import StrictSchema
 from sharehub.policy.engine import Action, can
 from sharehub.validation import MAX_DB_INT, BodyId, BodyInt
 
@@ -77,7 +78,7 @@ class ArticleCreateIn(Schema):
     citations: list[BodyId] = Field(default_factory=list, max_length=articles.MAX_CITATIONS)
 
 
-class ArticlePatchIn(Schema):
+class ArticlePatchIn(StrictSchema):
     title: Text200 | None = None
     body: Body | None = None
     summary: Text2000 | None = None
@@ -90,7 +91,7 @@ class ArticlePatchIn(Schema):
     note: Annotated[str, Field(max_length=300)] = ""
 
 
-class MoveIn(Schema):
+class MoveIn(StrictSchema):
     parent: BodyId | None = Field(None, description="The new parent page's id; null for the top of the space")
     position: BodyInt | None = Field(None, description="0 is first among the new siblings; null: last")
 

@@ -215,7 +215,9 @@ def list_questions(request, params: Query[QuestionFilterIn]):
 
 
 @router.get("/questions/similar", response=SimilarOut, summary="Questions and articles like a title being typed")
-def similar_questions(request, title: str = Query(..., max_length=queries.MAX_QUERY)):
+def similar_questions(request, title: str = Query("", max_length=queries.MAX_QUERY)):
+    if not title.strip():  # nothing typed yet: nothing is like it
+        return {"questions": [], "articles": []}
     questions, articles = queries.similar(request.user, title)
     return {
         "questions": [_question(request.user, q) for q in questions],
