@@ -230,7 +230,7 @@ def schedule_session(actor, data: dict) -> Session:
     values = _validate(actor, dict(data))
     speakers = values.pop("speakers")
     session = Session.objects.create(**values, created_by=actor)
-    session.speakers.set(speakers)
+    _name_speakers(session, speakers)
     record(
         actor,
         "session.scheduled",
@@ -246,6 +246,12 @@ def schedule_session(actor, data: dict) -> Session:
         },
     )
     return session
+
+
+def _name_speakers(session: Session, speakers: list[User]) -> None:
+    """Speakers in the order given: the through table's ids keep it (`set()` adds them in a set's order)."""
+    through = Session.speakers.through
+    through.objects.bulk_create([through(session=session, user=person) for person in speakers])
 
 
 def _still_on(session: Session) -> None:
@@ -264,8 +270,8 @@ def update_session(actor, session: Session, changes: dict) -> Session:
     speakers = values.pop("speakers", None)
     changed = sorted(name for name, value in values.items() if getattr(session, name) != value)
     if speakers is not None and [s.pk for s in speakers] != [s.pk for s in speakers_in_order(session)]:
-        session.speakers.set([])  # named again, in the order given
-        session.speakers.set(speakers)
+        session.speakers.clear()
+        _name_speakers(session, speakers)
         changed.append("speakers")
     if not changed:
         return session

@@ -165,7 +165,8 @@ def feed_nonce(user_id: int) -> str:
 
 
 def feed_token(user) -> str:
-    return signing.dumps([user.pk, feed_nonce(user.pk)], salt=FEED_SALT)
+    """The same token on every visit (no timestamp), so a calendar app subscribed to the URL keeps working."""
+    return signing.Signer(salt=FEED_SALT).sign_object([user.pk, feed_nonce(user.pk)])
 
 
 def user_for_feed_token(token: str):
@@ -173,7 +174,7 @@ def user_for_feed_token(token: str):
     if not isinstance(token, str) or len(token) > 300:
         return None
     try:
-        user_id, nonce = signing.loads(token, salt=FEED_SALT)
+        user_id, nonce = signing.Signer(salt=FEED_SALT).unsign_object(token)
     except (signing.BadSignature, ValueError, TypeError):
         return None
     if parse_id(user_id) is None or not isinstance(nonce, str):

@@ -369,6 +369,15 @@ def test_a_rating_from_another_department_credits_the_first_speaker(people, org_
     assert Credit.objects.count() == 1
 
 
+def test_speakers_keep_the_order_they_were_named_in(people, org_units):
+    named = sorted((people["tax_steward"], people["tax_member"], people["hr_head"]), key=lambda u: -u.pk)
+    session = schedule(people["tax_member"], org_units["tax"], speakers=named)
+    assert queries.speakers_in_order(session) == named
+    again = [named[2], named[0]]
+    sessions.update_session(people["tax_member"], session, {"speakers": again})
+    assert queries.speakers_in_order(session) == again
+
+
 def test_without_speakers_the_organizer_is_credited(people, org_units):
     session = schedule(people["tax_member"], org_units["tax"])
     sessions.sign_up(people["hr_head"], session)
@@ -378,6 +387,16 @@ def test_without_speakers_the_organizer_is_credited(people, org_units):
 
 
 # --- the calendar feed's key
+
+
+def test_a_feed_token_is_the_same_on_every_visit(people, monkeypatch):
+    import time
+
+    first = queries.feed_token(people["tax_member"])
+    later = time.time() + 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert queries.feed_token(people["tax_member"]) == first
+    assert queries.user_for_feed_token(first) == people["tax_member"]
 
 
 def test_a_feed_token_names_its_person_until_renewed(people):
