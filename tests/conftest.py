@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from tests import factories
+from tests.passwords import FAST_HASHERS
 
 
 @pytest.fixture(scope="session")
@@ -17,6 +18,15 @@ def django_db_modify_db_settings(tmp_path_factory) -> None:
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_passwords():
+    """Argon2 at the smallest cost for the whole run (tests/passwords.py): people are made everywhere."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        yield
 
 
 @pytest.fixture(autouse=True)

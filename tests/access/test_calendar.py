@@ -26,7 +26,6 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 @pytest.fixture(autouse=True)
 def _organization_zone(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def at(day: date, hour: int = 10, minute: int = 0) -> datetime:

@@ -62,8 +62,7 @@ def sqlite_file_database(tmp_path_factory, django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def world(sqlite_file_database, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def world(sqlite_file_database):
     tax = factories.department("税务局", "SWJ")
     health = factories.department("卫生健康委员会", "WJW")
     w = {

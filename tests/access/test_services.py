@@ -26,11 +26,6 @@ REQUEST_DETAIL_KEYS = {"request", "resource", "resource_id", "title", "status", 
 GRANT_DETAIL_KEYS = {"grant", "resource", "resource_id", "title", "recipients"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(org_units, people):
     tax, health = org_units["tax"], org_units["health"]

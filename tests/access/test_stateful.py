@@ -645,7 +645,6 @@ def make_machine(world: World) -> type[RuleBasedStateMachine]:
 
 
 def test_access_process_against_a_reference_model(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TIME_ZONE = "Asia/Shanghai"
     world = build_world()
     SEEN.clear()

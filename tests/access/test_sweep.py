@@ -35,7 +35,6 @@ T0 = datetime.combine(MONDAY, time(10, 0), tzinfo=SHANGHAI).astimezone(UTC)
 @pytest.fixture(autouse=True)
 def _setup(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @contextlib.contextmanager

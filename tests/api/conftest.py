@@ -94,9 +94,3 @@ def error_of(response) -> dict:
     assert set(body) == {"error"}, body
     assert set(body["error"]) == {"code", "message", "fields"}, body
     return body["error"]
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Factories set passwords; the real hasher is slow on purpose."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -43,12 +43,6 @@ def _no_first_run_tour(request, monkeypatch):
         monkeypatch.setattr(tour, "tour_for", lambda request, create_url="": None)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Argon2 is deliberately slow; the journeys check pages, not hashing strength."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _require_chromium() -> None:
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
         pytest.fail(

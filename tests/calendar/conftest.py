@@ -11,7 +11,6 @@ from sharehub.access import services
 @pytest.fixture(autouse=True)
 def _organization(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -23,8 +23,7 @@ pytestmark = [
 ]
 
 
-def test_a_create_and_a_transaction_holding_the_chain_head_do_not_deadlock(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_a_create_and_a_transaction_holding_the_chain_head_do_not_deadlock():
     tax = factories.department("税务局", "SWJ")
     steward = factories.member(tax, Membership.Role.STEWARD, username="steward_a")
     newcomer = factories.person("newcomer")

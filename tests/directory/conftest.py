@@ -12,12 +12,6 @@ from tests.directory import slapd as slapd_server
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Argon2 is deliberately slow; these tests check sign-in flows, not hashing strength."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _directories_off(settings):
     """No directory unless a test turns one on (the developer's environment may set SHAREHUB_LDAP_URL)."""
     settings.DIRECTORY_LDAP = None

@@ -20,8 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def world(sqlite_file_database, settings):  # noqa: F811
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def world(sqlite_file_database):  # noqa: F811
     tax = factories.department("税务局", "SWJ")
     steward = factories.member(tax, Membership.Role.STEWARD, username="steward_a")
     factories.member(tax, Membership.Role.STEWARD, username="steward_b")

@@ -26,11 +26,6 @@ from tests import factories
 from tests.conftest import login_client
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def notice(org_units, people):
     return factories.resource(org_units["tax"], by=people["tax_steward"], title="办税指南")

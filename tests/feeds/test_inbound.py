@@ -33,11 +33,6 @@ PROGRESS_MAPPING = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def tool(org_units):
     return org.create_service_account(None, department=org_units["tax"], username="pm-tool")

@@ -39,8 +39,7 @@ def crm_post(**changes) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def _own_data_dir(monkeypatch, tmp_path, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _own_data_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("SHAREHUB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv(crypto.FIELD_KEYS_ENV, raising=False)
     monkeypatch.delenv(crypto.BLIND_KEY_ENV, raising=False)

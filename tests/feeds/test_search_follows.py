@@ -18,11 +18,6 @@ from tests import factories
 from tests.conftest import login_client
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def invoices(people):
     """The health member's saved search for 发票 in the tax bureau's resources, followed."""

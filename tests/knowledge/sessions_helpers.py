@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from sharehub.knowledge import sessions
@@ -34,9 +33,3 @@ def move_to_past(session: Session, hours: float = 2) -> Session:
     Session.objects.filter(pk=session.pk).update(starts_at=start, ends_at=start + timedelta(hours=1))
     session.refresh_from_db()
     return session
-
-
-@pytest.fixture
-def fast_passwords(settings):
-    """Argon2 is slow on purpose; these tests make many people."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -47,7 +47,7 @@ from sharehub.policy.knowledge import (
 from sharehub.search import segment
 from tests.knowledge.sessions_helpers import move_to_past
 from tests.knowledge.sessions_helpers import schedule as schedule_session
-from tests.policy.route_helpers import FAST_HASHERS, Caller, expected_api, expected_page, is_signed_in, text_of, who
+from tests.policy.route_helpers import Caller, expected_api, expected_page, is_signed_in, text_of, who
 from tests.policy.strategies import (
     ARCHIVED_DRAFT,
     GRANT_STATES,
@@ -71,8 +71,7 @@ WORD = "lighthouse"  # in every article's title, and in nothing else: the search
 
 
 @pytest.fixture(autouse=True)
-def _fast(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
+def _fresh_segmenter():
     segment.reset()
     yield
     segment.reset()

@@ -28,7 +28,6 @@ MONDAY = date(2030, 1, 7)
 @pytest.fixture(autouse=True)
 def _setup(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @contextlib.contextmanager

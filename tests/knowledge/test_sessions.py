@@ -15,10 +15,9 @@ from sharehub.feeds.models import Notification
 from sharehub.knowledge import sessions
 from sharehub.knowledge import sessions_queries as queries
 from sharehub.knowledge.models import Credit, Session, SessionMaterial, SessionRating, Signup
-from tests.knowledge.sessions_helpers import fast_passwords, move_to_past, schedule
+from tests.knowledge.sessions_helpers import move_to_past, schedule
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
-_ = fast_passwords
+pytestmark = pytest.mark.django_db
 
 
 def _status(session, user) -> str | None:

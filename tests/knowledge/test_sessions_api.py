@@ -11,10 +11,9 @@ from django.utils import timezone
 from sharehub.knowledge import sessions
 from sharehub.knowledge.models import Credit, Session
 from tests.api.conftest import Api
-from tests.knowledge.sessions_helpers import fast_passwords, move_to_past, schedule
+from tests.knowledge.sessions_helpers import move_to_past, schedule
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
-_ = fast_passwords
+pytestmark = pytest.mark.django_db
 
 SESSION_KEYS = {
     "id", "title", "description", "description_html", "host_department", "speakers", "starts_at", "ends_at", "place",

@@ -22,8 +22,7 @@ PEOPLE = 6
 
 
 @pytest.fixture
-def world(sqlite_file_database, settings):  # noqa: F811
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def world(sqlite_file_database):  # noqa: F811
     tax = factories.department("税务局", "SWJ")
     health = factories.department("卫生健康委员会", "WJW")
     host = factories.member(tax, "member", username="host")

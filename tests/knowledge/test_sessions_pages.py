@@ -14,10 +14,9 @@ from icalendar import Calendar
 from sharehub.knowledge import sessions
 from sharehub.knowledge import sessions_queries as queries
 from sharehub.knowledge.models import Session, SessionMaterial, SessionRating, Signup
-from tests.knowledge.sessions_helpers import fast_passwords, move_to_past, schedule
+from tests.knowledge.sessions_helpers import move_to_past, schedule
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
-_ = fast_passwords
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -629,11 +629,10 @@ def _measure_all() -> dict[str, dict[int, list[str]] | Failed]:
 @pytest.fixture(scope="module")
 def measured(django_db_setup, django_db_blocker, tmp_path_factory):
     """Every case measured at 1 and at many items, inside a transaction rolled back at the end."""
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     blobs = tmp_path_factory.mktemp("blobs")
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=fast, BLOB_DIR=blobs, SERVER_RUNS_WORKER=False, LANGUAGE_CODE="en"),
+        override_settings(BLOB_DIR=blobs, SERVER_RUNS_WORKER=False, LANGUAGE_CODE="en"),
         translation.override("en"),
         transaction.atomic(),
     ):

@@ -19,8 +19,6 @@ from sharehub.org import services as org
 from sharehub.policy.engine import Action, can
 
 API = "/api/v1"
-# Hashing passwords with Argon2 would dominate the run time; no test here signs in with a password.
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 COUNT_RE = re.compile(r"<strong>\s*(\d+) resources?\s*</strong>")
 
 

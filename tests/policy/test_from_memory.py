@@ -26,11 +26,6 @@ pytestmark = pytest.mark.django_db
 ACTIONS = (*Action, ProcessAction.REQUEST)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(org_units, people):
     steward = people["tax_steward"]

@@ -22,7 +22,6 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 
 from sharehub.access.models import Grant
@@ -245,8 +244,7 @@ def _build() -> World:
 def world(django_db_setup, django_db_blocker):
     """Built once for the module inside a transaction that is rolled back at the end."""
     with django_db_blocker.unblock(), transaction.atomic():
-        with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-            world = _build()
+        world = _build()
         yield world
         transaction.set_rollback(True)
 

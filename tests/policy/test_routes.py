@@ -16,7 +16,6 @@ from unittest import mock
 
 import pytest
 from django.db import transaction
-from django.test import override_settings
 from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 
@@ -25,7 +24,6 @@ from sharehub.catalog.models import Resource
 from sharehub.org.models import Department
 from sharehub.policy.engine import Action, can, visible
 from tests.policy.route_helpers import (
-    FAST_HASHERS,
     Caller,
     Markers,
     expected_api,
@@ -269,7 +267,6 @@ def check_routes(world: World) -> None:
 @given(spec=org_specs(max_departments=5, max_people=5, max_resources=6))
 def test_routes_show_exactly_what_policy_allows(spec: OrgSpec):
     with (
-        override_settings(PASSWORD_HASHERS=FAST_HASHERS),
         mock.patch.object(catalog_views, "PAGE_SIZE", LIST_PAGE_SIZE),
         transaction.atomic(),
     ):

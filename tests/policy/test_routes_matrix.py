@@ -29,7 +29,6 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 
 from sharehub.access.models import Grant
@@ -38,7 +37,6 @@ from sharehub.org.models import User
 from sharehub.policy.engine import Action, can
 from tests import factories
 from tests.policy.route_helpers import (
-    FAST_HASHERS,
     Caller,
     Markers,
     expected_api,
@@ -159,7 +157,7 @@ def _build() -> RouteWorld:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """Built once for the module inside a transaction that is rolled back at the end."""
-    with django_db_blocker.unblock(), transaction.atomic(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+    with django_db_blocker.unblock(), transaction.atomic():
         yield _build()
         transaction.set_rollback(True)
 

@@ -17,7 +17,6 @@ from unittest import mock
 
 import pytest
 from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 
@@ -30,7 +29,6 @@ from sharehub.feeds.services import notify_from_event
 from sharehub.org import services as org
 from sharehub.policy.engine import Action
 from tests.policy.route_helpers import (
-    FAST_HASHERS,
     Caller,
     Markers,
     expected_api,
@@ -242,7 +240,7 @@ def check_stored_references(world: World) -> None:
 @STORED_SETTINGS
 @given(spec=org_specs(max_departments=4, max_people=5, max_resources=5))
 def test_stored_references_show_only_what_policy_allows_now(spec: OrgSpec):
-    with override_settings(PASSWORD_HASHERS=FAST_HASHERS), transaction.atomic():
+    with transaction.atomic():
         world = build_world(spec)
         check_stored_references(world)
         transaction.set_rollback(True)
@@ -261,7 +259,7 @@ def test_the_checks_catch_a_snapshot_shown_unfiltered():
         grants=(),
     )
     unfiltered = mock.patch.object(queries, "shown_snapshots", lambda actor, versions: [v.snapshot for v in versions])
-    with override_settings(PASSWORD_HASHERS=FAST_HASHERS), transaction.atomic(), unfiltered:
+    with transaction.atomic(), unfiltered:
         world = build_world(spec)
         with pytest.raises(AssertionError, match="unknown resource"):
             check_stored_references(world)

@@ -19,14 +19,9 @@ from sharehub.catalog import services
 from sharehub.catalog.models import Resource
 from sharehub.events.consumers import run_pending
 from tests import factories
-from tests.policy.route_helpers import FAST_HASHERS, Caller, text_of
+from tests.policy.route_helpers import Caller, text_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture

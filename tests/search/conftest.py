@@ -24,12 +24,6 @@ def indexed():
     return run
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Search tests make many people; a fast hasher keeps them quick (passwords are not under test)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(scope="module")
 def corpus(django_db_setup, django_db_blocker):
     """The labelled corpus of tests/search/corpus.py with the admin's term 人社局, built and indexed once per

@@ -25,11 +25,6 @@ SAVE = reverse("search:saved_create")
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def corpus(org_units, people, indexed):
     tax, hr, social, health = (org_units[k] for k in ("tax", "hr", "social", "health"))
