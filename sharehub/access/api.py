@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from django.db.models import Q, QuerySet
-from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
@@ -44,8 +43,7 @@ from sharehub.access.schemas import (
     RevokeIn,
 )
 from sharehub.access.services import CALENDAR_YEARS
-from sharehub.catalog.api import content_disposition
-from sharehub.catalog.files import blob_path
+from sharehub.catalog import files
 from sharehub.catalog.queries import access_resource
 from sharehub.errors import Invalid, NotFound
 from sharehub.org.api import department_ref, person_ref
@@ -377,14 +375,7 @@ def answer_with_file(request, request_id: str, file: File[UploadedFile], answer:
 )
 def download_request_file(request, request_id: str, file_id: str):
     _req, attachment = queries.access_attachment(request.user, request_id, file_id)
-    try:
-        handle = blob_path(attachment.sha256).open("rb")
-    except OSError:
-        raise NotFound(_("The file is missing from storage; an admin has been told.")) from None
-    response = FileResponse(handle, content_type=attachment.mime_type)
-    response["Content-Disposition"] = content_disposition(attachment.filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.download(attachment.sha256, attachment.filename, attachment.mime_type)
 
 
 @router.post("/requests/{request_id}/withdraw", response=RequestDetail, summary="Withdraw an open request (requester)")

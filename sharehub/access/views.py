@@ -10,7 +10,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -347,14 +347,7 @@ def request_answer(request, rid):
 def request_file(request, rid, aid):
     """A file added to a request: to its requester and deciders only, always as a download."""
     _access_request, attachment = queries.access_attachment(request.user, rid, aid)
-    path = files.blob_path(attachment.sha256)
-    if not path.exists():
-        raise NotFound()
-    response = FileResponse(
-        path.open("rb"), as_attachment=True, filename=attachment.filename, content_type=attachment.mime_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.download(attachment.sha256, attachment.filename, attachment.mime_type)
 
 
 @require_POST

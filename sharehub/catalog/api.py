@@ -11,17 +11,14 @@ import binascii
 import logging
 from dataclasses import asdict
 from datetime import UTC, datetime
-from urllib.parse import quote
 
 from django.db.models import Q
-from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
-from sharehub.catalog import queries, services
-from sharehub.catalog.files import blob_path
+from sharehub.catalog import files, queries, services
 from sharehub.catalog.markdown import render_markdown
 from sharehub.catalog.models import Attachment, DraftReview, Resource, ResourceVersion
 from sharehub.catalog.schemas import (
@@ -431,12 +428,6 @@ def upload_attachment(request, ident: str, file: File[UploadedFile]):
     return Status(201, _attachment(resource, attachment))
 
 
-def content_disposition(filename: str) -> str:
-    """`attachment` with an ASCII fallback and the exact name as RFC 5987 `filename*`."""
-    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 @router.get(
     "/resources/{ident}/attachments/{attachment_id}",
     url_name="download_attachment",
@@ -445,16 +436,8 @@ def content_disposition(filename: str) -> str:
 )
 def download_attachment(request, ident: str, attachment_id: DbId):
     resource, attachment = queries.access_attachment(request.user, ident, attachment_id)
-    path = blob_path(attachment.blob.sha256)
-    try:
-        handle = path.open("rb")
-    except OSError:
-        logger.error("blob %s of attachment %s is missing", attachment.blob.sha256, attachment.pk)
-        raise NotFound(_("The file is missing from storage; an admin has been told.")) from None
+    response = files.download(attachment.blob.sha256, attachment.filename, attachment.blob.mime_type)
     services.note_content_read(request.user, [resource], via=READ_VIA)
-    response = FileResponse(handle, content_type=attachment.blob.mime_type)
-    response["Content-Disposition"] = content_disposition(attachment.filename)
-    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

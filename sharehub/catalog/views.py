@@ -14,7 +14,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -505,14 +505,8 @@ def attachment_add(request, ident):
 @page
 def attachment_download(request, ident, aid):
     resource, attachment = queries.access_attachment(request.user, ident, aid)
-    path = files.blob_path(attachment.blob.sha256)
-    if not path.exists():
-        raise NotFound()
+    response = files.download(attachment.blob.sha256, attachment.filename, attachment.blob.mime_type)
     services.note_content_read(request.user, [resource], via="download")
-    response = FileResponse(
-        path.open("rb"), as_attachment=True, filename=attachment.filename, content_type=attachment.blob.mime_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -8,15 +8,14 @@ from typing import Any
 
 import orjson
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from sharehub.catalog.api import content_disposition
-from sharehub.catalog.files import blob_path
+from sharehub.catalog import files
 from sharehub.errors import Invalid, NotFound
 from sharehub.exchange import consents, corrections, exports, overlap, queries, schema, services
 from sharehub.exchange.queries import OPERATORS, RecordQuery
@@ -326,14 +325,7 @@ def download_correction_file(request, ident: str, correction_id: str):
     found = corrections.access_correction(request.user, view, correction_id)
     if found.evidence_blob is None:
         raise NotFound()
-    try:
-        handle = blob_path(found.evidence_blob.sha256).open("rb")
-    except OSError:
-        raise NotFound(_("The file is missing from storage; an admin has been told.")) from None
-    response = FileResponse(handle, content_type=found.evidence_blob.mime_type)
-    response["Content-Disposition"] = content_disposition(found.evidence_filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.download(found.evidence_blob.sha256, found.evidence_filename, found.evidence_blob.mime_type)
 
 
 @router.post("/datasets/{ident}/corrections/{correction_id}/accept", summary="Accept: correct the record (stewards)")

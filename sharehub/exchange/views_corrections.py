@@ -5,14 +5,13 @@ message on the same page; a lost race (already decided, record deleted) too."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sharehub.catalog import files
-from sharehub.catalog.api import content_disposition
 from sharehub.catalog.views import page
 from sharehub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from sharehub.exchange import consents, corrections, queries
@@ -130,14 +129,7 @@ def correction_file(request, ident, cid):
     found = corrections.access_correction(request.user, view, cid)
     if found.evidence_blob is None:
         raise Http404()
-    try:
-        handle = files.blob_path(found.evidence_blob.sha256).open("rb")
-    except OSError:
-        raise Http404() from None
-    response = FileResponse(handle, content_type=found.evidence_blob.mime_type)
-    response["Content-Disposition"] = content_disposition(found.evidence_filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.download(found.evidence_blob.sha256, found.evidence_filename, found.evidence_blob.mime_type)
 
 
 # --- consents -------------------------------------------------------------------------------------

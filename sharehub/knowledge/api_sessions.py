@@ -10,16 +10,14 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from django.db.models import Q
-from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from sharehub.catalog.api import content_disposition
-from sharehub.catalog.files import blob_path
+from sharehub.catalog import files
 from sharehub.catalog.markdown import render_markdown
-from sharehub.errors import Invalid, NotFound
+from sharehub.errors import Invalid
 from sharehub.knowledge import sessions
 from sharehub.knowledge import sessions_queries as queries
 from sharehub.knowledge.models import Session, SessionMaterial, Signup
@@ -367,15 +365,7 @@ def upload_material(request, session_id: DbId, file: File[UploadedFile]):
 )
 def download_material(request, session_id: DbId, material_id: DbId):
     _session_obj, material = queries.access_material(request.user, session_id, material_id)
-    try:
-        handle = blob_path(material.blob.sha256).open("rb")
-    except OSError:
-        logger.error("blob %s of session material %s is missing", material.blob.sha256, material.pk)
-        raise NotFound(_("The file is missing from storage; an admin has been told.")) from None
-    response = FileResponse(handle, content_type=material.blob.mime_type)
-    response["Content-Disposition"] = content_disposition(material.filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.download(material.blob.sha256, material.filename, material.blob.mime_type)
 
 
 @router.delete(

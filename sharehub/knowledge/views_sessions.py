@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -23,11 +23,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sharehub.catalog import files
-from sharehub.catalog.api import content_disposition
 from sharehub.catalog.forms import UploadForm
 from sharehub.catalog.markdown import render_markdown
 from sharehub.catalog.views import page
-from sharehub.errors import Conflict, Invalid, NotFound, TooLarge
+from sharehub.errors import Conflict, Invalid, TooLarge
 from sharehub.knowledge import sessions, sessions_ics
 from sharehub.knowledge import sessions_queries as queries
 from sharehub.knowledge.models import Session, Signup
@@ -261,7 +260,7 @@ def signup_cancel(request, pk):
 def _ics_response(body: bytes, filename: str | None = None) -> HttpResponse:
     response = HttpResponse(body, content_type=sessions_ics.CONTENT_TYPE)
     if filename:
-        response["Content-Disposition"] = content_disposition(filename)
+        response["Content-Disposition"] = files.content_disposition(filename)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -298,14 +297,7 @@ def material_add(request, pk):
 @page
 def material_download(request, pk, mid):
     _session, material = queries.access_material(request.user, pk, mid)
-    path = files.blob_path(material.blob.sha256)
-    if not path.exists():
-        raise NotFound()
-    response = FileResponse(
-        path.open("rb"), as_attachment=True, filename=material.filename, content_type=material.blob.mime_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.download(material.blob.sha256, material.filename, material.blob.mime_type)
 
 
 @require_POST

@@ -134,7 +134,7 @@ def test_conditional_attachments_need_a_grant(api_as, people, catalog):
 
 
 def test_content_disposition_escapes_quotes_and_keeps_the_name():
-    from sharehub.catalog.api import content_disposition
+    from sharehub.catalog.files import content_disposition
 
     header = content_disposition('a"b\\c 报告.pdf')
     assert header.startswith('attachment; filename="a_b_c __.pdf";')

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from sharehub.catalog import files
 from sharehub.catalog.models import Attachment
 from tests import factories
 from tests.catalog.helpers import grant, reads
@@ -45,6 +46,21 @@ def test_upload_and_download_round_trip(client_for, people, resource):
     disposition = download["Content-Disposition"]
     assert disposition.startswith("attachment")
     assert quote(NAME) in disposition  # RFC 5987 filename*=utf-8''…
+
+
+def test_a_file_missing_from_storage_is_a_404_and_no_read(client_for, people, resource, caplog):
+    upload(client_for(people["tax_member"]), resource)
+    attachment = Attachment.objects.get(resource=resource)
+    files.blob_path(attachment.blob.sha256).unlink()
+    viewer = people["health_member"]
+    grant(resource, user=viewer)
+    client = client_for(viewer)
+    page = client.get(reverse("catalog:attachment", args=[resource.code, attachment.pk]))
+    api = client.get(f"/api/v1/resources/{resource.code}/attachments/{attachment.pk}")
+    assert page.status_code == 404 and api.status_code == 404
+    assert api.json()["error"]["message"] == "The file is missing from storage; an admin has been told."
+    assert "is missing from storage" in caplog.text
+    assert not reads(resource).filter(actor=viewer).exists()
 
 
 def test_download_of_closed_content_is_recorded(client_for, people, resource):
