@@ -359,9 +359,11 @@ _NOT_UI = re.compile(
     r"|\w+_(?:member|steward|head))$"
 )
 # Data shown as it is stored: action codes and target types (department.created, org.user), hashes, the password
-# hash's masked salt and digest (random letters, "daca7b*****"), token prefixes, JSON details, the browser name
-# the test client sends.
-_DATA = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)+\b|\b[0-9a-f]{12,64}\b|\S*\*{6,}|shr_\S+|<unknown>|^\s*[\"\[{].*$")
+# hash's algorithm and masked salt and digest ("argon2id", "daca7b*****"), token prefixes, JSON details, the
+# browser name the test client sends.
+_DATA = re.compile(
+    r"\b[a-z_]+(?:\.[a-z_]+)+\b|\b[0-9a-f]{12,64}\b|\S*\*{6,}|\bargon2(?:id)?\b|shr_\S+|<unknown>|^\s*[\"\[{].*$"
+)
 
 
 def _english_left(html: str) -> set[str]:
