@@ -184,6 +184,7 @@ class Marks:
     body: dict[int, str] = field(default_factory=dict)
     code: dict[int, str] = field(default_factory=dict)
     comment: dict[int, str] = field(default_factory=dict)
+    hidden: dict[int, str] = field(default_factory=dict)  # a comment its steward hid: moderators see it
     note: dict[int, str] = field(default_factory=dict)
     reason: dict[int, str] = field(default_factory=dict)
 
@@ -325,6 +326,9 @@ def _social(kworld: KWorld, items: list[Resource]) -> None:
         marks.reason[resource.pk] = _marker("R")
         text = " ".join([marks.comment[resource.pk], *(f"@{p.username}" for p in named), "请看"])
         social.add_comment(steward, resource, text)
+        marks.hidden[resource.pk] = _marker("X")
+        hidden = social.add_comment(steward, resource, marks.hidden[resource.pk]).comment
+        social.hide_comment(steward, hidden, "离题")
         social.set_rating(steward, resource, False, f"原因 {marks.reason[resource.pk]}")
         social.mark_helped(steward, resource, f"用于 {marks.note[resource.pk]}")
         kworld.mentioned[resource.pk] = {p.pk for p in named}
@@ -431,6 +435,8 @@ def leaks(text: str, kworld: KWorld, knows: Knows) -> list[str]:
     for pk in knows.all - knows.manage:
         if m.reason[pk] in text:
             found.append(f"rating reason of unmanaged {m.code[pk]}")
+        if m.hidden[pk] in text:
+            found.append(f"hidden comment of unmanaged {m.code[pk]}")
     return found
 
 
@@ -596,6 +602,7 @@ def _check_social(caller: Caller, kworld: KWorld) -> None:
         text = checked(response, kworld, knows, where)
         if response.status_code == 200:
             assert m.comment[pk] in text, where
+            assert (m.hidden[pk] in text) is (pk in knows.manage), f"{where}: a hidden comment's text iff MANAGE"
 
         where = f"{caller} GET /resources/{code}/rating"
         response = caller.api_get(f"/resources/{code}/rating")
@@ -627,6 +634,7 @@ def _check_social(caller: Caller, kworld: KWorld) -> None:
         text = checked(response, kworld, knows, where)
         if response.status_code == 200:
             assert m.comment[pk] in text, where
+            assert (m.hidden[pk] in text) is (pk in knows.manage), f"{where}: a hidden comment's text iff MANAGE"
 
     if not is_signed_in(actor):
         return
