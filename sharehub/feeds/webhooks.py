@@ -155,7 +155,6 @@ def _clean(errors: dict, url, event_types, department_filter) -> tuple[str, list
 # ---- endpoints
 
 
-@transaction.atomic
 def register(
     actor,
     *,
@@ -170,7 +169,7 @@ def register(
 ):
     """Register an endpoint; returns it with its signing secret in the clear (shown once; a chat robot's
     secret comes from the chat app instead, and None is returned). Only an admin lets it reach private
-    addresses."""
+    addresses. The address's name is resolved before the transaction: a slow DNS answer holds no lock."""
     if allow_private and not context_for(actor).is_admin:
         raise Forbidden(_("Only organization admins let a webhook reach private addresses."))
     errors: dict = {}
@@ -192,22 +191,23 @@ def register(
     if errors:
         raise Invalid(fields=errors)
     secret = new_secret() if kind == WebhookEndpoint.Kind.STANDARD else robot_secret
-    endpoint = WebhookEndpoint.objects.create(
-        owner=actor,
-        department=owner_department,
-        url=url,
-        description=_text(description),
-        event_types=types,
-        department_filter=departments,
-        allow_private=bool(allow_private),
-        kind=kind,
-        secret="",
-        created_at=timezone.now(),
-    )
-    endpoint.secret = _seal(secret, endpoint.pk) if secret else ""
-    endpoint.save(update_fields=["secret"])
-    record(actor, "webhook.registered", endpoint, departments=[owner_department] if owner_department else [],
-           details={"url": url, "event_types": types, "kind": kind})  # fmt: skip
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(
+            owner=actor,
+            department=owner_department,
+            url=url,
+            description=_text(description),
+            event_types=types,
+            department_filter=departments,
+            allow_private=bool(allow_private),
+            kind=kind,
+            secret="",
+            created_at=timezone.now(),
+        )
+        endpoint.secret = _seal(secret, endpoint.pk) if secret else ""
+        endpoint.save(update_fields=["secret"])
+        record(actor, "webhook.registered", endpoint, departments=[owner_department] if owner_department else [],
+               details={"url": url, "event_types": types, "kind": kind})  # fmt: skip
     return endpoint, (secret if kind == WebhookEndpoint.Kind.STANDARD else None)
 
 
@@ -227,11 +227,10 @@ def _robot_secret(errors: dict, kind: str, secret) -> str:
     return secret
 
 
-@transaction.atomic
 def change(actor, endpoint: WebhookEndpoint, *, url=None, event_types=None, description=None, department_filter=None,
            active=None, allow_private=None, robot_secret=None) -> WebhookEndpoint:  # fmt: skip
     """Change an endpoint's address, types, filter, description; turn it on or off. Only an admin lets it
-    reach private addresses."""
+    reach private addresses. The address is checked before the transaction (no lock held during DNS)."""
     errors: dict = {}
     new_url, types, departments = _clean(
         errors,
@@ -263,10 +262,14 @@ def change(actor, endpoint: WebhookEndpoint, *, url=None, event_types=None, desc
         endpoint.active = bool(active)
         if endpoint.active:
             endpoint.disabled_reason = ""
-    endpoint.save()
-    record(
-        actor, "webhook.changed", endpoint, details={"url": new_url, "event_types": types, "active": endpoint.active}
-    )
+    with transaction.atomic():
+        endpoint.save()
+        record(
+            actor,
+            "webhook.changed",
+            endpoint,
+            details={"url": new_url, "event_types": types, "active": endpoint.active},
+        )
     return endpoint
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -310,6 +311,25 @@ def test_the_endpoint_list_is_what_decide_owned_allows(org_units, people, receiv
         listed = set(queries.endpoints_of(person).values_list("pk", flat=True))
         allowed = {e.pk for e in made if decide_owned(person, e.owner_id, e.department_id).allowed}
         assert listed == allowed, person
+
+
+@pytest.mark.django_db(transaction=True)
+def test_names_are_resolved_outside_any_transaction(people, org_units, monkeypatch):
+    """A slow DNS answer must not hold a write transaction open (invariant 8)."""
+    inside = []
+
+    def lookup(host, *args, **kwargs):
+        inside.append(connection.in_atomic_block)
+        return [(2, 1, 6, "", ("93.184.216.34", 443))]
+
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", lookup)
+    steward = people["tax_steward"]
+    found, _secret = webhooks.register(
+        steward, url="https://erp.example.org/h", event_types=["resource."], department=org_units["tax"].pk
+    )
+    webhooks.change(steward, found, url="https://crm.example.org/h")
+    assert inside == [False, False]
+    assert WebhookEndpoint.objects.get(pk=found.pk).url == "https://crm.example.org/h"
 
 
 def test_turning_an_endpoint_off_resolves_no_name_and_turning_it_on_checks_the_address(endpoint, people, monkeypatch):
