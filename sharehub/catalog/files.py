@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from sharehub.catalog.extract import DOCX, XLSX
 from sharehub.errors import Invalid, NotFound, TooLarge
 
+logger = logging.getLogger(__name__)
+
 MAX_FILENAME = 200
 MAX_EXTENSION = 16
 _TEXT_EXTENSIONS = {".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown", ".csv": "text/csv"}
@@ -33,9 +35,6 @@ class TemporaryFileUploadHandler(uploadhandler.TemporaryFileUploadHandler):
         uploadhandler.FileUploadHandler.new_file(self, *args, **kwargs)
         self.file = TemporaryUploadedFile("upload", self.content_type, 0, self.charset, self.content_type_extra)
         self.file.name = self.file_name
-
-
-logger = logging.getLogger(__name__)
 
 
 def blob_path(sha256: str) -> Path:
