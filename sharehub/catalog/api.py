@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -45,7 +44,6 @@ from sharehub.org.schemas import MAX_DB_INT, DbId
 from sharehub.policy.engine import Action, can
 from sharehub.validation import parse_id
 
-logger = logging.getLogger(__name__)
 router = Router(tags=["catalog"])
 
 MAX_PAGE = 200

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -26,7 +25,6 @@ from sharehub.org.schemas import BodyId, BodyInt, DbId, DepartmentRef, PersonRef
 from sharehub.policy.knowledge import SessionAction, decide_session
 from sharehub.validation import MAX_DB_INT
 
-logger = logging.getLogger(__name__)
 router = Router(tags=["knowledge"])
 
 MAX_PAGE = 100
