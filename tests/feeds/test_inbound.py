@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
 
@@ -226,10 +227,18 @@ def test_posts_at_the_same_moment_write_each_key_once(org_units, people, tool):
         people["tax_steward"], account=tool, name="CRM", action="resource", mapping=mapping
     )
     answers: list = []
+    busy: list = []
 
     def send(n: int, delivery: str) -> None:
+        """As a sender does: a 503 (the database busy, with Retry-After) is posted again."""
         try:
-            answers.append((delivery, post(token, {"id": "T-1", "n": n}, HTTP_WEBHOOK_ID=delivery)))
+            for _attempt in range(5):
+                response = post(token, {"id": "T-1", "n": n}, HTTP_WEBHOOK_ID=delivery)
+                if response.status_code != 503:
+                    break
+                busy.append((response["Retry-After"], response.json()["error"]["code"]))
+                time.sleep(0.2)
+            answers.append((delivery, response))
         finally:
             connection.close()
 
@@ -247,6 +256,7 @@ def test_posts_at_the_same_moment_write_each_key_once(org_units, people, tool):
     assert len({a.json()["resource"] for _d, a in answers}) == 1
     assert Resource.objects.filter(title__startswith="工单 T-1").count() == 1
     assert InboundDelivery.objects.filter(delivery_id="a", status__lt=300).count() == 1
+    assert all(after.isdigit() and code == "busy" for after, code in busy)  # in JSON, saying when to come back
 
 
 def test_the_connectable_departments_are_those_the_policy_allows(org_units, people):
@@ -254,3 +264,16 @@ def test_the_connectable_departments_are_those_the_policy_allows(org_units, peop
     for person in [*people.values(), admin]:
         allowed = {d.pk for d in Department.objects.all() if can(person, "connect", d).allowed}
         assert set(connectable_departments(person).values_list("pk", flat=True)) == allowed, person
+
+
+def test_a_busy_database_answers_503_in_json_with_retry_after(org_units, people, tool, monkeypatch):
+    _hook, token = inbound.create_hook(people["tax_steward"], account=tool, name="CRM", action="resource",
+                                       mapping={"key": "{id}", "title": "{id}"})  # fmt: skip
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(inbound, "receive", locked)
+    response = post(token, {"id": "T-9"})
+    assert response.status_code == 503 and response["Retry-After"].isdigit()
+    assert response.json()["error"]["code"] == "busy"
