@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import DatabaseError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -15,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sharehub.api import error_body
-from sharehub.errors import RETRY_AFTER_SECONDS, Forbidden, Invalid, NotFound, is_database_busy
+from sharehub.errors import Forbidden, Invalid, NotFound
 from sharehub.feeds import follows, inbound, live, mail, queries, services, webhooks
 from sharehub.feeds.models import Follow, InboundHook, WebhookEndpoint
 from sharehub.feeds.templatetags.feeds_tags import follow_button_context
@@ -360,15 +359,7 @@ def inbound_receive(request, token: str):
         too_large = _("At most %(n)s KB of JSON.") % {"n": inbound.MAX_BODY_BYTES // 1024}
         body = error_body("too_large", too_large, {"body": too_large})
         return JsonResponse(body, status=413, json_dumps_params=_JSON)
-    try:
-        answer = inbound.receive(token, request.body, request.headers)
-    except DatabaseError as error:  # a machine is posting: the busy answer in JSON, not the busy page
-        if not is_database_busy(error):
-            raise
-        body = error_body("busy", _("The database is busy; try again in a few seconds."))
-        response = JsonResponse(body, status=503, json_dumps_params=_JSON)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+    answer = inbound.receive(token, request.body, request.headers)
     response = JsonResponse(answer.body, status=answer.status, json_dumps_params=_JSON)
     if answer.replayed:
         response["Idempotent-Replayed"] = "true"

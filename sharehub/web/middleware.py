@@ -48,13 +48,23 @@ class DatabaseBusyMiddleware:
 
 
 def busy_response(request):
-    """Rendered without the request's context: its context processors would reach for the busy database."""
-    from django.http import HttpResponse
+    """Rendered without the request's context: its context processors would reach for the busy database. A
+    machine (it posted JSON, or asks for JSON rather than HTML) gets the API's error body instead of the page."""
+    from django.http import HttpResponse, JsonResponse
     from django.template.loader import render_to_string
+    from django.utils.translation import gettext as _
 
+    from sharehub.api import error_body
     from sharehub.errors import RETRY_AFTER_SECONDS
 
-    response = HttpResponse(render_to_string("web/503.html"), status=503)
+    wants_json = request.content_type == "application/json" or (
+        request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+    )
+    if wants_json:
+        body = error_body("busy", _("The database is busy; try again in a few seconds."))
+        response = JsonResponse(body, status=503, json_dumps_params={"ensure_ascii": False})
+    else:
+        response = HttpResponse(render_to_string("web/503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
