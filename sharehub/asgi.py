@@ -129,6 +129,7 @@ def _application() -> SyncRequestASGIHandler:
         _start_background_work()
     handler = SyncRequestASGIHandler(readers_in_background=True)
     heap.settle_once("application")
+    heap.fewer_full_collections()
     return handler
 
 

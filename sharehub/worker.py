@@ -52,6 +52,7 @@ def stop(event: threading.Event) -> None:
 
 
 def run_forever(interval: float, stop: threading.Event) -> None:
+    _checkpoint_sqlite_in_background()
     while not stop.is_set():
         _wake.clear()
         run_once()
@@ -62,3 +63,15 @@ def start_in_thread(interval: float) -> threading.Event:
     stop = threading.Event()
     threading.Thread(target=run_forever, args=(interval, stop), name="sharehub-worker", daemon=True).start()
     return stop
+
+
+def _checkpoint_sqlite_in_background() -> None:
+    """On SQLite, a process that runs this loop also copies the write-ahead log into the database file in a
+    thread of its own (sharehub.db.sqlite3.base.checkpoint_in_background)."""
+    from django.db import connections
+
+    from sharehub.db.sqlite3.base import DatabaseWrapper, checkpoint_in_background
+
+    database = connections["default"]
+    if isinstance(database, DatabaseWrapper) and not database.is_in_memory_db():
+        checkpoint_in_background(database.settings_dict["NAME"])

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from sharehub.access.models import AccessRequest, ApprovalRule, Grant
 from sharehub.catalog.models import Resource
+from sharehub.db.ids import id_array
 from sharehub.db.prepared import PreparedRead
 from sharehub.org.models import Department, Membership, User
 
@@ -234,7 +235,9 @@ class Person(NamedTuple):
 
 def active_people(ids) -> list[Person]:
     """The active people among `ids`, as `viewers` reads them (one query, no model instances)."""
-    rows = User.objects.filter(pk__in=list(ids), is_active=True).values_list("pk", "is_org_admin", "is_auditor", "kind")
+    rows = User.objects.filter(pk__in=id_array(ids), is_active=True).values_list(
+        "pk", "is_org_admin", "is_auditor", "kind"
+    )
     return [Person(pk, admin, auditor, kind == User.Kind.SERVICE) for pk, admin, auditor, kind in rows]
 
 
@@ -250,7 +253,7 @@ def viewers(people, resource: Resource, now=None) -> set[int]:
         return set()
     rows: dict[int, list] = {p.pk: [] for p in people}
     memberships = (
-        Membership.objects.filter(user_id__in=list(rows))
+        Membership.objects.filter(user_id__in=id_array(rows))
         .order_by()
         .values_list("user_id", "department_id", "role", "department__path")
     )

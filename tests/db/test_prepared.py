@@ -86,3 +86,14 @@ def test_it_refuses_what_it_cannot_replace():
         PreparedRead(lambda pk: Department.objects.values_list("pk"), pk=list).rows(pk=[1])
     with pytest.raises(TypeError, match="exactly"):
         NAMED.rows(name="x", other=1)
+
+
+@pytest.mark.django_db
+def test_an_id_array_selects_the_rows_of_its_ids():
+    from sharehub.db.ids import id_array
+
+    made = [Department.objects.create(name=f"部门{n}", code=f"IDS{n}").pk for n in range(5)]
+    assert set(Department.objects.filter(pk__in=id_array(made[1:4])).values_list("pk", flat=True)) == set(made[1:4])
+    assert not Department.objects.filter(pk__in=id_array([])).exists()
+    many = [*range(-40_000, 0), made[0], str(made[4])]  # more than a statement's placeholders allow; strings too
+    assert set(Department.objects.filter(pk__in=id_array(many)).values_list("pk", flat=True)) == {made[0], made[4]}

@@ -120,19 +120,31 @@ def scope_for(user, last: str | None = None) -> dict:
     return {"type": "http", "method": "GET", "path": live.STREAM_PATH, "headers": headers, "query_string": b""}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_stream_delivers_as_it_happens_and_resumes(org_units, people, notice, monkeypatch):
-    monkeypatch.setattr(live, "POLL_SECONDS", 60.0)  # only a push can deliver within the test's wait
+@pytest.fixture
+def follower_told_by_push(people, notice, monkeypatch):
+    """A follower of the notice, whose stream only a push can reach within a test's wait."""
+    monkeypatch.setattr(live, "POLL_SECONDS", 60.0)
     monkeypatch.setattr(live, "POLL_SECONDS_WITH_WAKEUPS", 60.0)
     reader = people["health_member"]
     follows.follow(reader, "resource", notice.pk)
     run_pending()
+    return reader
+
+
+async def open_stream(person) -> tuple[FakeClient, asyncio.Task]:
+    browser = FakeClient()
+    scope = await asyncio.to_thread(scope_for, person)
+    task = asyncio.create_task(live.stream(scope, browser.receive, browser.send))
+    await browser.until(lambda: b"event: unread" in browser.body())
+    return browser, task
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_delivers_as_it_happens_and_resumes(org_units, people, notice, follower_told_by_push):
+    reader = follower_told_by_push
 
     async def scenario() -> tuple[list, list]:
-        browser = FakeClient()
-        scope = await asyncio.to_thread(scope_for, reader)
-        task = asyncio.create_task(live.stream(scope, browser.receive, browser.send))
-        await browser.until(lambda: b"event: unread" in browser.body())
+        browser, task = await open_stream(reader)
         assert browser.sent[0]["status"] == 200
         await asyncio.to_thread(_edit_and_deliver, people["tax_steward"], notice, "第一版")
         await browser.until(lambda: b"event: notification" in browser.body())
@@ -258,3 +270,42 @@ def test_one_poll_per_process_finds_what_no_push_announced(org_units, people, no
     assert b"event: notification" not in quiet
     assert reads.count(bystander.pk) == 1  # its first read only: the heartbeats read nothing
     assert reads.count(reader.pk) <= 3  # its first read, and one (or, with the poller's first look, two) wake-ups
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_returns_once_the_streams_have_written_it(org_units, people, notice, follower_told_by_push, monkeypatch):
+    """The log readers wait for the streams of their push before going on with the next reader, which
+    would otherwise share the interpreter with the writes (bench/fanout); on the stream's own loop a push
+    does not wait for itself."""
+    monkeypatch.setattr(live, "YIELD_SECONDS", 5.0)
+    reader = follower_told_by_push
+
+    async def scenario() -> tuple[bool, float]:
+        browser, task = await open_stream(reader)
+        looks: list[bool] = []
+        real_push = live.push
+
+        def push_then_look(*args, **kwargs) -> None:
+            real_push(*args, **kwargs)
+            looks.append(b"event: notification" in browser.body())
+
+        def edit_then_look() -> tuple[bool, dict]:
+            with monkeypatch.context() as patched:
+                patched.setattr(live, "push", push_then_look)
+                _edit_and_deliver(people["tax_steward"], notice, "第一版")
+            written = looks == [True]
+            notification = Notification.objects.filter(recipient=reader).latest("pk")
+            return written, live._prepared(notification.event, {reader.pk: notification.pk + 1}, True, set())
+
+        written_before_return, message = await asyncio.to_thread(edit_then_look)
+        started = asyncio.get_running_loop().time()
+        live._deliver_local(message)  # from the stream's own loop
+        waited = asyncio.get_running_loop().time() - started
+        await browser.until(lambda: browser.body().count(b"event: notification") == 2)
+        browser.hang_up.set()
+        await asyncio.wait_for(task, 5)
+        return written_before_return, waited
+
+    written_before_return, waited = asyncio.run(scenario())
+    assert written_before_return
+    assert waited < 1.0

@@ -22,7 +22,7 @@ from sharehub.events.consumers import run_pending
 from sharehub.feeds import follows, live
 from sharehub.feeds.models import Notification
 from tests import factories
-from tests.feeds.test_live import FakeClient, events_in, scope_for
+from tests.feeds.test_live import FakeClient, events_in, open_stream
 
 on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="LISTEN/NOTIFY is PostgreSQL's")
 
@@ -99,14 +99,6 @@ def _message(notification: Notification, text: str, *, origin: str = ANOTHER_PRO
     }
 
 
-async def _open(reader) -> tuple[FakeClient, asyncio.Task]:
-    browser = FakeClient()
-    scope = await asyncio.to_thread(scope_for, reader)
-    task = asyncio.create_task(live.stream(scope, browser.receive, browser.send))
-    await browser.until(lambda: b"event: unread" in browser.body())
-    return browser, task
-
-
 async def _close(browser: FakeClient, task: asyncio.Task) -> list[str]:
     browser.hang_up.set()
     await asyncio.wait_for(task, 5)
@@ -142,7 +134,7 @@ def test_a_push_in_another_process_reaches_the_streams_here(reader_and_notice, p
     """)
 
     async def scenario() -> tuple[list[str], float]:
-        browser, task = await _open(reader)
+        browser, task = await open_stream(reader)
         await asyncio.to_thread(_listening_pid)
         edited = await asyncio.to_thread(
             subprocess.run, [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
@@ -163,7 +155,7 @@ def test_a_message_too_long_for_notify_wakes_the_streams_to_read_it(reader_and_n
     reader, notice = reader_and_notice
 
     async def scenario() -> list[str]:
-        browser, task = await _open(reader)
+        browser, task = await open_stream(reader)
         await asyncio.to_thread(_listening_pid)
         written = await asyncio.to_thread(_written_without_push, people["tax_steward"], notice, "长", monkeypatch)
         await asyncio.to_thread(_publish, _message(written, "长" * 3000))  # too long for one NOTIFY
@@ -183,7 +175,7 @@ def test_own_messages_are_skipped_and_a_lost_listener_connects_again(reader_and_
     steward = people["tax_steward"]
 
     async def scenario() -> tuple[list[int], list[int], list[str]]:
-        browser, task = await _open(reader)
+        browser, task = await open_stream(reader)
         listening = await asyncio.to_thread(_listening_pid)
         mine = await asyncio.to_thread(_written_without_push, steward, notice, "一", monkeypatch)
         await asyncio.to_thread(_publish, _message(mine, "from here", origin=live._ORIGIN))
