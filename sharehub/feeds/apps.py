@@ -13,8 +13,10 @@ class FeedsConfig(AppConfig):
         from sharehub.feeds.services import names_recipients, notify_from_event
         from sharehub.search import tasks as search_tasks
 
-        consumers.register("notifications", notify_from_event, accepts=names_recipients)
+        # followers first: an edit of a much-followed resource is the larger fan-out, and no one hears of an
+        # event both ways (those it names are left to the "notifications" reader), so the order is free
         consumers.register("follows", follows.notify_followers, accepts=follows.wants)
+        consumers.register("notifications", notify_from_event, accepts=names_recipients)
         consumers.register("webhooks", webhooks.deliveries_from_event, accepts=webhooks.wants)
         consumers.register_prepared(
             follows.SEARCH_READER,

@@ -19,7 +19,7 @@ from sharehub.catalog.models import Category, Project, Resource, Tag
 from sharehub.errors import Forbidden, Invalid, NotFound
 from sharehub.events.services import record
 from sharehub.feeds import live
-from sharehub.feeds.messages import named_resource
+from sharehub.feeds.messages import named_recipients, named_resource
 from sharehub.feeds.models import Follow, Notification, SearchMatch
 from sharehub.org.models import Department, Membership
 from sharehub.org.schemas import MAX_DB_INT
@@ -328,7 +328,8 @@ def notify_followers(event) -> None:
     if resource is None:
         return
     candidates = followers(_about(event, resource), event.created_at)
-    candidates.pop(event.actor_id, None)
+    for person_id in (event.actor_id, *named_recipients(event)):  # those it names hear of it as involved
+        candidates.pop(person_id, None)
     if not candidates:
         return
     recipients = viewers(active_people(candidates), resource)

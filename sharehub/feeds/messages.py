@@ -72,6 +72,11 @@ def named_resource(event) -> int | None:
     return int(raw) if str(raw).isdigit() and len(str(raw)) <= 18 else None
 
 
+def named_recipients(event) -> set[int]:
+    """The people an event names as involved (`recipients` in its details): they hear of it as such."""
+    return {int(r) for r in (event.details or {}).get("recipients", []) if str(r).isdigit() and len(str(r)) <= 18}
+
+
 def render(
     event, people: dict | None = None, *, hidden: bool = False, followed: bool = False, search: str = ""
 ) -> tuple[str, str]:

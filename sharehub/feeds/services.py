@@ -13,7 +13,7 @@ from sharehub.errors import Invalid
 from sharehub.events.services import record
 from sharehub.feeds import live
 from sharehub.feeds.follows import BY_MAIL, checked_delivery
-from sharehub.feeds.messages import named_resource
+from sharehub.feeds.messages import named_recipients, named_resource
 from sharehub.feeds.models import Follow, MailSettings, Notification
 from sharehub.policy.engine import viewers
 
@@ -26,7 +26,7 @@ def names_recipients(event) -> bool:
 def notify_from_event(event) -> None:
     """Every event whose details name `recipients` (user ids) notifies them, except its own actor.
     Called by the log reader inside its transaction; the unique constraint makes a replay harmless."""
-    recipients = {int(r) for r in (event.details or {}).get("recipients", []) if str(r).isdigit()}
+    recipients = named_recipients(event)
     recipients.discard(event.actor_id)
     if not recipients:
         return

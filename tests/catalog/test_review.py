@@ -313,3 +313,14 @@ def test_api_queue_pages_with_a_cursor(people, org_units):
     second = steward.get("/reviews", {"limit": 2, "cursor": first["next_cursor"]}).json()
     seen = [i["resource"]["code"] for i in first["items"] + second["items"]]
     assert seen == [r.code for r in drafts] and second["next_cursor"] is None
+
+
+def test_the_author_of_a_published_draft_is_told_once_as_its_submitter(people, tax_head, draft):
+    """The author follows the draft (as its author) and is named by the publishing event: one notification,
+    as the one involved, whichever log reader runs first."""
+    run_pending()  # the author now follows it
+    services.submit_for_review(people["tax_member"], draft, "")
+    services.publish_reviewed(tax_head, draft)
+    run_pending()
+    told = Notification.objects.filter(recipient=people["tax_member"], event__action="resource.published")
+    assert list(told.values_list("reason", flat=True)) == [Notification.Reason.INVOLVED]
