@@ -378,25 +378,28 @@ async def _poll_forever(loop: asyncio.AbstractEventLoop) -> None:
     (and LOOKBACK ids below it, as a lower id may commit later) that were not pushed here wake their
     recipients' streams, which read them. (Its first look may wake a stream for what it read itself when it
     opened: that read finds nothing new and sends nothing twice.)"""
-    newest = None
+    newest, waited = None, False
     while True:
-        if newest is not None:
+        if newest is not None and not waited:
             await asyncio.sleep(_poll_seconds())
+            waited = True
         with _lock:
             watching = {uid: [ls for ls in listeners if ls.loop is loop] for uid, listeners in _streams.items()}
         watching = {uid: listeners for uid, listeners in watching.items() if listeners}
         if not watching:
             _pollers.pop(loop, None)
             return
-        if newest is not None:
+        if waited:  # a poll interval passed: heartbeats (also while the database is away)
             for listeners in watching.values():
                 for listener in listeners:
                     listener.tick()
+        waited = False
         try:
             rows, latest = await sync_to_async(_written_since, thread_sensitive=False)(newest)
         except Exception:  # the database is away: the next poll tries again
             logger.warning("the live notification poll failed", exc_info=True)
             await asyncio.sleep(_poll_seconds())
+            waited = True
             continue
         with _lock:
             fresh = {uid for pk, uid in rows if pk not in _known and uid in watching} if newest is not None else set()

@@ -309,3 +309,25 @@ def test_a_push_returns_once_the_streams_have_written_it(org_units, people, noti
     written_before_return, waited = asyncio.run(scenario())
     assert written_before_return
     assert waited < 1.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_heartbeats_go_on_while_the_poll_fails(people, monkeypatch):
+    """The heartbeat that keeps proxies from closing a stream comes from the process's poller, also while
+    its look at the database fails."""
+    monkeypatch.setattr(live, "POLL_SECONDS", 0.2)
+    monkeypatch.setattr(live, "POLL_SECONDS_WITH_WAKEUPS", 0.2)
+
+    def away(newest):
+        raise OSError("the database is away")
+
+    monkeypatch.setattr(live, "_written_since", away)
+
+    async def scenario() -> bytes:
+        browser, task = await open_stream(people["health_member"])
+        await browser.until(lambda: browser.body().count(b": ping") >= 3)
+        browser.hang_up.set()
+        await asyncio.wait_for(task, 5)
+        return browser.body()
+
+    assert asyncio.run(scenario()).count(b": ping") >= 3
