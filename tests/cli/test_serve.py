@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
 from django.core.management.base import CommandError
 
-from sharehub import asgi, console
+from sharehub import asgi, console, heap
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,8 @@ def test_each_server_process_starts_the_background_worker_when_configured(run, n
     started = []
     settings.SERVER_RUNS_WORKER = True
     monkeypatch.setenv("SHAREHUB_WORKER_IN_PROCESS", "0")  # restored after the test
+    monkeypatch.setenv("SHAREHUB_SERVER_PROCESS", "0")
+    monkeypatch.setattr(gc, "set_threshold", lambda *thresholds: None)  # this is the tests' process
     monkeypatch.setattr("sharehub.worker.start_in_thread", lambda interval: started.append(interval))
     run("serve")
     assert started == [] and os.environ["SHAREHUB_WORKER_IN_PROCESS"] == "1"
@@ -83,3 +86,17 @@ def test_each_server_process_starts_the_background_worker_when_configured(run, n
     run("serve")
     asgi._application()
     assert started == [settings.WORKER_INTERVAL_SECONDS]
+
+
+def test_only_server_processes_collect_garbage_less_often(monkeypatch):
+    """`sharehub serve` marks its processes; elsewhere (the tests' own process, which imports the application)
+    the collector keeps Python's thresholds: fewer full collections there held leaked connections longer."""
+    chosen = []
+    monkeypatch.setattr(gc, "set_threshold", lambda *thresholds: chosen.append(thresholds))
+    monkeypatch.setenv("SHAREHUB_WORKER_IN_PROCESS", "0")
+    monkeypatch.delenv("SHAREHUB_SERVER_PROCESS", raising=False)
+    asgi._application()
+    assert chosen == []
+    monkeypatch.setenv("SHAREHUB_SERVER_PROCESS", "1")
+    asgi._application()
+    assert chosen == [heap.SERVER_THRESHOLDS]

@@ -29,14 +29,6 @@ def events_in(body: bytes) -> list[tuple[str | None, str, dict]]:
     return out
 
 
-@pytest.fixture(autouse=True)
-def _listener_stopped():
-    """A stream starts the listener of other processes' messages; on PostgreSQL its connection would keep
-    the test database from being dropped."""
-    yield
-    live.stop_listening()
-
-
 @pytest.fixture
 def notice(org_units, people):
     return factories.resource(org_units["tax"], by=people["tax_steward"], title="办税指南")

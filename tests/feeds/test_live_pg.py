@@ -30,13 +30,6 @@ ANOTHER_PROCESS = "another-process"
 WAIT = 15.0  # a delivery's longest wait in these tests; the streams poll every 60 s
 
 
-@pytest.fixture(autouse=True)
-def _listener_stopped():
-    """The listener's connection would keep PostgreSQL from dropping the test database."""
-    yield
-    live.stop_listening()
-
-
 @pytest.fixture
 def reader_and_notice(org_units, people, monkeypatch, settings):
     settings.REDIS_URL = ""

@@ -16,6 +16,7 @@ from sharehub.ops import logs, multiprocess
 
 APP = "sharehub.asgi:application"
 WORKER_IN_PROCESS = "SHAREHUB_WORKER_IN_PROCESS"
+SERVER_PROCESS = "SHAREHUB_SERVER_PROCESS"  # the processes that load the application under `sharehub serve`
 
 
 def _port(raw: str) -> int:
@@ -62,6 +63,7 @@ def run_server(command, *, host: str, port: int, workers: int) -> None:
 
     if settings.SERVER_RUNS_WORKER:
         os.environ[WORKER_IN_PROCESS] = "1"  # each server process runs the background loop (sharehub.asgi)
+    os.environ[SERVER_PROCESS] = "1"
 
     multiprocess.clean()  # the metric counts of processes gone (an earlier run) start again
     shown_host = f"[{host}]" if ":" in host else host
