@@ -285,9 +285,14 @@ def test_a_push_returns_once_the_streams_have_written_it(org_units, people, noti
             with monkeypatch.context() as patched:
                 patched.setattr(live, "push", push_then_look)
                 _edit_and_deliver(people["tax_steward"], notice, "第一版")
-            written = looks == [True]
-            notification = Notification.objects.filter(recipient=reader).latest("pk")
-            return written, live._prepared(notification.event, {reader.pk: notification.pk + 1}, True, set())
+            from django.db import connection
+
+            try:  # on a thread of its own, whose connection (from PostgreSQL's pool) it gives back
+                notification = Notification.objects.filter(recipient=reader).latest("pk")
+                message = live._prepared(notification.event, {reader.pk: notification.pk + 1}, True, set())
+            finally:
+                connection.close()
+            return looks == [True], message
 
         written_before_return, message = await asyncio.to_thread(edit_then_look)
         started = asyncio.get_running_loop().time()
